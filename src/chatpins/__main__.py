@@ -1,0 +1,3 @@
+from chatpins.cli import main
+
+main()

@@ -1,0 +1,166 @@
+"""Apps, users and tokens over HTTP, guarded by the admin key, so tests in any language can
+set themselves up."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from chatpins.core.context import Deps
+from chatpins.core.entities import App, Message, User
+from chatpins.core.errors import Unauthenticated
+from chatpins.core.identity import feishu_open_id
+from chatpins.core.services import admin, apps, messages, tokens, users
+
+
+def get_deps(request: Request) -> Deps:
+    return request.app.state.deps
+
+
+async def require_admin(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> None:
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if not given:
+        raise Unauthenticated("missing_admin_key")
+    configured: str | None = request.app.state.settings.admin_key
+    if configured is not None:
+        if not hmac.compare_digest(given.encode(), configured.encode()):
+            raise Unauthenticated("wrong_admin_key")
+    elif not await admin.is_admin_key(get_deps(request), given):
+        raise Unauthenticated("wrong_admin_key")
+
+
+router = APIRouter(prefix="/v1", dependencies=[Depends(require_admin)], tags=["provisioning"])
+DepsDep = Annotated[Deps, Depends(get_deps)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class AppCreate(Strict):
+    name: str = Field(min_length=1, max_length=255)
+
+
+class AppUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    bot_enabled: bool | None = None
+    pin_scope_granted: bool | None = None
+    unavailable_user_ids: list[str] | None = None
+    api_rate_per_second: int | None = Field(default=None, ge=0)
+    api_rate_per_minute: int | None = Field(default=None, ge=0)
+    message_rate_per_second: int | None = Field(default=None, ge=0)
+
+
+class UserCreate(Strict):
+    id: str = Field(min_length=1, max_length=128)
+    name: str = Field(default="", max_length=255)
+    is_bot: bool = False
+    avatar: str = ""
+
+
+class TokenIssue(Strict):
+    user_id: str = Field(min_length=1)
+    dialect: Literal["feishu"] = "feishu"
+    ttl_seconds: int | None = Field(default=None, ge=1)
+
+
+class MessageUpdate(Strict):
+    self_destruct_at_ms: int | None = Field(default=None, ge=0)
+    visible_to: list[str] | None = None
+
+
+def render_app(app: App, secret: str | None = None) -> dict[str, Any]:
+    feishu: dict[str, Any] = {
+        "app_id": app.feishu_app_id,
+        "bot_open_id": feishu_open_id(app.id, app.bot_user_id),
+    }
+    if secret is not None:
+        feishu["app_secret"] = secret  # shown once, at creation
+    return {
+        "id": app.id,
+        "name": app.name,
+        "created_at": iso(app.created_at),
+        "feishu": feishu,
+        "settings": {key: getattr(app, key) for key in apps.CONFIGURABLE if key != "name"},
+    }
+
+
+def render_user(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "name": user.name,
+        "is_bot": user.is_bot,
+        "registered_at": iso(user.registered_at),
+        "feishu": {"open_id": user.open_id, "union_id": user.union_id, "user_id": user.id},
+    }
+
+
+def render_message(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "chat_id": message.chat_id,
+        "sender_id": message.sender_id,
+        "type": message.type,
+        "content": message.content,
+        "created_at_ms": message.created_at,
+        "recalled_at_ms": message.recalled_at,
+        "self_destruct_at_ms": message.expires_at,
+        "visible_to": message.visible_to,
+    }
+
+
+def iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
+
+
+@router.post("/apps", status_code=201)
+async def create_app(body: AppCreate, deps: DepsDep) -> dict[str, Any]:
+    new = await apps.create_app(deps, body.name)
+    return render_app(new.app, new.feishu_app_secret)
+
+
+@router.get("/apps/{app_id}")
+async def get_app(app_id: str, deps: DepsDep) -> dict[str, Any]:
+    return render_app(await apps.get_app(deps, app_id))
+
+
+@router.patch("/apps/{app_id}")
+async def update_app(app_id: str, body: AppUpdate, deps: DepsDep) -> dict[str, Any]:
+    app = await apps.get_app(deps, app_id)
+    changes = body.model_dump(exclude_none=True)
+    return render_app(await apps.configure_app(deps, app.id, changes))
+
+
+@router.post("/apps/{app_id}/users", status_code=201)
+async def create_user(app_id: str, body: UserCreate, deps: DepsDep) -> dict[str, Any]:
+    app = await apps.get_app(deps, app_id)
+    user = await users.create_user(
+        deps, app.id, body.id, body.name, is_bot=body.is_bot, avatar=body.avatar
+    )
+    return render_user(user)
+
+
+@router.post("/apps/{app_id}/tokens", status_code=201)
+async def issue_token(app_id: str, body: TokenIssue, deps: DepsDep) -> dict[str, Any]:
+    app = await apps.get_app(deps, app_id)
+    issued = await tokens.issue_user_token(
+        deps, app.id, body.user_id, body.dialect, body.ttl_seconds
+    )
+    return {"token": issued.value, "expires_at": iso(issued.expires_at)}
+
+
+@router.patch("/apps/{app_id}/messages/{message_id}")
+async def update_message(
+    app_id: str, message_id: str, body: MessageUpdate, deps: DepsDep
+) -> dict[str, Any]:
+    app = await apps.get_app(deps, app_id)
+    message = await messages.set_message_lifecycle(
+        deps, app.id, message_id, expires_at=body.self_destruct_at_ms, visible_to=body.visible_to
+    )
+    return render_message(message)

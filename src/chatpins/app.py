@@ -1,0 +1,57 @@
+"""Builds the ASGI application from settings: the one place that wires everything together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+
+from chatpins import __version__
+from chatpins.api import errors as api_errors
+from chatpins.api.provisioning import router as provisioning_router
+from chatpins.core.context import Deps
+from chatpins.core.errors import ChatpinsError
+from chatpins.dialects.feishu.routes import build_feishu_app
+from chatpins.infra.clock import SystemClock
+from chatpins.infra.ids import RandomIds
+from chatpins.infra.ratelimit import MemoryRateLimiter
+from chatpins.settings import Settings
+from chatpins.storage.database import Database
+from chatpins.storage.uow import UnitOfWorkFactory
+
+
+def build_deps(db: Database) -> Deps:
+    return Deps(
+        uow=UnitOfWorkFactory(db),
+        clock=SystemClock(),
+        limiter=MemoryRateLimiter(),
+        ids=RandomIds(),
+    )
+
+
+def build_app(settings: Settings) -> FastAPI:
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    deps = build_deps(db)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await db.dispose()
+
+    app = FastAPI(title="chatpins", version=__version__, lifespan=lifespan)
+    app.state.deps = deps
+    app.state.settings = settings
+    app.add_exception_handler(ChatpinsError, api_errors.core_error)
+    app.add_exception_handler(RequestValidationError, api_errors.validation_error)
+    app.add_exception_handler(HTTPException, api_errors.http_error)
+
+    @app.get("/v1/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(provisioning_router)
+    app.mount("/open-apis", build_feishu_app(deps))
+    return app

@@ -1,0 +1,211 @@
+"""The ``chatpins`` command line. Every command takes ``--database-url`` (so it works beside a
+running server) and the provisioning commands take ``--json``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shlex
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from chatpins.api.provisioning import iso, render_app, render_user
+from chatpins.app import build_app, build_deps
+from chatpins.core.context import Deps
+from chatpins.core.errors import ChatpinsError
+from chatpins.core.services import admin, apps, tokens, users
+from chatpins.settings import Settings
+from chatpins.storage import migrate
+from chatpins.storage.database import Database
+
+T = TypeVar("T")
+
+cli = typer.Typer(help="chatpins: a self-hosted pinning backend for chat.", no_args_is_help=True)
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+apps_cli = typer.Typer(help="Apps (tenants).", no_args_is_help=True)
+users_cli = typer.Typer(help="Users of an app.", no_args_is_help=True)
+tokens_cli = typer.Typer(help="User access tokens.", no_args_is_help=True)
+admin_cli = typer.Typer(help="The admin key of the native API.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(apps_cli, name="apps")
+cli.add_typer(users_cli, name="users")
+cli.add_typer(tokens_cli, name="tokens")
+cli.add_typer(admin_cli, name="admin-key")
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", help="SQLAlchemy URL; default $CHATPINS_DATABASE_URL or ./chatpins.db"
+    ),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _settings(database_url: str | None, **overrides: Any) -> Settings:
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if database_url:
+        given["database_url"] = database_url
+    return Settings(**given)
+
+
+def _run(settings: Settings, use_case: Callable[[Deps], Awaitable[T]]) -> T:
+    """Run one use case against the database, after making sure its schema is current."""
+    _require_schema(settings)
+
+    async def go() -> T:
+        db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        try:
+            return await use_case(build_deps(db))
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(go())
+    except ChatpinsError as exc:
+        typer.echo(f"error: {exc.reason}{': ' + exc.detail if exc.detail else ''}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _require_schema(settings: Settings) -> None:
+    if settings.is_sqlite:
+        migrate.upgrade(settings.database_url)  # the embedded default keeps itself current
+    elif not migrate.is_up_to_date(settings.database_url):
+        typer.echo(
+            "error: the database schema is out of date; run `chatpins db upgrade "
+            "--database-url ...` first",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
+def _print(data: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        typer.echo(f"{key}: {json.dumps(value) if isinstance(value, dict | list) else value}")
+
+
+@db_cli.command("upgrade")
+def db_upgrade(database_url: DatabaseUrl = None) -> None:
+    """Apply every pending schema migration."""
+    settings = _settings(database_url)
+    migrate.upgrade(settings.database_url)
+    typer.echo(f"schema at {migrate.head_revision()}")
+
+
+@apps_cli.command("create")
+def apps_create(
+    name: Annotated[str, typer.Option("--name", help="App name.")],
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an app and print its credentials (the secret is shown only now)."""
+    new = _run(_settings(database_url), lambda deps: apps.create_app(deps, name))
+    _print(render_app(new.app, new.feishu_app_secret), as_json)
+
+
+@users_cli.command("create")
+def users_create(
+    app: Annotated[str, typer.Option("--app", help="App id (app_…) or Feishu app id (cli_…).")],
+    user_id: Annotated[str, typer.Option("--id", help="The user's id, chosen by you.")],
+    name: Annotated[str, typer.Option("--name")] = "",
+    bot: Annotated[bool, typer.Option("--bot", help="The user is a bot.")] = False,
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a user of an app."""
+
+    async def use_case(deps: Deps) -> Any:
+        found = await apps.get_app(deps, app)
+        return await users.create_user(deps, found.id, user_id, name, is_bot=bot)
+
+    _print(render_user(_run(_settings(database_url), use_case)), as_json)
+
+
+@tokens_cli.command("issue")
+def tokens_issue(
+    app: Annotated[str, typer.Option("--app", help="App id (app_…) or Feishu app id (cli_…).")],
+    user: Annotated[str, typer.Option("--user", help="The user's id.")],
+    dialect: Annotated[str, typer.Option("--dialect")] = "feishu",
+    ttl: Annotated[int | None, typer.Option("--ttl", help="Lifetime in seconds.")] = None,
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Issue a user access token (Feishu: a ``u-`` user_access_token)."""
+
+    async def use_case(deps: Deps) -> Any:
+        found = await apps.get_app(deps, app)
+        return await tokens.issue_user_token(deps, found.id, user, dialect, ttl)
+
+    issued = _run(_settings(database_url), use_case)
+    _print({"token": issued.value, "expires_at": iso(issued.expires_at)}, as_json)
+
+
+@admin_cli.command("rotate")
+def admin_key_rotate(database_url: DatabaseUrl = None) -> None:
+    """Replace the admin key of the native API and print the new one."""
+    typer.echo(_run(_settings(database_url), admin.rotate_admin_key))
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    port: Annotated[int | None, typer.Option("--port")] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Run the server. On the embedded SQLite default, pending migrations are applied first."""
+    import uvicorn
+
+    settings = _settings(database_url, host=host, port=port)
+
+    async def prepare(deps: Deps) -> tuple[apps.NewApp | None, str | None]:
+        new_key = None if settings.admin_key else await admin.ensure_admin_key(deps)
+        return await apps.ensure_demo_app(deps), new_key
+
+    demo, new_key = _run(settings, prepare)
+    _announce(settings, demo, new_key)
+    uvicorn.run(
+        build_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        timeout_keep_alive=settings.keep_alive_seconds,
+        # h11 writes header names with the case we give them; lark-oapi needs "X-Tt-Logid".
+        http="h11",
+    )
+
+
+def _announce(settings: Settings, demo: apps.NewApp | None, new_key: str | None) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    lines = [f"chatpins on {base}  (database: {settings.database_url})"]
+    if settings.admin_key:
+        lines.append("admin key: from CHATPINS_ADMIN_KEY")
+    elif new_key:
+        lines.append(f"admin key (shown once): {new_key}")
+    else:
+        lines.append("admin key: set earlier (`chatpins admin-key rotate` prints a new one)")
+    if demo is not None:
+        body = json.dumps({"app_id": demo.app.feishu_app_id, "app_secret": demo.feishu_app_secret})
+        lines += [
+            "",
+            f"demo app {demo.app.id} created",
+            f"  feishu app_id:     {demo.app.feishu_app_id}",
+            f"  feishu app_secret: {demo.feishu_app_secret}",
+            "",
+            "get a tenant_access_token:",
+            f"  curl -s -X POST {base}/open-apis/auth/v3/tenant_access_token/internal "
+            f"-H 'Content-Type: application/json' -d {shlex.quote(body)}",
+        ]
+    print("\n".join(lines), flush=True)
+
+
+def main() -> None:
+    cli(prog_name="chatpins")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

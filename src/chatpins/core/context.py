@@ -1,0 +1,32 @@
+"""What every use case receives: its dependencies and the acting identity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatpins.core.entities import App, User
+from chatpins.core.ports import Clock, IdGenerator, RateLimiter, UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class Deps:
+    uow: UnitOfWorkFactory
+    clock: Clock
+    limiter: RateLimiter
+    ids: IdGenerator
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs a use case: a user (or bot) of one app, through one dialect."""
+
+    app: App
+    user: User
+    dialect: str
+    # Feishu serves chat APIs only where the calling app's bot is a member (230002), even for
+    # calls made with a user's token.
+    requires_app_bot: bool = False
+
+    @property
+    def app_id(self) -> str:
+        return self.app.id

@@ -1,0 +1,183 @@
+"""Plain domain entities. Times are integer milliseconds since the Unix epoch, UTC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ChatKind(StrEnum):
+    P2P = "p2p"
+    GROUP = "group"
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+class Permission(StrEnum):
+    """Who may do something in a chat (pin, edit its profile, add members)."""
+
+    MEMBERS = "members"
+    OWNER_ADMINS = "owner_admins"
+
+
+class Overflow(StrEnum):
+    """What a pin does when the chat already holds ``max_pins`` pins."""
+
+    REJECT = "reject"
+    REPLACE_OLDEST = "replace_oldest"
+
+
+@dataclass
+class App:
+    """A tenant. Every other entity lives in exactly one app's namespace."""
+
+    id: str
+    name: str
+    created_at: int
+    feishu_app_id: str
+    feishu_secret_hash: str
+    # Capabilities a real platform grants outside the API; configurable so users can reproduce
+    # the vendor errors that depend on them (Feishu 230006, 230027, 230013).
+    bot_enabled: bool = True
+    pin_scope_granted: bool = True
+    unavailable_user_ids: list[str] = field(default_factory=list)
+    # Platform limits per API endpoint (Feishu tier: 50/s and 1000/min); 0 disables.
+    api_rate_per_second: int = 50
+    api_rate_per_minute: int = 1000
+    # Messages per second into one chat (Feishu 230020: 5 QPS per group); 0 disables.
+    message_rate_per_second: int = 5
+
+    @property
+    def bot_user_id(self) -> str:
+        """The app's own bot is a user of the app whose id is the app's Feishu ``cli_`` id."""
+        return self.feishu_app_id
+
+
+@dataclass
+class User:
+    app_id: str
+    id: str
+    name: str
+    is_bot: bool
+    registered_at: int
+    open_id: str
+    union_id: str
+    avatar: str = ""
+
+
+@dataclass
+class Chat:
+    app_id: str
+    id: str
+    kind: ChatKind
+    name: str
+    creator_id: str
+    created_at: int
+    owner_id: str | None = None
+    description: str = ""
+    dissolved_at: int | None = None
+    pin_permission: Permission = Permission.MEMBERS
+    edit_permission: Permission = Permission.MEMBERS
+    add_member_permission: Permission = Permission.MEMBERS
+    max_pins: int | None = None
+    overflow: Overflow = Overflow.REJECT
+    pin_version: int = 0
+    dialect: str = "native"
+    # Dialect-specific settings a chat carries and shows back unchanged (e.g. Feishu's
+    # ``chat_type`` or ``join_message_visibility``); core never interprets them.
+    attributes: dict = field(default_factory=dict)
+    create_key: str | None = None
+
+    @property
+    def dissolved(self) -> bool:
+        return self.dissolved_at is not None
+
+
+@dataclass
+class Member:
+    app_id: str
+    chat_id: str
+    user_id: str
+    role: Role
+    joined_at: int
+
+
+@dataclass
+class Message:
+    app_id: str
+    id: str
+    chat_id: str
+    sender_id: str
+    type: str
+    content: str
+    created_at: int
+    updated_at: int
+    recalled_at: int | None = None
+    # A self-destructing message: set while it waits for its scheduled deletion.
+    expires_at: int | None = None
+    # ``None`` means everyone in the chat may see it; otherwise only these users (and bots).
+    visible_to: list[str] | None = None
+    send_key: str | None = None
+
+    @property
+    def recalled(self) -> bool:
+        return self.recalled_at is not None
+
+    def is_expired(self, now: int) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
+
+
+@dataclass
+class Pin:
+    app_id: str
+    chat_id: str
+    message_id: str
+    pinned_by: str
+    pinned_at: int
+    rank: int
+    dialect: str
+    id: int | None = None
+    expires_at: int | None = None
+    note: str = ""
+
+
+@dataclass
+class Token:
+    """An access token, stored only as its hash."""
+
+    token_hash: str
+    app_id: str
+    kind: str  # "tenant" | "app" | "user"
+    dialect: str
+    issued_at: int
+    expires_at: int
+    user_id: str | None = None
+    nonce: str = ""
+    revoked_at: int | None = None
+
+
+@dataclass
+class PinChange:
+    """One row of a chat's pin history."""
+
+    chat_id: str
+    message_id: str
+    action: str  # added | removed | replaced | evicted | expired | reordered
+    actor_id: str | None
+    dialect: str
+    at: int
+    reason: str
+    version: int
+
+
+@dataclass
+class Event:
+    """An outbox row, written in the same transaction as the change it describes."""
+
+    type: str
+    payload: dict
+    audience: str = "app"

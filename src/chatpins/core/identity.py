@@ -1,0 +1,45 @@
+"""Derived identifiers and secret hashing (pure functions, no I/O)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+# Ids appear in URL paths, and the Node SDK does not percent-encode path parameters: keep them
+# free of '/', '?', '#', '%' and whitespace.
+_ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-.@:+=]{1,128}$")
+
+
+def is_valid_id(value: str) -> bool:
+    return bool(_ID_PATTERN.match(value))
+
+
+def hash_secret(secret: str) -> str:
+    """Secrets we only need to check (app secrets, tokens) are stored as SHA-256 digests.
+
+    They are long random strings, so a fast hash is enough; no password stretching needed.
+    """
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secrets_match(secret: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_secret(secret), stored_hash)
+
+
+def derive_token(secret: str, nonce: str, length: int) -> str:
+    """A token recomputable from the app secret and a stored nonce, never stored itself.
+
+    Lets the token endpoint hand out the same tenant token again while it has ≥ 30 min left
+    (Feishu's rule) without keeping the token in clear.
+    """
+    return hmac.new(secret.encode(), nonce.encode(), hashlib.sha256).hexdigest()[:length]
+
+
+def feishu_open_id(app_id: str, user_id: str) -> str:
+    """Feishu's per-app user id, derived deterministically from the canonical id."""
+    return "ou_" + hashlib.sha256(f"open:{app_id}:{user_id}".encode()).hexdigest()[:32]
+
+
+def feishu_union_id(app_id: str, user_id: str) -> str:
+    return "on_" + hashlib.sha256(f"union:{app_id}:{user_id}".encode()).hexdigest()[:32]

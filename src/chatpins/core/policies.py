@@ -1,0 +1,63 @@
+"""Permission and visibility rules shared by the use cases."""
+
+from __future__ import annotations
+
+from chatpins.core.context import Actor
+from chatpins.core.entities import Chat, Member, Message, Permission, Role
+from chatpins.core.errors import Gone, PermissionDenied
+from chatpins.core.ports import UnitOfWork
+
+
+def is_manager(chat: Chat, member: Member | None) -> bool:
+    """Owner, admins, and the chat's creator (Feishu's creating bot acts as owner)."""
+    if member is None:
+        return False
+    return member.role in (Role.OWNER, Role.ADMIN) or member.user_id == chat.creator_id
+
+
+def allowed(permission: Permission, chat: Chat, member: Member | None) -> bool:
+    if member is None:
+        return False
+    if permission is Permission.MEMBERS:
+        return True
+    # Permission.OWNER_ADMINS: owner and admins only. A creating bot that is neither counts as
+    # a plain member here (Feishu, unconfirmed): only roles count.
+    return member.role in (Role.OWNER, Role.ADMIN)
+
+
+def require_live(chat: Chat) -> None:
+    if chat.dissolved:
+        raise Gone("chat_dissolved")
+
+
+def require_app_capabilities(actor: Actor, *, pin_scope: bool = False) -> None:
+    """Platform capabilities of the app (configurable per app to reproduce vendor errors)."""
+    if not actor.app.bot_enabled:
+        raise PermissionDenied("bot_disabled")
+    if pin_scope and not actor.app.pin_scope_granted:
+        raise PermissionDenied("missing_pin_scope")
+
+
+async def require_app_bot(uow: UnitOfWork, actor: Actor, chat: Chat) -> None:
+    if actor.requires_app_bot:
+        bot = await uow.members.get(actor.app_id, chat.id, actor.app.bot_user_id)
+        if bot is None:
+            raise PermissionDenied("bot_not_in_chat")
+
+
+async def require_available(uow: UnitOfWork, actor: Actor, chat: Chat) -> None:
+    """A p2p chat with a user outside the app's availability is closed to the app."""
+    if chat.kind != "p2p" or not actor.app.unavailable_user_ids:
+        return
+    for member in await uow.members.list(actor.app_id, chat.id):
+        if member.user_id in actor.app.unavailable_user_ids:
+            raise PermissionDenied("user_unavailable_to_bot")
+
+
+def can_see(message: Message, member: Member | None, actor: Actor) -> bool:
+    """Only members see a chat's messages; a restricted message only its audience and bots."""
+    if member is None:
+        return False
+    if message.visible_to is None or actor.user.is_bot:
+        return True
+    return actor.user.id in message.visible_to or actor.user.id == message.sender_id

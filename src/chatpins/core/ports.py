@@ -1,0 +1,129 @@
+"""What core needs from the outside world, as protocols.
+
+``storage`` implements the unit of work and repositories (SQLite and PostgreSQL through one
+SQLAlchemy implementation); ``infra`` implements the clock, ids and rate limiter (in-process
+now, Redis for several instances).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from chatpins.core.entities import (
+    App,
+    Chat,
+    Event,
+    Member,
+    Message,
+    Pin,
+    PinChange,
+    Role,
+    Token,
+    User,
+)
+
+
+class AppRepository(Protocol):
+    async def add(self, app: App) -> None: ...
+    async def get(self, app_id: str) -> App | None: ...
+    async def get_by_feishu_app_id(self, feishu_app_id: str) -> App | None: ...
+    async def update(self, app: App) -> None: ...
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None: ...
+    async def get(self, app_id: str, user_id: str) -> User | None: ...
+    async def get_by_open_id(self, app_id: str, open_id: str) -> User | None: ...
+    async def get_by_union_id(self, app_id: str, union_id: str) -> User | None: ...
+    async def get_many(self, app_id: str, user_ids: list[str]) -> list[User]: ...
+
+
+class ChatRepository(Protocol):
+    async def add(self, chat: Chat) -> None: ...
+    async def get(self, app_id: str, chat_id: str, *, for_update: bool = False) -> Chat | None: ...
+    async def update(self, chat: Chat) -> None: ...
+    async def find_by_create_key(self, app_id: str, key: str, since: int) -> Chat | None: ...
+    async def find_p2p(self, app_id: str, user_a: str, user_b: str) -> Chat | None: ...
+
+
+class MemberRepository(Protocol):
+    async def add(self, member: Member) -> None: ...
+    async def get(self, app_id: str, chat_id: str, user_id: str) -> Member | None: ...
+    async def remove(self, app_id: str, chat_id: str, user_id: str) -> None: ...
+    async def set_role(self, app_id: str, chat_id: str, user_id: str, role: Role) -> None: ...
+    async def list(self, app_id: str, chat_id: str) -> list[Member]: ...
+
+
+class MessageRepository(Protocol):
+    async def add(self, message: Message) -> None: ...
+    async def get(self, app_id: str, message_id: str) -> Message | None: ...
+    async def update(self, message: Message) -> None: ...
+    async def find_by_send_key(self, app_id: str, key: str, since: int) -> Message | None: ...
+
+
+class PinRepository(Protocol):
+    async def add(self, pin: Pin) -> Pin: ...
+    async def remove(self, pin: Pin) -> None: ...
+    async def get_by_message(self, app_id: str, message_id: str) -> Pin | None: ...
+    async def list_for_chat(self, app_id: str, chat_id: str) -> list[Pin]: ...
+    async def page(
+        self,
+        app_id: str,
+        chat_id: str,
+        *,
+        start: int | None,
+        end: int | None,
+        after: tuple[int, int] | None,
+        limit: int,
+        now: int,
+    ) -> list[Pin]: ...
+    async def record(self, app_id: str, change: PinChange) -> None: ...
+
+
+class TokenRepository(Protocol):
+    async def add(self, token: Token) -> None: ...
+    async def get(self, token_hash: str) -> Token | None: ...
+    async def latest(self, app_id: str, kind: str, dialect: str) -> Token | None: ...
+
+
+class EventRepository(Protocol):
+    async def append(self, app_id: str, event: Event, at: int) -> int: ...
+
+
+class ServerSettingRepository(Protocol):
+    async def get(self, key: str) -> str | None: ...
+    async def put(self, key: str, value: str) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. Committed when the ``async with`` block ends without an error."""
+
+    apps: AppRepository
+    users: UserRepository
+    chats: ChatRepository
+    members: MemberRepository
+    messages: MessageRepository
+    pins: PinRepository
+    tokens: TokenRepository
+    events: EventRepository
+    server: ServerSettingRepository
+
+
+UnitOfWorkFactory = Callable[..., AbstractAsyncContextManager[UnitOfWork]]
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: int, window_seconds: float) -> float | None:
+        """Count one operation; return ``None`` if allowed, else seconds until one is allowed."""
+        ...
+
+
+class IdGenerator(Protocol):
+    def hex(self, n_chars: int) -> str: ...
+    def alnum(self, n_chars: int) -> str: ...

@@ -1,0 +1,96 @@
+"""Tenants: create, look up, configure."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from chatpins.core.context import Deps
+from chatpins.core.entities import App, User
+from chatpins.core.errors import InvalidArgument, NotFound
+from chatpins.core.identity import feishu_open_id, feishu_union_id, hash_secret
+
+DEMO_APP_NAME = "demo"
+
+# Settings a tenant may change after creation, with the type each must have.
+CONFIGURABLE: dict[str, type] = {
+    "name": str,
+    "bot_enabled": bool,
+    "pin_scope_granted": bool,
+    "unavailable_user_ids": list,
+    "api_rate_per_second": int,
+    "api_rate_per_minute": int,
+    "message_rate_per_second": int,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class NewApp:
+    app: App
+    feishu_app_secret: str  # shown once; only its hash is stored
+
+
+async def create_app(deps: Deps, name: str) -> NewApp:
+    name = name.strip()
+    if not name or len(name) > 255:
+        raise InvalidArgument("invalid_app_name", "name must be 1-255 characters")
+    now = deps.clock.now_ms()
+    secret = deps.ids.alnum(32)
+    app = App(
+        id="app_" + deps.ids.hex(16),
+        name=name,
+        created_at=now,
+        feishu_app_id="cli_" + deps.ids.hex(16),
+        feishu_secret_hash=hash_secret(secret),
+    )
+    bot = User(
+        app_id=app.id,
+        id=app.bot_user_id,
+        name=f"{name} bot",
+        is_bot=True,
+        registered_at=now,
+        open_id=feishu_open_id(app.id, app.bot_user_id),
+        union_id=feishu_union_id(app.id, app.bot_user_id),
+    )
+    async with deps.uow(write=True) as uow:
+        await uow.apps.add(app)
+        await uow.users.add(bot)
+    return NewApp(app, secret)
+
+
+async def get_app(deps: Deps, ref: str) -> App:
+    """By chatpins id (``app_…``) or by Feishu app id (``cli_…``)."""
+    async with deps.uow() as uow:
+        app = await uow.apps.get(ref) or await uow.apps.get_by_feishu_app_id(ref)
+    if app is None:
+        raise NotFound("app_not_found", ref)
+    return app
+
+
+async def configure_app(deps: Deps, app_id: str, changes: dict[str, Any]) -> App:
+    for key, value in changes.items():
+        expected = CONFIGURABLE.get(key)
+        if expected is None:
+            raise InvalidArgument("unknown_setting", key)
+        # bool is an int in Python; a rate given as true/false is a mistake, not a number.
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise InvalidArgument("invalid_setting", f"{key} must be {expected.__name__}")
+        if expected is int and value < 0:
+            raise InvalidArgument("invalid_setting", f"{key} must be >= 0")
+        if expected is list and not all(isinstance(v, str) for v in value):
+            raise InvalidArgument("invalid_setting", f"{key} must be a list of strings")
+    async with deps.uow(write=True) as uow:
+        app = await uow.apps.get(app_id)
+        if app is None:
+            raise NotFound("app_not_found", app_id)
+        app = dataclasses.replace(app, **changes)
+        await uow.apps.update(app)
+    return app
+
+
+async def ensure_demo_app(deps: Deps) -> NewApp | None:
+    """On an empty database, create a demo app; otherwise do nothing."""
+    async with deps.uow() as uow:
+        if await uow.apps.count() > 0:
+            return None
+    return await create_app(deps, DEMO_APP_NAME)

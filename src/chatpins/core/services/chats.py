@@ -1,0 +1,204 @@
+"""Chats: create, read, change settings, dissolve."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from chatpins.core import policies
+from chatpins.core.context import Actor, Deps
+from chatpins.core.entities import Chat, ChatKind, Member, Overflow, Permission, Role
+from chatpins.core.errors import InvalidArgument, NotFound, PermissionDenied
+from chatpins.core.events import chat_audience, emit
+from chatpins.core.ports import UnitOfWork
+
+CREATE_KEY_WINDOW_MS = 10 * 3600 * 1000  # Feishu: one chat per uuid (+ owner) within 10 h
+
+
+@dataclass
+class NewChat:
+    id: str
+    name: str = ""
+    description: str = ""
+    kind: ChatKind = ChatKind.GROUP
+    owner_id: str | None = None  # None: the creator owns it
+    member_ids: list[str] = field(default_factory=list)
+    admin_ids: list[str] = field(default_factory=list)
+    pin_permission: Permission = Permission.MEMBERS
+    edit_permission: Permission = Permission.MEMBERS
+    add_member_permission: Permission = Permission.MEMBERS
+    max_pins: int | None = None
+    overflow: Overflow = Overflow.REJECT
+    attributes: dict[str, Any] = field(default_factory=dict)
+    create_key: str | None = None
+
+
+@dataclass
+class ChatView:
+    chat: Chat
+    members: list[Member]
+    viewer: Member | None  # the actor's membership, None when not in the chat
+
+
+@dataclass
+class ChatChanges:
+    """Only the fields given change. Profile fields are the ones plain members may edit."""
+
+    name: str | None = None
+    description: str | None = None
+    owner_id: str | None = None
+    pin_permission: Permission | None = None
+    edit_permission: Permission | None = None
+    add_member_permission: Permission | None = None
+    profile_attributes: dict[str, Any] = field(default_factory=dict)
+    setting_attributes: dict[str, Any] = field(default_factory=dict)
+
+    def touches_settings(self) -> bool:
+        settings = (self.owner_id, self.pin_permission, self.edit_permission)
+        return any(v is not None for v in settings) or bool(
+            self.setting_attributes or self.add_member_permission is not None
+        )
+
+
+async def create_chat(deps: Deps, actor: Actor, spec: NewChat) -> Chat:
+    if actor.requires_app_bot:
+        policies.require_app_capabilities(actor)
+    now = deps.clock.now_ms()
+    owner_id = spec.owner_id or actor.user.id
+    async with deps.uow(write=True) as uow:
+        if spec.create_key:
+            earlier = await uow.chats.find_by_create_key(
+                actor.app_id, spec.create_key, now - CREATE_KEY_WINDOW_MS
+            )
+            if earlier is not None:
+                return earlier
+        if await uow.chats.get(actor.app_id, spec.id) is not None:
+            raise InvalidArgument("chat_exists", spec.id)
+        wanted = dict.fromkeys([owner_id, actor.user.id, *spec.admin_ids, *spec.member_ids])
+        users = await uow.users.get_many(actor.app_id, list(wanted))
+        unknown = sorted(set(wanted) - {u.id for u in users})
+        if unknown:
+            raise InvalidArgument("unknown_users", ",".join(unknown))
+        chat = Chat(
+            app_id=actor.app_id,
+            id=spec.id,
+            kind=spec.kind,
+            name=spec.name,
+            description=spec.description,
+            owner_id=owner_id,
+            creator_id=actor.user.id,
+            created_at=now,
+            pin_permission=spec.pin_permission,
+            edit_permission=spec.edit_permission,
+            add_member_permission=spec.add_member_permission,
+            max_pins=spec.max_pins,
+            overflow=spec.overflow,
+            dialect=actor.dialect,
+            attributes=spec.attributes,
+            create_key=spec.create_key,
+        )
+        await uow.chats.add(chat)
+        for user_id in wanted:
+            role = Role.MEMBER
+            if user_id == owner_id:
+                role = Role.OWNER
+            elif user_id in spec.admin_ids:
+                role = Role.ADMIN
+            await uow.members.add(Member(actor.app_id, chat.id, user_id, role, now))
+        await emit(
+            uow,
+            actor,
+            now,
+            "chat.created",
+            chat_audience(chat.id),
+            chat_id=chat.id,
+            members=list(wanted),
+        )
+    return chat
+
+
+async def get_or_create_p2p(deps: Deps, actor: Actor, peer_id: str, new_id: str) -> Chat:
+    """The one-on-one chat of the actor and a peer, created on first use."""
+    async with deps.uow() as uow:
+        chat = await uow.chats.find_p2p(actor.app_id, actor.user.id, peer_id)
+    if chat is not None:
+        return chat
+    spec = NewChat(id=new_id, kind=ChatKind.P2P, member_ids=[peer_id])
+    return await create_chat(deps, actor, spec)
+
+
+async def get_chat(deps: Deps, actor: Actor, chat_id: str) -> ChatView:
+    async with deps.uow() as uow:
+        chat = await load_chat(uow, actor, chat_id)
+        members = await uow.members.list(actor.app_id, chat_id)
+    viewer = next((m for m in members if m.user_id == actor.user.id), None)
+    return ChatView(chat, members, viewer)
+
+
+async def update_chat(deps: Deps, actor: Actor, chat_id: str, changes: ChatChanges) -> Chat:
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        chat = await load_chat(uow, actor, chat_id, for_update=True)
+        policies.require_live(chat)
+        member = await require_member(uow, actor, chat)
+        if not policies.is_manager(chat, member):
+            if changes.touches_settings():
+                raise PermissionDenied("only_managers_may_change_settings")
+            if chat.edit_permission is Permission.OWNER_ADMINS:
+                raise PermissionDenied("only_managers_may_edit")
+        if changes.owner_id is not None and changes.owner_id != chat.owner_id:
+            await _transfer_ownership(uow, chat, changes.owner_id)
+        updates = {
+            k: v
+            for k, v in dataclasses.asdict(changes).items()
+            if v is not None and k in ("name", "description") + _PERMISSIONS
+        }
+        attributes = {**chat.attributes, **changes.profile_attributes}
+        attributes.update(changes.setting_attributes)
+        chat = dataclasses.replace(chat, **updates, attributes=attributes)
+        await uow.chats.update(chat)
+        await emit(uow, actor, now, "chat.updated", chat_audience(chat.id), chat_id=chat.id)
+    return chat
+
+
+_PERMISSIONS = ("pin_permission", "edit_permission", "add_member_permission")
+
+
+async def _transfer_ownership(uow: UnitOfWork, chat: Chat, new_owner_id: str) -> None:
+    new_owner = await uow.members.get(chat.app_id, chat.id, new_owner_id)
+    if new_owner is None:
+        raise InvalidArgument("new_owner_not_member", new_owner_id)
+    if chat.owner_id is not None:
+        await uow.members.set_role(chat.app_id, chat.id, chat.owner_id, Role.MEMBER)
+    await uow.members.set_role(chat.app_id, chat.id, new_owner_id, Role.OWNER)
+    chat.owner_id = new_owner_id
+
+
+async def dissolve_chat(deps: Deps, actor: Actor, chat_id: str) -> None:
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        chat = await load_chat(uow, actor, chat_id, for_update=True)
+        policies.require_live(chat)
+        member = await require_member(uow, actor, chat)
+        if member.role is not Role.OWNER and actor.user.id != chat.creator_id:
+            raise PermissionDenied("only_owner_may_dissolve")
+        chat.dissolved_at = now
+        await uow.chats.update(chat)
+        await emit(uow, actor, now, "chat.dissolved", chat_audience(chat.id), chat_id=chat.id)
+
+
+async def load_chat(
+    uow: UnitOfWork, actor: Actor, chat_id: str, *, for_update: bool = False
+) -> Chat:
+    chat = await uow.chats.get(actor.app_id, chat_id, for_update=for_update)
+    if chat is None:
+        raise NotFound("chat_not_found", chat_id)
+    return chat
+
+
+async def require_member(uow: UnitOfWork, actor: Actor, chat: Chat) -> Member:
+    member = await uow.members.get(actor.app_id, chat.id, actor.user.id)
+    if member is None:
+        raise PermissionDenied("not_chat_member")
+    return member

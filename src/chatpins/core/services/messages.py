@@ -1,0 +1,165 @@
+"""Messages: send, read, recall, and their lifecycle (self-destruct, restricted audience)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatpins.core import policies
+from chatpins.core.context import Actor, Deps
+from chatpins.core.entities import ChatKind, Message
+from chatpins.core.errors import (
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unsupported,
+)
+from chatpins.core.events import chat_audience, emit
+from chatpins.core.ports import UnitOfWork
+from chatpins.core.services.chats import load_chat
+from chatpins.core.services.pins import unpin_within
+
+SEND_KEY_WINDOW_MS = 3600 * 1000  # Feishu: one message per uuid within an hour
+# Message types that cannot be recalled, pinned or otherwise acted on (Feishu 230054).
+UNACTIONABLE_TYPES = frozenset({"system", "hongbao", "video_chat"})
+P2P_ONLY_TYPES = frozenset({"system"})
+
+
+@dataclass
+class NewMessage:
+    id: str
+    type: str
+    content: str
+    send_key: str | None = None
+
+
+async def send_message(deps: Deps, actor: Actor, chat_id: str, new: NewMessage) -> Message:
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        if new.send_key:
+            earlier = await uow.messages.find_by_send_key(
+                actor.app_id, new.send_key, now - SEND_KEY_WINDOW_MS
+            )
+            if earlier is not None:
+                return earlier
+        chat = await load_chat(uow, actor, chat_id)
+        policies.require_live(chat)
+        policies.require_app_capabilities(actor)
+        await policies.require_app_bot(uow, actor, chat)
+        if await uow.members.get(actor.app_id, chat.id, actor.user.id) is None:
+            raise PermissionDenied("may_not_send")
+        await policies.require_available(uow, actor, chat)
+        if new.type in P2P_ONLY_TYPES and chat.kind is not ChatKind.P2P:
+            raise InvalidArgument("p2p_only_message_type", new.type)
+        if actor.app.message_rate_per_second:
+            wait = await deps.limiter.hit(
+                f"send:{actor.app_id}:{chat.id}", actor.app.message_rate_per_second, 1.0
+            )
+            if wait is not None:
+                raise RateLimited("chat_message_rate", limit=actor.app.message_rate_per_second)
+        message = Message(
+            app_id=actor.app_id,
+            id=new.id,
+            chat_id=chat.id,
+            sender_id=actor.user.id,
+            type=new.type,
+            content=new.content,
+            created_at=now,
+            updated_at=now,
+            send_key=new.send_key,
+        )
+        await uow.messages.add(message)
+        await emit(
+            uow,
+            actor,
+            now,
+            "message.sent",
+            chat_audience(chat.id),
+            chat_id=chat.id,
+            message_id=message.id,
+            type=message.type,
+        )
+    return message
+
+
+async def get_message(deps: Deps, actor: Actor, message_id: str) -> Message:
+    async with deps.uow() as uow:
+        message = await load_message(uow, actor, deps.clock.now_ms(), message_id)
+        chat = await load_chat(uow, actor, message.chat_id)
+        policies.require_app_capabilities(actor)
+        await policies.require_app_bot(uow, actor, chat)
+        await policies.require_available(uow, actor, chat)
+        await require_visible(uow, actor, message)
+    return message
+
+
+async def recall_message(deps: Deps, actor: Actor, message_id: str) -> None:
+    """Recall a message; its pin, if any, goes with it. Recalling twice succeeds."""
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        message = await load_message(uow, actor, now, message_id)
+        chat = await load_chat(uow, actor, message.chat_id, for_update=True)
+        policies.require_app_capabilities(actor)
+        await policies.require_app_bot(uow, actor, chat)
+        await policies.require_available(uow, actor, chat)
+        member = await require_visible(uow, actor, message)
+        if message.recalled:
+            return
+        policies.require_live(chat)
+        if message.type in UNACTIONABLE_TYPES:
+            raise Unsupported("message_type", message.type)
+        if message.sender_id != actor.user.id and not policies.is_manager(chat, member):
+            raise PermissionDenied("may_not_recall")
+        message.recalled_at = now
+        message.updated_at = now
+        await uow.messages.update(message)
+        await unpin_within(uow, actor, chat, message.id, now, reason="message_recalled")
+        await emit(
+            uow,
+            actor,
+            now,
+            "message.recalled",
+            chat_audience(chat.id),
+            chat_id=chat.id,
+            message_id=message.id,
+        )
+
+
+async def set_message_lifecycle(
+    deps: Deps,
+    app_id: str,
+    message_id: str,
+    *,
+    expires_at: int | None = None,
+    visible_to: list[str] | None = None,
+) -> Message:
+    """Native-only: schedule a self-destruct or restrict who sees a message.
+
+    No vendor API sets these, yet Feishu's pin API has errors for both (230111, 230050).
+    """
+    async with deps.uow(write=True) as uow:
+        message = await uow.messages.get(app_id, message_id)
+        if message is None:
+            raise NotFound("message_not_found", message_id)
+        if expires_at is not None:
+            message.expires_at = expires_at
+        if visible_to is not None:
+            message.visible_to = visible_to
+        message.updated_at = deps.clock.now_ms()
+        await uow.messages.update(message)
+    return message
+
+
+async def load_message(uow: UnitOfWork, actor: Actor, now: int, message_id: str) -> Message:
+    message = await uow.messages.get(actor.app_id, message_id)
+    # A self-destructed message is gone, as if it had never existed.
+    if message is None or message.is_expired(now):
+        raise NotFound("message_not_found", message_id)
+    return message
+
+
+async def require_visible(uow: UnitOfWork, actor: Actor, message: Message):  # type: ignore[no-untyped-def]
+    member = await uow.members.get(actor.app_id, message.chat_id, actor.user.id)
+    if not policies.can_see(message, member, actor):
+        raise PermissionDenied("message_invisible")
+    return member

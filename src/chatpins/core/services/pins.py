@@ -1,0 +1,205 @@
+"""Pinning messages in a chat: the one pin algorithm every dialect shares.
+
+A chat's pin rules are data on the chat (``max_pins``, ``overflow``, ``pin_permission``), set
+from the creating dialect's defaults; nothing here depends on the dialect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatpins.core import policies
+from chatpins.core.context import Actor, Deps
+from chatpins.core.entities import Chat, Message, Overflow, Pin, PinChange
+from chatpins.core.errors import (
+    Gone,
+    InvalidArgument,
+    LimitExceeded,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    Unsupported,
+)
+from chatpins.core.events import chat_audience, emit
+from chatpins.core.ports import UnitOfWork
+
+# Pin and unpin together, per message (Feishu 230047: 5 per second on one message_id).
+PIN_OPS_PER_MESSAGE_PER_SECOND = 5
+UNPINNABLE_TYPES = frozenset({"system", "hongbao", "video_chat"})
+
+
+@dataclass
+class PinPage:
+    pins: list[Pin]
+    has_more: bool
+    next_after: tuple[int, int] | None  # (pinned_at, id) of the last pin, when has_more
+
+
+async def pin_message(deps: Deps, actor: Actor, message_id: str) -> Pin:
+    """Pin a message. Pinning a pinned message returns the existing pin unchanged."""
+    policies.require_app_capabilities(actor, pin_scope=True)
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        message, chat = await _load_for_pin_change(uow, actor, message_id, now)
+        if message.recalled:
+            raise Gone("message_recalled")
+        if message.expires_at is not None:
+            raise Gone("message_self_destructing")
+        if message.type in UNPINNABLE_TYPES:
+            raise Unsupported("message_type", message.type)
+        await _require_pin_permission(uow, actor, chat)
+        await _count_pin_operation(deps, actor, message_id)
+        existing = await uow.pins.get_by_message(actor.app_id, message_id)
+        if existing is not None:
+            return existing
+        current = await uow.pins.list_for_chat(actor.app_id, chat.id)
+        if chat.max_pins is not None and len(current) >= chat.max_pins:
+            if chat.overflow is Overflow.REJECT:
+                raise LimitExceeded("pin_limit", str(chat.max_pins))
+            # Oldest rank first; a one-pin chat "replaces", a larger one "evicts".
+            action = "replaced" if chat.max_pins == 1 else "evicted"
+            for old in current[: len(current) - chat.max_pins + 1]:
+                await _remove(uow, actor, chat, old, now, action=action, reason="pin_limit")
+        rank = max((p.rank for p in current), default=0) + 1
+        pin = await uow.pins.add(
+            Pin(
+                app_id=actor.app_id,
+                chat_id=chat.id,
+                message_id=message_id,
+                pinned_by=actor.user.id,
+                pinned_at=now,
+                rank=rank,
+                dialect=actor.dialect,
+            )
+        )
+        await _changed(uow, actor, chat, pin.message_id, now, "added", "pinned", "pin.created")
+    return pin
+
+
+async def unpin_message(deps: Deps, actor: Actor, message_id: str) -> None:
+    """Unpin a message. Not pinned, or already recalled, is still a success."""
+    policies.require_app_capabilities(actor, pin_scope=True)
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        _message, chat = await _load_for_pin_change(uow, actor, message_id, now)
+        await _require_pin_permission(uow, actor, chat)
+        await _count_pin_operation(deps, actor, message_id)
+        await unpin_within(uow, actor, chat, message_id, now, reason="unpinned")
+
+
+async def list_pins(
+    deps: Deps,
+    actor: Actor,
+    chat_id: str,
+    *,
+    start: int | None = None,
+    end: int | None = None,
+    after: tuple[int, int] | None = None,
+    limit: int = 20,
+) -> PinPage:
+    """A chat's pins, newest first, within an optional time window (bounds inclusive)."""
+    policies.require_app_capabilities(actor)
+    now = deps.clock.now_ms()
+    async with deps.uow() as uow:
+        chat = await uow.chats.get(actor.app_id, chat_id)
+        if chat is None:
+            raise InvalidArgument("unknown_chat_id", chat_id)
+        policies.require_live(chat)
+        await policies.require_app_bot(uow, actor, chat)
+        await policies.require_available(uow, actor, chat)
+        if await uow.members.get(actor.app_id, chat.id, actor.user.id) is None:
+            raise PermissionDenied("not_chat_member")
+        pins = await uow.pins.page(
+            actor.app_id, chat.id, start=start, end=end, after=after, limit=limit + 1, now=now
+        )
+    has_more = len(pins) > limit
+    pins = pins[:limit]
+    last = pins[-1] if has_more else None
+    return PinPage(pins, has_more, (last.pinned_at, last.id or 0) if last else None)
+
+
+async def unpin_within(
+    uow: UnitOfWork, actor: Actor, chat: Chat, message_id: str, now: int, *, reason: str
+) -> bool:
+    """Remove a message's pin inside an open unit of work; False when it was not pinned."""
+    pin = await uow.pins.get_by_message(actor.app_id, message_id)
+    if pin is None:
+        return False
+    await _remove(uow, actor, chat, pin, now, action="removed", reason=reason)
+    return True
+
+
+async def _load_for_pin_change(
+    uow: UnitOfWork, actor: Actor, message_id: str, now: int
+) -> tuple[Message, Chat]:
+    """The checks pin and unpin share, in Feishu's documented order (230001 … 230050)."""
+    message = await uow.messages.get(actor.app_id, message_id)
+    if message is None or message.is_expired(now):
+        raise NotFound("message_not_found", message_id)
+    # Lock the chat row: pin, recall and dissolve of one chat are serialised, so a dissolved
+    # chat or a recalled message never ends up pinned, whatever the interleaving.
+    chat = await uow.chats.get(actor.app_id, message.chat_id, for_update=True)
+    if chat is None:
+        raise NotFound("chat_not_found", message.chat_id)
+    policies.require_live(chat)
+    await policies.require_app_bot(uow, actor, chat)
+    await policies.require_available(uow, actor, chat)
+    # Re-read under the lock: a recall that committed while we waited must be seen.
+    message = await uow.messages.get(actor.app_id, message_id)
+    assert message is not None
+    member = await uow.members.get(actor.app_id, chat.id, actor.user.id)
+    if not policies.can_see(message, member, actor):
+        raise PermissionDenied("message_invisible")
+    return message, chat
+
+
+async def _require_pin_permission(uow: UnitOfWork, actor: Actor, chat: Chat) -> None:
+    member = await uow.members.get(actor.app_id, chat.id, actor.user.id)
+    if not policies.allowed(chat.pin_permission, chat, member):
+        raise PermissionDenied("may_not_pin")
+
+
+async def _count_pin_operation(deps: Deps, actor: Actor, message_id: str) -> None:
+    key = f"pinop:{actor.app_id}:{message_id}"
+    if await deps.limiter.hit(key, PIN_OPS_PER_MESSAGE_PER_SECOND, 1.0) is not None:
+        raise RateLimited("message_pin_rate", limit=PIN_OPS_PER_MESSAGE_PER_SECOND)
+
+
+async def _remove(
+    uow: UnitOfWork, actor: Actor, chat: Chat, pin: Pin, now: int, *, action: str, reason: str
+) -> None:
+    await uow.pins.remove(pin)
+    await _changed(uow, actor, chat, pin.message_id, now, action, reason, "pin.deleted")
+
+
+async def _changed(
+    uow: UnitOfWork,
+    actor: Actor,
+    chat: Chat,
+    message_id: str,
+    now: int,
+    action: str,
+    reason: str,
+    event_type: str,
+) -> None:
+    """Bump the chat's pin version; write the history row and the event with it."""
+    chat.pin_version += 1
+    await uow.chats.update(chat)
+    change = PinChange(
+        chat.id, message_id, action, actor.user.id, actor.dialect, now, reason, chat.pin_version
+    )
+    await uow.pins.record(actor.app_id, change)
+    order = [p.message_id for p in await uow.pins.list_for_chat(actor.app_id, chat.id)]
+    await emit(
+        uow,
+        actor,
+        now,
+        event_type,
+        chat_audience(chat.id),
+        chat_id=chat.id,
+        message_id=message_id,
+        action=action,
+        reason=reason,
+        version=chat.pin_version,
+        pins=order,
+    )

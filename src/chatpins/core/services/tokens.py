@@ -1,0 +1,110 @@
+"""Access tokens: issued, stored as hashes, checked on every request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatpins.core.context import Deps
+from chatpins.core.entities import App, Token, User
+from chatpins.core.errors import InvalidArgument, NotFound, Unauthenticated
+from chatpins.core.identity import derive_token, hash_secret, secrets_match
+
+APP_TOKEN_TTL_S = 7200  # Feishu: at most 2 h
+APP_TOKEN_REUSE_MIN_S = 1800  # Feishu: the same token comes back while ≥ 30 min are left
+USER_TOKEN_TTL_S = 7200
+MAX_USER_TOKEN_TTL_S = 30 * 24 * 3600
+
+# The wire form of a user token per dialect: Feishu user_access_tokens start with "u-".
+_USER_TOKEN_PREFIX = {"feishu": "u-"}
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    value: str
+    expires_at: int  # ms
+    expires_in: int  # seconds left
+
+
+@dataclass(frozen=True)
+class Identity:
+    app: App
+    user: User
+    token: Token
+
+
+async def issue_user_token(
+    deps: Deps, app_id: str, user_id: str, dialect: str, ttl_seconds: int | None = None
+) -> IssuedToken:
+    prefix = _USER_TOKEN_PREFIX.get(dialect)
+    if prefix is None:
+        raise InvalidArgument("unsupported_dialect", dialect)
+    ttl = USER_TOKEN_TTL_S if ttl_seconds is None else ttl_seconds
+    if not 1 <= ttl <= MAX_USER_TOKEN_TTL_S:
+        raise InvalidArgument("invalid_ttl", f"ttl_seconds must be 1-{MAX_USER_TOKEN_TTL_S}")
+    value = prefix + deps.ids.hex(40)
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        if await uow.apps.get(app_id) is None:
+            raise NotFound("app_not_found", app_id)
+        if await uow.users.get(app_id, user_id) is None:
+            raise NotFound("user_not_found", user_id)
+        await uow.tokens.add(
+            Token(
+                token_hash=hash_secret(value),
+                app_id=app_id,
+                kind="user",
+                dialect=dialect,
+                user_id=user_id,
+                issued_at=now,
+                expires_at=now + ttl * 1000,
+            )
+        )
+    return IssuedToken(value, now + ttl * 1000, ttl)
+
+
+async def issue_app_token(
+    deps: Deps, feishu_app_id: str, secret: str, kind: str = "tenant"
+) -> IssuedToken:
+    """Feishu's tenant/app access token for a self-built app, checked against its secret."""
+    async with deps.uow(write=True) as uow:
+        app = await uow.apps.get_by_feishu_app_id(feishu_app_id)
+        if app is None:
+            raise Unauthenticated("unknown_app", feishu_app_id)
+        if not secrets_match(secret, app.feishu_secret_hash):
+            raise Unauthenticated("wrong_secret", feishu_app_id)
+        now = deps.clock.now_ms()
+        current = await uow.tokens.latest(app.id, kind, "feishu")
+        if current is not None and current.expires_at - now >= APP_TOKEN_REUSE_MIN_S * 1000:
+            value = "t-" + derive_token(secret, current.nonce, 40)
+            return IssuedToken(value, current.expires_at, (current.expires_at - now) // 1000)
+        nonce = deps.ids.hex(32)
+        value = "t-" + derive_token(secret, nonce, 40)
+        expires_at = now + APP_TOKEN_TTL_S * 1000
+        await uow.tokens.add(
+            Token(
+                token_hash=hash_secret(value),
+                app_id=app.id,
+                kind=kind,
+                dialect="feishu",
+                user_id=app.bot_user_id,
+                issued_at=now,
+                expires_at=expires_at,
+                nonce=nonce,
+            )
+        )
+    return IssuedToken(value, expires_at, APP_TOKEN_TTL_S)
+
+
+async def authenticate(deps: Deps, value: str, dialect: str) -> Identity:
+    """The app and user a token acts for. Unknown, revoked, other-dialect → ``unknown_token``."""
+    async with deps.uow() as uow:
+        token = await uow.tokens.get(hash_secret(value))
+        if token is None or token.revoked_at is not None or token.dialect != dialect:
+            raise Unauthenticated("unknown_token")
+        if token.expires_at <= deps.clock.now_ms():
+            raise Unauthenticated("expired_token")
+        app = await uow.apps.get(token.app_id)
+        user = await uow.users.get(token.app_id, token.user_id or "")
+    if app is None or user is None:
+        raise Unauthenticated("unknown_token")
+    return Identity(app, user, token)

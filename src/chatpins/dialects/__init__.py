@@ -1,0 +1,1 @@
+"""Wire dialects: each translates its vendor's requests to core calls and back, nothing more."""

@@ -1,0 +1,1 @@
+"""The Feishu/Lark open platform dialect (``/open-apis/...``), as lark-oapi speaks it."""

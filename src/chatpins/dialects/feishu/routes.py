@@ -1,0 +1,84 @@
+"""The Feishu sub-application, mounted at ``/open-apis``."""
+
+from __future__ import annotations
+
+import structlog
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from chatpins.core.context import Deps
+from chatpins.dialects.feishu import auth, chats, messages, pins
+from chatpins.dialects.feishu.errors import FeishuError
+from chatpins.dialects.feishu.wire import CanonicalHeaders, error_response
+
+log = structlog.get_logger(__name__)
+
+_TOKEN_ROUTES = [
+    ("/auth/v3/tenant_access_token/internal", auth.tenant_access_token),
+    ("/auth/v3/app_access_token/internal", auth.app_access_token),
+]
+
+ROUTES = [
+    # The vendor accepts a trailing slash on the token paths (observed).
+    *(
+        Route(path + slash, fn, methods=["POST"])
+        for path, fn in _TOKEN_ROUTES
+        for slash in ("", "/")
+    ),
+    Route("/im/v1/chats", chats.create_chat, methods=["POST"]),
+    Route("/im/v1/chats/{chat_id}", chats.get_chat, methods=["GET"]),
+    Route("/im/v1/chats/{chat_id}", chats.update_chat, methods=["PUT"]),
+    Route("/im/v1/chats/{chat_id}", chats.dissolve_chat, methods=["DELETE"]),
+    Route("/im/v1/chats/{chat_id}/members", chats.add_members, methods=["POST"]),
+    Route("/im/v1/chats/{chat_id}/members", chats.remove_members, methods=["DELETE"]),
+    Route("/im/v1/chats/{chat_id}/members", chats.list_members, methods=["GET"]),
+    Route("/im/v1/chats/{chat_id}/members/is_in_chat", chats.is_in_chat, methods=["GET"]),
+    Route("/im/v1/chats/{chat_id}/managers/add_managers", chats.add_managers, methods=["POST"]),
+    Route(
+        "/im/v1/chats/{chat_id}/managers/delete_managers", chats.delete_managers, methods=["POST"]
+    ),
+    Route("/im/v1/messages", messages.create_message, methods=["POST"]),
+    Route("/im/v1/messages/{message_id}", messages.get_message, methods=["GET"]),
+    Route("/im/v1/messages/{message_id}", messages.recall_message, methods=["DELETE"]),
+    Route("/im/v1/pins", pins.create_pin, methods=["POST"]),
+    Route("/im/v1/pins", pins.list_pins, methods=["GET"]),
+    Route("/im/v1/pins/{message_id}", pins.delete_pin, methods=["DELETE"]),
+]
+
+
+async def _feishu_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FeishuError)
+    return error_response(exc)
+
+
+async def _http_error(_request: Request, exc: Exception) -> Response:
+    # The SDK cannot parse a non-JSON body: unknown paths and methods answer JSON (chosen).
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return JSONResponse({"code": 99991301, "msg": "method not allowed"}, status_code=405)
+    if exc.status_code == 404:
+        return JSONResponse({"code": 99991201, "msg": "resource not found"}, status_code=404)
+    return JSONResponse({"code": 230001, "msg": str(exc.detail)}, status_code=400)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("feishu_internal_error", path=request.url.path, exc_info=exc)
+    return JSONResponse({"code": 99991500, "msg": "internal server error"}, status_code=500)
+
+
+def build_feishu_app(deps: Deps) -> CanonicalHeaders:
+    app = Starlette(
+        routes=ROUTES,
+        exception_handlers={
+            FeishuError: _feishu_error,
+            HTTPException: _http_error,
+            Exception: _internal_error,
+        },
+    )
+    app.router.redirect_slashes = False
+    app.state.deps = deps
+    # Outermost, so even a 500 from the error middleware carries the vendor's headers.
+    return CanonicalHeaders(app)

@@ -1,0 +1,109 @@
+"""Feishu's envelope: reading bodies, writing replies, the header casing lark-oapi needs."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chatpins.dialects.feishu.errors import FeishuError, invalid
+
+MAX_BODY_BYTES = 1024 * 1024
+M = TypeVar("M", bound=BaseModel)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def ok(data: dict[str, Any] | None = None) -> JSONResponse:
+    return JSONResponse({"code": 0, "msg": "success", "data": data if data is not None else {}})
+
+
+def error_response(error: FeishuError) -> JSONResponse:
+    body: dict[str, Any] = {"code": error.code, "msg": error.msg}
+    if error.data is not None:
+        body["data"] = error.data
+    elif error.status == 400 and error.code >= 230000:
+        body["error"] = {"log_id": new_log_id(), "troubleshooter": ""}
+    return JSONResponse(body, status_code=error.status, headers=error.headers)
+
+
+async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The raw body, refused past ``limit`` bytes without buffering the rest."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def parse_body(request: Request, model: type[M], family: str) -> M:
+    """Parse a JSON body whatever the Content-Type (the SDK's token call sends none)."""
+    try:
+        raw = await read_body(request)
+        data = json.loads(raw or b"{}")
+        if not isinstance(data, dict):
+            raise invalid(family)
+        return model.model_validate(data)
+    except (BodyTooLarge, ValueError, ValidationError) as exc:
+        raise invalid(family) from exc
+
+
+def parse_query(request: Request, model: type[M], family: str) -> M:
+    params: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, value)
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        raise invalid(family) from exc
+
+
+def new_log_id() -> str:
+    return time.strftime("%Y%m%d%H%M%S") + secrets.token_hex(10).upper()
+
+
+_JSON_TYPE = b"application/json; charset=utf-8"
+
+
+class CanonicalHeaders:
+    """ASGI middleware: ``X-Tt-Logid`` on every reply, and ``Content-Type`` in canonical case.
+
+    lark-oapi copies response headers into a plain dict and looks up exactly ``X-Tt-Logid`` and
+    ``Content-Type``. Starlette writes header names in lower case; uvicorn's h11 server sends
+    them as given (its httptools server lower-cases them, so ``serve`` runs h11).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (b"Content-Type", _JSON_TYPE if value == b"application/json" else value)
+                    if name == b"content-type"
+                    else (name, value)
+                    for name, value in message.get("headers", [])
+                ]
+                headers.append((b"X-Tt-Logid", new_log_id().encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,1 @@
+"""Pieces with an in-process backend (one instance) and, later, a Redis one (several)."""

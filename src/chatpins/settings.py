@@ -1,0 +1,30 @@
+"""Settings from command-line flags and ``CHATPINS_*`` environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./chatpins.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CHATPINS_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # The key guarding the native provisioning API. Unset: generated on the first start,
+    # printed once, stored hashed (``chatpins admin-key rotate`` prints a new one).
+    admin_key: str | None = None
+    # SQLite durability: FULL keeps every acknowledged write across a power loss.
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # uvicorn closes idle keep-alive connections after this many seconds; longer than the 5 s
+    # Node's agent reuses a socket for, so a reused socket is never one we just closed.
+    keep_alive_seconds: int = 75
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

@@ -1,0 +1,21 @@
+"""Repositories: every SQL statement, grouped by the table family it stores."""
+
+from chatpins.storage.repositories.apps import AppRepository, ServerSettingRepository
+from chatpins.storage.repositories.chats import ChatRepository, MemberRepository
+from chatpins.storage.repositories.events import EventRepository
+from chatpins.storage.repositories.messages import MessageRepository
+from chatpins.storage.repositories.pins import PinRepository
+from chatpins.storage.repositories.tokens import TokenRepository
+from chatpins.storage.repositories.users import UserRepository
+
+__all__ = [
+    "AppRepository",
+    "ChatRepository",
+    "EventRepository",
+    "MemberRepository",
+    "MessageRepository",
+    "PinRepository",
+    "ServerSettingRepository",
+    "TokenRepository",
+    "UserRepository",
+]

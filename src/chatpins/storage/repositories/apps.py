@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from chatpins.core.entities import App
+from chatpins.storage.repositories._base import Repository, to_entity, to_row
+from chatpins.storage.tables import apps, server_settings
+
+
+class AppRepository(Repository):
+    async def add(self, app: App) -> None:
+        await self._conn.execute(apps.insert().values(**to_row(app, apps)))
+
+    async def get(self, app_id: str) -> App | None:
+        row = (await self._conn.execute(apps.select().where(apps.c.id == app_id))).first()
+        return to_entity(App, row)
+
+    async def get_by_feishu_app_id(self, feishu_app_id: str) -> App | None:
+        query = apps.select().where(apps.c.feishu_app_id == feishu_app_id)
+        return to_entity(App, (await self._conn.execute(query)).first())
+
+    async def update(self, app: App) -> None:
+        values = to_row(app, apps)
+        values.pop("id")
+        await self._conn.execute(apps.update().where(apps.c.id == app.id).values(**values))
+
+    async def count(self) -> int:
+        return (await self._conn.execute(sa.select(sa.func.count()).select_from(apps))).scalar_one()
+
+
+class ServerSettingRepository(Repository):
+    async def get(self, key: str) -> str | None:
+        query = sa.select(server_settings.c.value).where(server_settings.c.key == key)
+        return (await self._conn.execute(query)).scalar_one_or_none()
+
+    async def put(self, key: str, value: str) -> None:
+        updated = await self._conn.execute(
+            server_settings.update().where(server_settings.c.key == key).values(value=value)
+        )
+        if updated.rowcount == 0:
+            await self._conn.execute(server_settings.insert().values(key=key, value=value))

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chatpins.core.entities import Chat, ChatKind, Member, Overflow, Permission, Role
+from chatpins.storage.repositories._base import Repository, to_entity, to_row
+from chatpins.storage.tables import chats, members
+
+
+def _chat(row: sa.Row | None) -> Chat | None:
+    chat = to_entity(Chat, row)
+    if chat is not None:
+        chat.kind = ChatKind(chat.kind)
+        chat.pin_permission = Permission(chat.pin_permission)
+        chat.edit_permission = Permission(chat.edit_permission)
+        chat.add_member_permission = Permission(chat.add_member_permission)
+        chat.overflow = Overflow(chat.overflow)
+    return chat
+
+
+class ChatRepository(Repository):
+    def __init__(self, conn: AsyncConnection, *, postgres: bool) -> None:
+        super().__init__(conn)
+        self._row_locks = postgres
+
+    async def add(self, chat: Chat) -> None:
+        await self._conn.execute(chats.insert().values(**to_row(chat, chats)))
+
+    async def get(self, app_id: str, chat_id: str, *, for_update: bool = False) -> Chat | None:
+        query = chats.select().where(chats.c.app_id == app_id, chats.c.id == chat_id)
+        if for_update and self._row_locks:
+            # Every change that can affect a chat's pins locks the chat row first, so pin,
+            # recall and dissolve on one chat are serialised (SQLite: BEGIN IMMEDIATE does it).
+            query = query.with_for_update()
+        return _chat((await self._conn.execute(query)).first())
+
+    async def update(self, chat: Chat) -> None:
+        values = to_row(chat, chats)
+        await self._conn.execute(
+            chats.update()
+            .where(chats.c.app_id == chat.app_id, chats.c.id == chat.id)
+            .values(**values)
+        )
+
+    async def find_by_create_key(self, app_id: str, key: str, since: int) -> Chat | None:
+        query = (
+            chats.select()
+            .where(chats.c.app_id == app_id, chats.c.create_key == key, chats.c.created_at >= since)
+            .order_by(chats.c.created_at)
+            .limit(1)
+        )
+        return _chat((await self._conn.execute(query)).first())
+
+    async def find_p2p(self, app_id: str, user_a: str, user_b: str) -> Chat | None:
+        mine = members.alias("mine")
+        theirs = members.alias("theirs")
+        query = (
+            chats.select()
+            .join(mine, sa.and_(mine.c.app_id == chats.c.app_id, mine.c.chat_id == chats.c.id))
+            .join(
+                theirs, sa.and_(theirs.c.app_id == chats.c.app_id, theirs.c.chat_id == chats.c.id)
+            )
+            .where(
+                chats.c.app_id == app_id,
+                chats.c.kind == ChatKind.P2P.value,
+                chats.c.dissolved_at.is_(None),
+                mine.c.user_id == user_a,
+                theirs.c.user_id == user_b,
+            )
+            .limit(1)
+        )
+        return _chat((await self._conn.execute(query)).first())
+
+
+class MemberRepository(Repository):
+    async def add(self, member: Member) -> None:
+        await self._conn.execute(members.insert().values(**to_row(member, members)))
+
+    async def get(self, app_id: str, chat_id: str, user_id: str) -> Member | None:
+        query = members.select().where(
+            members.c.app_id == app_id, members.c.chat_id == chat_id, members.c.user_id == user_id
+        )
+        member = to_entity(Member, (await self._conn.execute(query)).first())
+        if member is not None:
+            member.role = Role(member.role)
+        return member
+
+    async def remove(self, app_id: str, chat_id: str, user_id: str) -> None:
+        await self._conn.execute(
+            members.delete().where(
+                members.c.app_id == app_id,
+                members.c.chat_id == chat_id,
+                members.c.user_id == user_id,
+            )
+        )
+
+    async def set_role(self, app_id: str, chat_id: str, user_id: str, role: Role) -> None:
+        await self._conn.execute(
+            members.update()
+            .where(
+                members.c.app_id == app_id,
+                members.c.chat_id == chat_id,
+                members.c.user_id == user_id,
+            )
+            .values(role=role.value)
+        )
+
+    async def list(self, app_id: str, chat_id: str) -> list[Member]:
+        query = (
+            members.select()
+            .where(members.c.app_id == app_id, members.c.chat_id == chat_id)
+            .order_by(members.c.joined_at, members.c.user_id)
+        )
+        result = []
+        for row in await self._conn.execute(query):
+            member = to_entity(Member, row)
+            assert member is not None
+            member.role = Role(member.role)
+            result.append(member)
+        return result

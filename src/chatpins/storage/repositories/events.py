@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from chatpins.core.entities import Event
+from chatpins.storage.repositories._base import Repository
+from chatpins.storage.tables import apps, events
+
+
+class EventRepository(Repository):
+    async def append(self, app_id: str, event: Event, at: int) -> int:
+        """Write one outbox row; its ``seq`` is the app's next.
+
+        Bumping the app's counter row locks it until commit, so per app the events commit in
+        ``seq`` order and a reader never sees seq N+1 before N. Call this last in a use case
+        to keep that lock short.
+        """
+        result = await self._conn.execute(
+            apps.update()
+            .where(apps.c.id == app_id)
+            .values(event_seq=apps.c.event_seq + 1)
+            .returning(apps.c.event_seq)
+        )
+        seq = result.scalar_one()
+        await self._conn.execute(
+            events.insert().values(
+                app_id=app_id,
+                seq=seq,
+                type=event.type,
+                payload=event.payload,
+                audience=event.audience,
+                created_at=at,
+            )
+        )
+        return seq

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import dataclasses
+
+import sqlalchemy as sa
+
+from chatpins.core.entities import Pin, PinChange
+from chatpins.storage.repositories._base import Repository, to_entity, to_row
+from chatpins.storage.tables import messages, pin_history, pins
+
+
+class PinRepository(Repository):
+    async def add(self, pin: Pin) -> Pin:
+        values = to_row(pin, pins)
+        values.pop("id")
+        result = await self._conn.execute(pins.insert().values(**values).returning(pins.c.id))
+        return dataclasses.replace(pin, id=result.scalar_one())
+
+    async def remove(self, pin: Pin) -> None:
+        await self._conn.execute(pins.delete().where(pins.c.id == pin.id))
+
+    async def get_by_message(self, app_id: str, message_id: str) -> Pin | None:
+        query = pins.select().where(pins.c.app_id == app_id, pins.c.message_id == message_id)
+        return to_entity(Pin, (await self._conn.execute(query)).first())
+
+    async def list_for_chat(self, app_id: str, chat_id: str) -> list[Pin]:
+        """Every active pin of the chat, oldest rank first."""
+        query = (
+            pins.select()
+            .where(pins.c.app_id == app_id, pins.c.chat_id == chat_id)
+            .order_by(pins.c.rank, pins.c.id)
+        )
+        return [to_entity(Pin, row) for row in await self._conn.execute(query)]  # type: ignore[misc]
+
+    async def page(
+        self,
+        app_id: str,
+        chat_id: str,
+        *,
+        start: int | None,
+        end: int | None,
+        after: tuple[int, int] | None,
+        limit: int,
+        now: int,
+    ) -> list[Pin]:
+        """Newest first (pin time, then later pin first); ``after`` is the last (time, id) seen.
+
+        Pins of recalled or self-destructed messages are left out.
+        """
+        query = (
+            sa.select(pins)
+            .join(
+                messages,
+                sa.and_(messages.c.app_id == pins.c.app_id, messages.c.id == pins.c.message_id),
+            )
+            .where(
+                pins.c.app_id == app_id,
+                pins.c.chat_id == chat_id,
+                messages.c.recalled_at.is_(None),
+                sa.or_(messages.c.expires_at.is_(None), messages.c.expires_at > now),
+            )
+            .order_by(pins.c.pinned_at.desc(), pins.c.id.desc())
+            .limit(limit)
+        )
+        if start is not None:
+            query = query.where(pins.c.pinned_at >= start)
+        if end is not None:
+            query = query.where(pins.c.pinned_at <= end)
+        if after is not None:
+            at, pin_id = after
+            query = query.where(
+                sa.or_(pins.c.pinned_at < at, sa.and_(pins.c.pinned_at == at, pins.c.id < pin_id))
+            )
+        return [to_entity(Pin, row) for row in await self._conn.execute(query)]  # type: ignore[misc]
+
+    async def record(self, app_id: str, change: PinChange) -> None:
+        values = dataclasses.asdict(change)
+        await self._conn.execute(pin_history.insert().values(app_id=app_id, **values))

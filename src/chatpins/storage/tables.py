@@ -1,0 +1,167 @@
+"""The schema. Every table carries ``app_id`` so it can be distributed by tenant.
+
+Changes go through Alembic migrations in ``storage/migrations``; keep this file and the latest
+migration in step (``tests/integration/test_migrations.py`` compares them).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+server_settings = sa.Table(
+    "server_settings",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+apps = sa.Table(
+    "apps",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("feishu_app_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("feishu_secret_hash", sa.String(128), nullable=False),
+    sa.Column("bot_enabled", sa.Boolean, nullable=False, default=True),
+    sa.Column("pin_scope_granted", sa.Boolean, nullable=False, default=True),
+    sa.Column("unavailable_user_ids", sa.JSON, nullable=False, default=list),
+    sa.Column("api_rate_per_second", sa.Integer, nullable=False, default=50),
+    sa.Column("api_rate_per_minute", sa.Integer, nullable=False, default=1000),
+    sa.Column("message_rate_per_second", sa.Integer, nullable=False, default=5),
+    sa.Column("event_seq", sa.BigInteger, nullable=False, default=0),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("avatar", sa.Text, nullable=False, default=""),
+    sa.Column("is_bot", sa.Boolean, nullable=False, default=False),
+    sa.Column("registered_at", sa.BigInteger, nullable=False),
+    sa.Column("open_id", sa.String(64), nullable=False),
+    sa.Column("union_id", sa.String(64), nullable=False),
+    sa.UniqueConstraint("app_id", "open_id", name="uq_users_open_id"),
+    sa.UniqueConstraint("app_id", "union_id", name="uq_users_union_id"),
+)
+
+chats = sa.Table(
+    "chats",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("name", sa.Text, nullable=False, default=""),
+    sa.Column("description", sa.Text, nullable=False, default=""),
+    sa.Column("owner_id", sa.String(128)),
+    sa.Column("creator_id", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("dissolved_at", sa.BigInteger),
+    sa.Column("pin_permission", sa.String(16), nullable=False),
+    sa.Column("edit_permission", sa.String(16), nullable=False),
+    sa.Column("add_member_permission", sa.String(16), nullable=False),
+    sa.Column("max_pins", sa.Integer),
+    sa.Column("overflow", sa.String(16), nullable=False),
+    sa.Column("pin_version", sa.BigInteger, nullable=False, default=0),
+    sa.Column("dialect", sa.String(16), nullable=False),
+    sa.Column("attributes", sa.JSON, nullable=False, default=dict),
+    sa.Column("create_key", sa.String(255)),
+    sa.Index("ix_chats_create_key", "app_id", "create_key"),
+)
+
+members = sa.Table(
+    "members",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("chat_id", sa.String(128), primary_key=True),
+    sa.Column("user_id", sa.String(128), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("joined_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_members_user", "app_id", "user_id"),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("chat_id", sa.String(128), nullable=False),
+    sa.Column("sender_id", sa.String(128), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.BigInteger, nullable=False),
+    sa.Column("recalled_at", sa.BigInteger),
+    sa.Column("expires_at", sa.BigInteger),
+    sa.Column("visible_to", sa.JSON),
+    sa.Column("send_key", sa.String(255)),
+    sa.Index("ix_messages_chat", "app_id", "chat_id", "created_at"),
+    sa.Index("ix_messages_send_key", "app_id", "send_key"),
+)
+
+pins = sa.Table(
+    "pins",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("chat_id", sa.String(128), nullable=False),
+    sa.Column("message_id", sa.String(128), nullable=False),
+    sa.Column("pinned_by", sa.String(128), nullable=False),
+    sa.Column("pinned_at", sa.BigInteger, nullable=False),
+    sa.Column("rank", sa.BigInteger, nullable=False),
+    sa.Column("dialect", sa.String(16), nullable=False),
+    sa.Column("expires_at", sa.BigInteger),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    # At most one active pin per message, whatever the interleaving of requests.
+    sa.UniqueConstraint("app_id", "message_id", name="uq_pins_message"),
+    sa.Index("ix_pins_chat_time", "app_id", "chat_id", "pinned_at", "id"),
+)
+
+pin_history = sa.Table(
+    "pin_history",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("chat_id", sa.String(128), nullable=False),
+    sa.Column("message_id", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("actor_id", sa.String(128)),
+    sa.Column("dialect", sa.String(16), nullable=False),
+    sa.Column("at", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Index("ix_pin_history_chat", "app_id", "chat_id", "id"),
+)
+
+tokens = sa.Table(
+    "tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("dialect", sa.String(16), nullable=False),
+    sa.Column("user_id", sa.String(128)),
+    sa.Column("issued_at", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=False),
+    sa.Column("nonce", sa.String(64), nullable=False, default=""),
+    sa.Column("revoked_at", sa.BigInteger),
+    sa.Index("ix_tokens_latest", "app_id", "kind", "dialect", "issued_at"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("type", sa.String(64), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("audience", sa.String(160), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+)

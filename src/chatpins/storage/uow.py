@@ -1,0 +1,90 @@
+"""The unit of work: one transaction, the repositories bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from chatpins.storage.database import WRITE_OPTION, Database
+from chatpins.storage.repositories import (
+    AppRepository,
+    ChatRepository,
+    EventRepository,
+    MemberRepository,
+    MessageRepository,
+    PinRepository,
+    ServerSettingRepository,
+    TokenRepository,
+    UserRepository,
+)
+
+
+class SqlUnitOfWork:
+    """``async with uow:`` commits on a clean exit and rolls back on any exception."""
+
+    def __init__(self, db: Database, *, write: bool) -> None:
+        self._db = db
+        self._write = write
+        self._conn: AsyncConnection | None = None
+        self._locked = False
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        lock = self._db.write_lock if self._write else None
+        if lock is not None:
+            await lock.acquire()
+            self._locked = True
+        try:
+            conn = await self._db.engine.connect()
+            if self._write:
+                await conn.execution_options(**{WRITE_OPTION: True})
+            await conn.begin()
+        except BaseException:
+            self._release()
+            raise
+        self._conn = conn
+        self.apps = AppRepository(conn)
+        self.users = UserRepository(conn)
+        self.chats = ChatRepository(conn, postgres=not self._db.is_sqlite)
+        self.members = MemberRepository(conn)
+        self.messages = MessageRepository(conn)
+        self.pins = PinRepository(conn)
+        self.tokens = TokenRepository(conn)
+        self.events = EventRepository(conn)
+        self.server = ServerSettingRepository(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._conn is not None
+        try:
+            if exc_type is None:
+                await self._conn.commit()
+            else:
+                await self._conn.rollback()
+        finally:
+            try:
+                await self._conn.close()
+            finally:
+                self._release()
+
+    def _release(self) -> None:
+        if self._locked:
+            self._locked = False
+            lock = self._db.write_lock
+            assert lock is not None
+            lock.release()
+
+
+class UnitOfWorkFactory:
+    """Callable handed to core: ``async with deps.uow(write=True) as uow: ...``."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._db, write=write)
