@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import asyncio
+
+from chatpins.infra.ratelimit import MemoryRateLimiter
+
+
+async def test_allows_exactly_limit_hits_per_window() -> None:
+    limiter = MemoryRateLimiter()
+    results = [await limiter.hit("k", 5, 1.0) for _ in range(6)]
+    assert results[:5] == [None] * 5
+    assert results[5] is not None and 0 < results[5] <= 1.0
+
+
+async def test_window_slides() -> None:
+    limiter = MemoryRateLimiter()
+    for _ in range(2):
+        assert await limiter.hit("k", 2, 0.2) is None
+    assert await limiter.hit("k", 2, 0.2) is not None
+    await asyncio.sleep(0.25)
+    assert await limiter.hit("k", 2, 0.2) is None
+
+
+async def test_keys_are_independent() -> None:
+    limiter = MemoryRateLimiter()
+    assert await limiter.hit("a", 1, 1.0) is None
+    assert await limiter.hit("b", 1, 1.0) is None
+    assert await limiter.hit("a", 1, 1.0) is not None
+
+
+async def test_idle_keys_are_evicted_when_full() -> None:
+    limiter = MemoryRateLimiter(max_keys=2)
+    await limiter.hit("a", 1, 1.0)
+    await limiter.hit("b", 1, 1.0)
+    limiter._hits["a"][-1] -= 1000  # pretend "a" has been idle for long
+    await limiter.hit("c", 1, 1.0)
+    assert "a" not in limiter._hits and "c" in limiter._hits
