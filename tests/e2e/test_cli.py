@@ -1,0 +1,158 @@
+"""The command line, run as a user would: a subprocess per command, JSON read back."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+POSTGRES_URL = os.environ.get("CHATPINS_TEST_POSTGRES_URL")
+
+
+def chatpins(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATPINS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "chatpins", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("CHATPINS_TEST_POSTGRES_URL not set")
+    import asyncio
+
+    import asyncpg
+
+    name = "chatpins_cli_" + secrets.token_hex(4)
+    dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f"CREATE DATABASE {name}"))
+    try:
+        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+def _provision(url: str) -> None:
+    app = json.loads(
+        chatpins("apps", "create", "--name", "shop", "--database-url", url, "--json").stdout
+    )
+    assert app["name"] == "shop"
+    assert re.fullmatch(r"app_[0-9a-f]{16}", app["id"])
+    assert re.fullmatch(r"cli_[0-9a-f]{16}", app["feishu"]["app_id"])
+    assert re.fullmatch(r"[A-Za-z0-9]{32}", app["feishu"]["app_secret"])
+
+    user = json.loads(
+        chatpins(
+            "users",
+            "create",
+            "--app",
+            app["id"],
+            "--id",
+            "alice",
+            "--name",
+            "Alice",
+            "--database-url",
+            url,
+            "--json",
+        ).stdout
+    )
+    assert user["id"] == "alice" and user["is_bot"] is False
+    assert re.fullmatch(r"ou_[0-9a-f]{32}", user["feishu"]["open_id"])
+    assert re.fullmatch(r"on_[0-9a-f]{32}", user["feishu"]["union_id"])
+    assert user["feishu"]["user_id"] == "alice"
+
+    bot = json.loads(
+        chatpins(
+            "users",
+            "create",
+            "--app",
+            app["feishu"]["app_id"],
+            "--id",
+            "helper",
+            "--bot",
+            "--database-url",
+            url,
+            "--json",
+        ).stdout
+    )
+    assert bot["is_bot"] is True
+
+    token = json.loads(
+        chatpins(
+            "tokens",
+            "issue",
+            "--app",
+            app["id"],
+            "--user",
+            "alice",
+            "--dialect",
+            "feishu",
+            "--database-url",
+            url,
+            "--json",
+        ).stdout
+    )
+    assert token["token"].startswith("u-")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", token["expires_at"])
+
+    duplicate = chatpins(
+        "users", "create", "--app", app["id"], "--id", "alice", "--database-url", url, check=False
+    )
+    assert duplicate.returncode == 1 and "user_exists" in duplicate.stderr
+
+
+def test_provisioning_commands_on_sqlite(sqlite_url: str) -> None:
+    _provision(sqlite_url)
+
+
+def test_serve_refuses_an_out_of_date_postgres_schema(fresh_postgres_url: str) -> None:
+    refused = chatpins("serve", "--port", "1", "--database-url", fresh_postgres_url, check=False)
+    assert refused.returncode == 2
+    assert "chatpins db upgrade" in refused.stderr
+    chatpins("db", "upgrade", "--database-url", fresh_postgres_url)
+    _provision(fresh_postgres_url)
+
+
+def test_unknown_app_is_a_clear_error(sqlite_url: str) -> None:
+    result = chatpins(
+        "users",
+        "create",
+        "--app",
+        "app_nope",
+        "--id",
+        "x",
+        "--database-url",
+        sqlite_url,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "app_not_found" in result.stderr
