@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from chatpins import __version__
 from chatpins.api import errors as api_errors
+from chatpins.api.metrics import Metrics, MetricsMiddleware
 from chatpins.api.provisioning import router as provisioning_router
 from chatpins.core.context import Deps
 from chatpins.core.errors import ChatpinsError
@@ -52,6 +53,9 @@ def build_app(settings: Settings) -> FastAPI:
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    metrics = Metrics()
+    app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(provisioning_router)
     app.mount("/open-apis", build_feishu_app(deps))
     return app
