@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.e2e.conftest import Feishu
+from tests.e2e.feishu_client import Feishu
 
 
 def _count(text: str, method: str, route: str, status: str) -> float:

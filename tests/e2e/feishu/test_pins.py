@@ -3,7 +3,12 @@
 import json
 import time
 
-from lark_oapi.api.im.v1 import UpdateChatRequest, UpdateChatRequestBody
+from lark_oapi.api.im.v1 import (
+    AddManagersChatManagersRequest,
+    AddManagersChatManagersRequestBody,
+    UpdateChatRequest,
+    UpdateChatRequestBody,
+)
 
 
 def _pin_tuple(pin):
@@ -169,6 +174,25 @@ def test_only_owner_allows_bot_manager(feishu):
     )
     assert feishu.pin_ok(message_id).operator_id == feishu.app_id
     assert feishu.pinned_ids(chat_id) == [message_id]
+
+
+def test_only_owner_allows_bot_made_manager_later(feishu):
+    feishu.add_user("alice")
+    chat_id, message_id = feishu.chat_with_message(owner="alice", pin_manage_setting="only_owner")
+    feishu.expect_error(feishu.pin(message_id), 230046)
+    request = (
+        AddManagersChatManagersRequest.builder()
+        .chat_id(chat_id)
+        .member_id_type("app_id")
+        .request_body(
+            AddManagersChatManagersRequestBody.builder().manager_ids([feishu.app_id]).build()
+        )
+        .build()
+    )
+    added = feishu.client.im.v1.chat_managers.add_managers(request, feishu.option("alice"))
+    data = feishu.expect_ok(added)
+    assert data.chat_bot_managers == [feishu.app_id]
+    assert feishu.pin_ok(message_id).operator_id == feishu.app_id
 
 
 def test_only_owner_in_bot_owned_chat(feishu):

@@ -56,7 +56,7 @@ def test_tenant_token_reused_while_plenty_of_lifetime_left(feishu):
     time.sleep(1.1)
     _, second = _tenant_token_reply(feishu.client, feishu.app_id, feishu.app_secret)
     assert second["tenant_access_token"] == first["tenant_access_token"]
-    assert second["expire"] <= first["expire"]
+    assert second["expire"] < first["expire"]  # the remaining lifetime, not a fresh 7200
 
 
 def test_app_access_token_internal_returns_both_tokens(feishu):
@@ -77,6 +77,21 @@ def test_app_access_token_internal_returns_both_tokens(feishu):
     assert body["app_access_token"].startswith("t-")
     assert body["tenant_access_token"].startswith("t-")
     assert isinstance(body["expire"], int) and 0 < body["expire"] <= 7200
+
+
+def test_app_access_token_wrong_secret_answers_10014(feishu):
+    request = (
+        InternalAppAccessTokenRequest.builder()
+        .request_body(
+            InternalAppAccessTokenRequestBody.builder()
+            .app_id(feishu.app_id)
+            .app_secret("z" * 32)
+            .build()
+        )
+        .build()
+    )
+    resp = feishu.client.auth.v3.app_access_token.internal(request)
+    _assert_token_failure(resp, json.loads(resp.raw.content), 10014, "app secret invalid")
 
 
 def test_sdk_fetched_tenant_token_works_for_api_calls(feishu):
@@ -163,6 +178,14 @@ def test_token_without_known_prefix_answers_99991671(feishu):
     option = lark.RequestOption.builder().tenant_access_token("x-" + secrets.token_hex(20)).build()
     resp = feishu.client.im.v1.pin.list(feishu._list_request(chat_id), option)
     feishu.expect_error(resp, 99991671)
+
+
+def test_jwt_like_token_answers_99991668(feishu):
+    chat_id = feishu.create_chat()
+    jwt_like = "eyJhbGciOiJIUzI1NiJ9." + secrets.token_urlsafe(24) + "." + secrets.token_urlsafe(16)
+    option = lark.RequestOption.builder().user_access_token(jwt_like).build()
+    resp = feishu.client.im.v1.pin.list(feishu._list_request(chat_id), option)
+    feishu.expect_error(resp, 99991668)
 
 
 def test_expired_user_token_answers_99991677(feishu):

@@ -37,6 +37,7 @@ _CORE_FIELDS = {
     "share_card_permission",
 }
 _PROFILE_ATTRIBUTES = {"avatar", "i18n_names"}
+NO_TOPIC = "(无主题)"
 
 
 @endpoint("chat.create")
@@ -57,7 +58,8 @@ async def create_chat(request: Request, actor: Actor) -> Response:
         admins.append(actor.app.bot_user_id)
     spec = chats.NewChat(
         id="oc_" + deps.ids.hex(32),
-        name=body.name or "",
+        # Feishu names a private chat without a name "(无主题)" ("no topic").
+        name=body.name or ("" if body.chat_type == "public" else NO_TOPIC),
         description=body.description or "",
         owner_id=owner.id if owner else None,
         # The creating app's bot always joins the chat it creates.
