@@ -139,9 +139,7 @@ async def get_chat(deps: Deps, actor: Actor, chat_id: str) -> ChatView:
 async def update_chat(deps: Deps, actor: Actor, chat_id: str, changes: ChatChanges) -> Chat:
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        chat = await load_chat(uow, actor, chat_id, for_update=True)
-        policies.require_live(chat)
-        member = await require_member(uow, actor, chat)
+        chat, member = await lock_for_change(uow, actor, chat_id)
         if not policies.is_manager(chat, member):
             if changes.touches_settings():
                 raise PermissionDenied("only_managers_may_change_settings")
@@ -178,9 +176,7 @@ async def _transfer_ownership(uow: UnitOfWork, chat: Chat, new_owner_id: str) ->
 async def dissolve_chat(deps: Deps, actor: Actor, chat_id: str) -> None:
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        chat = await load_chat(uow, actor, chat_id, for_update=True)
-        policies.require_live(chat)
-        member = await require_member(uow, actor, chat)
+        chat, member = await lock_for_change(uow, actor, chat_id)
         if member.role is not Role.OWNER and actor.user.id != chat.creator_id:
             raise PermissionDenied("only_owner_may_dissolve")
         chat.dissolved_at = now
@@ -195,6 +191,13 @@ async def load_chat(
     if chat is None:
         raise NotFound("chat_not_found", chat_id)
     return chat
+
+
+async def lock_for_change(uow: UnitOfWork, actor: Actor, chat_id: str) -> tuple[Chat, Member]:
+    """The start of every change to a live chat: lock it, and find the actor among its members."""
+    chat = await load_chat(uow, actor, chat_id, for_update=True)
+    policies.require_live(chat)
+    return chat, await require_member(uow, actor, chat)
 
 
 async def require_member(uow: UnitOfWork, actor: Actor, chat: Chat) -> Member:

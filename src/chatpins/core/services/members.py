@@ -9,7 +9,7 @@ from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import Member, Role
 from chatpins.core.errors import Conflict, InvalidArgument, LimitExceeded, PermissionDenied
 from chatpins.core.events import chat_audience, emit
-from chatpins.core.services.chats import load_chat, require_member
+from chatpins.core.services.chats import load_chat, lock_for_change, require_member
 
 MAX_ADMINS = 10  # Feishu: at most 10 managers per chat
 
@@ -24,9 +24,7 @@ async def add_members(deps: Deps, actor: Actor, chat_id: str, user_ids: list[str
     """Add the users who are not members yet; return the ids actually added."""
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        chat = await load_chat(uow, actor, chat_id, for_update=True)
-        policies.require_live(chat)
-        member = await require_member(uow, actor, chat)
+        chat, member = await lock_for_change(uow, actor, chat_id)
         if not policies.allowed(chat.add_member_permission, chat, member) and not (
             policies.is_manager(chat, member)
         ):
@@ -57,9 +55,7 @@ async def remove_members(deps: Deps, actor: Actor, chat_id: str, user_ids: list[
     """Remove members; return the ids that were not members (nothing to remove)."""
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        chat = await load_chat(uow, actor, chat_id, for_update=True)
-        policies.require_live(chat)
-        member = await require_member(uow, actor, chat)
+        chat, member = await lock_for_change(uow, actor, chat_id)
         others = [u for u in user_ids if u != actor.user.id]
         if others and not policies.is_manager(chat, member):
             raise PermissionDenied("only_managers_may_remove_members")
@@ -91,9 +87,7 @@ async def set_admins(
     """Make members admins (or plain members again); return the chat's admins afterwards."""
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        chat = await load_chat(uow, actor, chat_id, for_update=True)
-        policies.require_live(chat)
-        member = await require_member(uow, actor, chat)
+        chat, member = await lock_for_change(uow, actor, chat_id)
         if member.role is not Role.OWNER:
             raise PermissionDenied("only_owner_may_manage_admins")
         targets = {m.user_id: m for m in await uow.members.list(actor.app_id, chat.id)}

@@ -63,7 +63,11 @@ async def create_chat(request: Request, actor: Actor) -> Response:
         description=body.description or "",
         owner_id=owner.id if owner else None,
         # The creating app's bot always joins the chat it creates.
-        member_ids=[actor.app.bot_user_id, *(u.id for u in found), *(b.id for b in bots)],
+        member_ids=[
+            actor.app.bot_user_id,
+            *(u.id for u in found.values()),
+            *(b.id for b in bots.values()),
+        ],
         admin_ids=admins,
         pin_permission=render.PERMISSION[body.pin_manage_setting or "all_members"],
         edit_permission=render.PERMISSION[body.edit_permission or "all_members"],
@@ -111,15 +115,7 @@ async def dissolve_chat(request: Request, actor: Actor) -> Response:
 
 @endpoint("chat.members")
 async def add_members(request: Request, actor: Actor) -> Response:
-    query = parse_query(request, MemberIdTypeQuery, "chat")
-    body = await parse_body(request, IdListBody, "chat")
-    if not body.id_list:
-        raise invalid("chat")
-    found, unknown = await users.lookup_users(
-        deps_of(request), actor.app_id, _lookup_kind(query.member_id_type), body.id_list
-    )
-    found = {k: u for k, u in found.items() if u.is_bot == (query.member_id_type == "app_id")}
-    unknown = [i for i in body.id_list if i not in found]
+    query, found, unknown = await _id_list(request, actor)
     if unknown and query.succeed_type != 1:
         raise InvalidArgument("unknown_users", ",".join(unknown))
     await members.add_members(
@@ -132,18 +128,24 @@ async def add_members(request: Request, actor: Actor) -> Response:
 
 @endpoint("chat.members")
 async def remove_members(request: Request, actor: Actor) -> Response:
-    query = parse_query(request, MemberIdTypeQuery, "chat")
-    body = await parse_body(request, IdListBody, "chat")
-    if not body.id_list:
-        raise invalid("chat")
-    found, unknown = await users.lookup_users(
-        deps_of(request), actor.app_id, _lookup_kind(query.member_id_type), body.id_list
-    )
+    _query, found, unknown = await _id_list(request, actor)
     by_user = {u.id: given for given, u in found.items()}
     absent = await members.remove_members(
         deps_of(request), actor, request.path_params["chat_id"], list(by_user)
     )
     return ok({"invalid_id_list": unknown + [by_user[a] for a in absent]})
+
+
+async def _id_list(
+    request: Request, actor: Actor
+) -> tuple[MemberIdTypeQuery, dict[str, User], list[str]]:
+    """The members an ``id_list`` names: (query, given id → user, ids that name no one)."""
+    query = parse_query(request, MemberIdTypeQuery, "chat")
+    body = await parse_body(request, IdListBody, "chat")
+    if not body.id_list:
+        raise invalid("chat")
+    found = await _users(request, actor, query.member_id_type, body.id_list, strict=False)
+    return query, found, [i for i in body.id_list if i not in found]
 
 
 @endpoint("chat.members")
@@ -196,7 +198,7 @@ async def _set_managers(request: Request, actor: Actor, *, admin: bool) -> Respo
     deps = deps_of(request)
     found = await _users(request, actor, query.member_id_type, body.manager_ids, strict=True)
     admins = await members.set_admins(
-        deps, actor, request.path_params["chat_id"], [u.id for u in found], admin=admin
+        deps, actor, request.path_params["chat_id"], [u.id for u in found.values()], admin=admin
     )
     people = await users.get_users(deps, actor.app_id, [m.user_id for m in admins])
     id_type = "open_id" if query.member_id_type == "app_id" else query.member_id_type
@@ -233,14 +235,15 @@ async def _one_user(request: Request, actor: Actor, id_type: str, value: str | N
 
 async def _users(
     request: Request, actor: Actor, id_type: str, values: list[str], *, strict: bool
-) -> list[User]:
+) -> dict[str, User]:
+    """Given id → user, for ids of ``id_type`` (``app_id`` names bots, the others people)."""
     found, unknown = await users.lookup_users(
         deps_of(request), actor.app_id, _lookup_kind(id_type), values
     )
     wrong_kind = [v for v, u in found.items() if u.is_bot != (id_type == "app_id")]
     if strict and (unknown or wrong_kind):
         raise InvalidArgument("unknown_users", ",".join(unknown + wrong_kind))
-    return [u for v, u in found.items() if v not in wrong_kind]
+    return {v: u for v, u in found.items() if v not in wrong_kind}
 
 
 def _lookup_kind(member_id_type: str) -> str:
