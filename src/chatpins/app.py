@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
 
 from chatpins import __version__
 from chatpins.api import errors as api_errors
@@ -16,6 +17,10 @@ from chatpins.api.provisioning import router as provisioning_router
 from chatpins.core.context import Deps
 from chatpins.core.errors import ChatpinsError
 from chatpins.dialects.feishu.routes import build_feishu_app
+from chatpins.dialects.imkit.routes import PREFIXES as IMKIT_PREFIXES
+from chatpins.dialects.imkit.routes import build_imkit_app
+from chatpins.dialects.zim.routes import build_zim_app
+from chatpins.dispatch import DialectDispatcher
 from chatpins.infra.clock import SystemClock
 from chatpins.infra.ids import RandomIds
 from chatpins.infra.ratelimit import MemoryRateLimiter
@@ -33,7 +38,7 @@ def build_deps(db: Database) -> Deps:
     )
 
 
-def build_app(settings: Settings) -> FastAPI:
+def build_app(settings: Settings) -> ASGIApp:
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     deps = build_deps(db)
 
@@ -55,7 +60,7 @@ def build_app(settings: Settings) -> FastAPI:
 
     metrics = Metrics()
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.include_router(provisioning_router)
     app.mount("/open-apis", build_feishu_app(deps))
-    return app
+    dispatcher = DialectDispatcher(app, build_imkit_app(deps), IMKIT_PREFIXES, build_zim_app(deps))
+    return MetricsMiddleware(dispatcher, metrics)

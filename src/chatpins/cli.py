@@ -105,7 +105,7 @@ def apps_create(
 ) -> None:
     """Create an app and print its credentials (the secret is shown only now)."""
     new = _run(_settings(database_url), lambda deps: apps.create_app(deps, name))
-    _print(render_app(new.app, new.feishu_app_secret), as_json)
+    _print(render_app(new.app, new), as_json)
 
 
 @users_cli.command("create")
@@ -195,6 +195,10 @@ def _announce(settings: Settings, demo: apps.NewApp | None, new_key: str | None)
             f"demo app {demo.app.id} created",
             f"  feishu app_id:     {demo.app.feishu_app_id}",
             f"  feishu app_secret: {demo.feishu_app_secret}",
+            f"  imkit client key:  {demo.app.imkit_client_key}",
+            f"  imkit api key:     {demo.imkit_api_key}",
+            f"  zim AppId:         {demo.app.zim_app_id}",
+            f"  zim ServerSecret:  {demo.app.zim_server_secret}",
             "",
             "get a tenant_access_token:",
             f"  curl -s -X POST {base}/open-apis/auth/v3/tenant_access_token/internal "

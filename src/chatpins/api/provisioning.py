@@ -75,18 +75,22 @@ class MessageUpdate(Strict):
     visible_to: list[str] | None = None
 
 
-def render_app(app: App, secret: str | None = None) -> dict[str, Any]:
+def render_app(app: App, new: apps.NewApp | None = None) -> dict[str, Any]:
     feishu: dict[str, Any] = {
         "app_id": app.feishu_app_id,
         "bot_open_id": feishu_open_id(app.id, app.bot_user_id),
     }
-    if secret is not None:
-        feishu["app_secret"] = secret  # shown once, at creation
+    imkit: dict[str, Any] = {"client_key": app.imkit_client_key}
+    if new is not None:  # secrets we keep only hashed are shown once, at creation
+        feishu["app_secret"] = new.feishu_app_secret
+        imkit["api_key"] = new.imkit_api_key
     return {
         "id": app.id,
         "name": app.name,
         "created_at": iso(app.created_at),
         "feishu": feishu,
+        "imkit": imkit,
+        "zim": {"app_id": app.zim_app_id, "server_secret": app.zim_server_secret},
         "settings": {key: getattr(app, key) for key in apps.CONFIGURABLE if key != "name"},
     }
 
@@ -122,7 +126,7 @@ def iso(ms: int) -> str:
 @router.post("/apps", status_code=201)
 async def create_app(body: AppCreate, deps: DepsDep) -> dict[str, Any]:
     new = await apps.create_app(deps, body.name)
-    return render_app(new.app, new.feishu_app_secret)
+    return render_app(new.app, new)
 
 
 @router.get("/apps/{app_id}")

@@ -26,6 +26,9 @@ class Actor:
     # Feishu serves chat APIs only where the calling app's bot is a member (230002), even for
     # calls made with a user's token.
     requires_app_bot: bool = False
+    # The app's platform administrator (IMKit's API key): may act in every chat of the app,
+    # member or not, with an owner's rights. ``user`` is then the app's bot.
+    is_platform: bool = False
 
     @property
     def app_id(self) -> str:

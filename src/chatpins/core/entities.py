@@ -40,6 +40,14 @@ class App:
     created_at: int
     feishu_app_id: str
     feishu_secret_hash: str
+    # IMKit: the client key is public (it identifies the app); the platform API key is a secret
+    # that only needs checking, so only its hash is kept.
+    imkit_client_key: str = ""
+    imkit_api_key_hash: str = ""
+    # ZIM: a uint32 AppId and the ServerSecret. The secret is kept as is: ZIM's signature is
+    # MD5(AppId + nonce + ServerSecret + timestamp), which can only be checked with the secret.
+    zim_app_id: int = 0
+    zim_server_secret: str = ""
     # Capabilities a real platform grants outside the API; configurable so users can reproduce
     # the vendor errors that depend on them (Feishu 230006, 230027, 230013).
     bot_enabled: bool = True
@@ -91,6 +99,8 @@ class Chat:
     # ``chat_type`` or ``join_message_visibility``); core never interprets them.
     attributes: dict = field(default_factory=dict)
     create_key: str | None = None
+    # Time of the last message (or creation): conversation lists order by it.
+    last_activity_at: int = 0
 
     @property
     def dissolved(self) -> bool:
@@ -143,6 +153,17 @@ class Pin:
     id: int | None = None
     expires_at: int | None = None
     note: str = ""
+
+
+@dataclass
+class ConversationPin:
+    """A chat pinned to the top of one user's conversation list."""
+
+    app_id: str
+    user_id: str
+    chat_id: str
+    pinned_at: int
+    rank: int
 
 
 @dataclass

@@ -9,10 +9,22 @@ from chatpins.core.ports import UnitOfWork
 
 
 def is_manager(chat: Chat, member: Member | None) -> bool:
-    """Owner, admins, and the chat's creator (Feishu's creating bot acts as owner)."""
+    """Owner, admins, the chat's creator (Feishu's creating bot acts as owner), the platform."""
     if member is None:
         return False
     return member.role in (Role.OWNER, Role.ADMIN) or member.user_id == chat.creator_id
+
+
+def platform_member(actor: Actor, chat: Chat) -> Member:
+    """The platform administrator acts in any chat as if it were its owner."""
+    return Member(actor.app_id, chat.id, actor.user.id, Role.OWNER, 0)
+
+
+async def membership(uow: UnitOfWork, actor: Actor, chat: Chat) -> Member | None:
+    """The actor's membership of the chat (the platform is everywhere an owner)."""
+    if actor.is_platform:
+        return platform_member(actor, chat)
+    return await uow.members.get(actor.app_id, chat.id, actor.user.id)
 
 
 def allowed(permission: Permission, chat: Chat, member: Member | None) -> bool:

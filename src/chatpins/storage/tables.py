@@ -28,6 +28,10 @@ apps = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("feishu_app_id", sa.String(64), nullable=False, unique=True),
     sa.Column("feishu_secret_hash", sa.String(128), nullable=False),
+    sa.Column("imkit_client_key", sa.String(255), nullable=False),
+    sa.Column("imkit_api_key_hash", sa.String(128), nullable=False),
+    sa.Column("zim_app_id", sa.BigInteger, nullable=False),
+    sa.Column("zim_server_secret", sa.String(64), nullable=False),
     sa.Column("bot_enabled", sa.Boolean, nullable=False, default=True),
     sa.Column("pin_scope_granted", sa.Boolean, nullable=False, default=True),
     sa.Column("unavailable_user_ids", sa.JSON, nullable=False, default=list),
@@ -35,6 +39,9 @@ apps = sa.Table(
     sa.Column("api_rate_per_minute", sa.Integer, nullable=False, default=1000),
     sa.Column("message_rate_per_second", sa.Integer, nullable=False, default=5),
     sa.Column("event_seq", sa.BigInteger, nullable=False, default=0),
+    sa.UniqueConstraint("imkit_client_key", name="uq_apps_imkit_client_key"),
+    sa.UniqueConstraint("imkit_api_key_hash", name="uq_apps_imkit_api_key_hash"),
+    sa.UniqueConstraint("zim_app_id", name="uq_apps_zim_app_id"),
 )
 
 users = sa.Table(
@@ -73,6 +80,7 @@ chats = sa.Table(
     sa.Column("dialect", sa.String(16), nullable=False),
     sa.Column("attributes", sa.JSON, nullable=False, default=dict),
     sa.Column("create_key", sa.String(255)),
+    sa.Column("last_activity_at", sa.BigInteger, nullable=False, default=0, server_default="0"),
     sa.Index("ix_chats_create_key", "app_id", "create_key"),
 )
 
@@ -138,6 +146,27 @@ pin_history = sa.Table(
     sa.Column("reason", sa.String(64), nullable=False),
     sa.Column("version", sa.BigInteger, nullable=False),
     sa.Index("ix_pin_history_chat", "app_id", "chat_id", "id"),
+)
+
+conversation_pins = sa.Table(
+    "conversation_pins",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(128), primary_key=True),
+    sa.Column("chat_id", sa.String(128), primary_key=True),
+    sa.Column("pinned_at", sa.BigInteger, nullable=False),
+    sa.Column("rank", sa.BigInteger, nullable=False),
+)
+
+# Request nonces seen recently (ZIM signatures): a replayed nonce is refused, also after a
+# restart and across instances sharing the database.
+nonces = sa.Table(
+    "nonces",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("nonce", sa.String(128), primary_key=True),
+    sa.Column("seen_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_nonces_seen_at", "seen_at"),
 )
 
 tokens = sa.Table(

@@ -10,9 +10,11 @@ from chatpins.storage.database import WRITE_OPTION, Database
 from chatpins.storage.repositories import (
     AppRepository,
     ChatRepository,
+    ConversationPinRepository,
     EventRepository,
     MemberRepository,
     MessageRepository,
+    NonceRepository,
     PinRepository,
     ServerSettingRepository,
     TokenRepository,
@@ -52,6 +54,8 @@ class SqlUnitOfWork:
         self.tokens = TokenRepository(conn)
         self.events = EventRepository(conn)
         self.server = ServerSettingRepository(conn)
+        self.conversation_pins = ConversationPinRepository(conn)
+        self.nonces = NonceRepository(conn)
         return self
 
     async def __aexit__(

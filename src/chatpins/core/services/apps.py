@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
+import secrets
 from typing import Any
 
 from chatpins.core.context import Deps
@@ -27,7 +30,20 @@ CONFIGURABLE: dict[str, type] = {
 @dataclasses.dataclass(frozen=True)
 class NewApp:
     app: App
-    feishu_app_secret: str  # shown once; only its hash is stored
+    # Shown once; only their hashes are stored.
+    feishu_app_secret: str
+    imkit_api_key: str
+
+
+def _imkit_client_key(app_id: str) -> str:
+    """IMKit client keys look like JWTs; ours carry the app id and a random tail."""
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    payload = b64(json.dumps({"appId": app_id, "nonce": secrets.token_hex(8)}).encode())
+    return f"{header}.{payload}.{b64(secrets.token_bytes(32))}"
 
 
 async def create_app(deps: Deps, name: str) -> NewApp:
@@ -36,12 +52,19 @@ async def create_app(deps: Deps, name: str) -> NewApp:
         raise InvalidArgument("invalid_app_name", "name must be 1-255 characters")
     now = deps.clock.now_ms()
     secret = deps.ids.alnum(32)
+    api_key = base64.b64encode(secrets.token_bytes(33)).decode()
+    app_id = "app_" + deps.ids.hex(16)
     app = App(
-        id="app_" + deps.ids.hex(16),
+        id=app_id,
         name=name,
         created_at=now,
         feishu_app_id="cli_" + deps.ids.hex(16),
         feishu_secret_hash=hash_secret(secret),
+        imkit_client_key=_imkit_client_key(app_id),
+        imkit_api_key_hash=hash_secret(api_key),
+        # A ten-digit uint32, like the vendor's AppIds.
+        zim_app_id=1_000_000_000 + secrets.randbelow(2**32 - 1_000_000_000),
+        zim_server_secret=deps.ids.hex(32),
     )
     bot = User(
         app_id=app.id,
@@ -55,13 +78,15 @@ async def create_app(deps: Deps, name: str) -> NewApp:
     async with deps.uow(write=True) as uow:
         await uow.apps.add(app)
         await uow.users.add(bot)
-    return NewApp(app, secret)
+    return NewApp(app, secret, api_key)
 
 
 async def get_app(deps: Deps, ref: str) -> App:
-    """By chatpins id (``app_…``) or by Feishu app id (``cli_…``)."""
+    """By chatpins id (``app_…``), Feishu app id (``cli_…``) or ZIM AppId (decimal)."""
     async with deps.uow() as uow:
         app = await uow.apps.get(ref) or await uow.apps.get_by_feishu_app_id(ref)
+        if app is None and ref.isdigit():
+            app = await uow.apps.get_by_zim_app_id(int(ref))
     if app is None:
         raise NotFound("app_not_found", ref)
     return app
@@ -94,3 +119,15 @@ async def ensure_demo_app(deps: Deps) -> NewApp | None:
         if await uow.apps.count() > 0:
             return None
     return await create_app(deps, DEMO_APP_NAME)
+
+
+async def find_app_by_credential(deps: Deps, kind: str, value: str) -> App | None:
+    """The app an IMKit client key, IMKit API key or ZIM AppId belongs to, if any."""
+    async with deps.uow() as uow:
+        if kind == "imkit_client_key":
+            return await uow.apps.get_by_imkit_client_key(value)
+        if kind == "imkit_api_key":
+            return await uow.apps.get_by_imkit_api_key_hash(hash_secret(value))
+        if kind == "zim_app_id":
+            return await uow.apps.get_by_zim_app_id(int(value))
+    raise InvalidArgument("unknown_credential_kind", kind)

@@ -97,6 +97,7 @@ async def create_chat(deps: Deps, actor: Actor, spec: NewChat) -> Chat:
             dialect=actor.dialect,
             attributes=spec.attributes,
             create_key=spec.create_key,
+            last_activity_at=now,
         )
         await uow.chats.add(chat)
         for user_id in wanted:
@@ -133,6 +134,8 @@ async def get_chat(deps: Deps, actor: Actor, chat_id: str) -> ChatView:
         chat = await load_chat(uow, actor, chat_id)
         members = await uow.members.list(actor.app_id, chat_id)
     viewer = next((m for m in members if m.user_id == actor.user.id), None)
+    if actor.is_platform:
+        viewer = policies.platform_member(actor, chat)
     return ChatView(chat, members, viewer)
 
 
@@ -201,7 +204,7 @@ async def lock_for_change(uow: UnitOfWork, actor: Actor, chat_id: str) -> tuple[
 
 
 async def require_member(uow: UnitOfWork, actor: Actor, chat: Chat) -> Member:
-    member = await uow.members.get(actor.app_id, chat.id, actor.user.id)
+    member = await policies.membership(uow, actor, chat)
     if member is None:
         raise PermissionDenied("not_chat_member")
     return member

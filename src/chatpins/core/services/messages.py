@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from chatpins.core import policies
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import ChatKind, Message
+from chatpins.core.entities import Chat, ChatKind, Member, Message
 from chatpins.core.errors import (
     InvalidArgument,
     NotFound,
@@ -46,7 +46,7 @@ async def send_message(deps: Deps, actor: Actor, chat_id: str, new: NewMessage) 
         policies.require_live(chat)
         policies.require_app_capabilities(actor)
         await policies.require_app_bot(uow, actor, chat)
-        if await uow.members.get(actor.app_id, chat.id, actor.user.id) is None:
+        if await policies.membership(uow, actor, chat) is None:
             raise PermissionDenied("may_not_send")
         await policies.require_available(uow, actor, chat)
         if new.type in P2P_ONLY_TYPES and chat.kind is not ChatKind.P2P:
@@ -69,6 +69,7 @@ async def send_message(deps: Deps, actor: Actor, chat_id: str, new: NewMessage) 
             send_key=new.send_key,
         )
         await uow.messages.add(message)
+        await uow.chats.touch(actor.app_id, chat.id, now)
         await emit(
             uow,
             actor,
@@ -89,7 +90,7 @@ async def get_message(deps: Deps, actor: Actor, message_id: str) -> Message:
         policies.require_app_capabilities(actor)
         await policies.require_app_bot(uow, actor, chat)
         await policies.require_available(uow, actor, chat)
-        await require_visible(uow, actor, message)
+        await require_visible(uow, actor, chat, message)
     return message
 
 
@@ -102,7 +103,7 @@ async def recall_message(deps: Deps, actor: Actor, message_id: str) -> None:
         policies.require_app_capabilities(actor)
         await policies.require_app_bot(uow, actor, chat)
         await policies.require_available(uow, actor, chat)
-        member = await require_visible(uow, actor, message)
+        member = await require_visible(uow, actor, chat, message)
         if message.recalled:
             return
         policies.require_live(chat)
@@ -158,8 +159,10 @@ async def load_message(uow: UnitOfWork, actor: Actor, now: int, message_id: str)
     return message
 
 
-async def require_visible(uow: UnitOfWork, actor: Actor, message: Message):  # type: ignore[no-untyped-def]
-    member = await uow.members.get(actor.app_id, message.chat_id, actor.user.id)
+async def require_visible(
+    uow: UnitOfWork, actor: Actor, chat: Chat, message: Message
+) -> Member | None:
+    member = await policies.membership(uow, actor, chat)
     if not policies.can_see(message, member, actor):
         raise PermissionDenied("message_invisible")
     return member

@@ -107,7 +107,7 @@ async def list_pins(
         policies.require_live(chat)
         await policies.require_app_bot(uow, actor, chat)
         await policies.require_available(uow, actor, chat)
-        if await uow.members.get(actor.app_id, chat.id, actor.user.id) is None:
+        if await policies.membership(uow, actor, chat) is None:
             raise PermissionDenied("not_chat_member")
         pins = await uow.pins.page(
             actor.app_id, chat.id, start=start, end=end, after=after, limit=limit + 1, now=now
@@ -147,14 +147,14 @@ async def _load_for_pin_change(
     # Re-read under the lock: a recall that committed while we waited must be seen.
     message = await uow.messages.get(actor.app_id, message_id)
     assert message is not None
-    member = await uow.members.get(actor.app_id, chat.id, actor.user.id)
+    member = await policies.membership(uow, actor, chat)
     if not policies.can_see(message, member, actor):
         raise PermissionDenied("message_invisible")
     return message, chat
 
 
 async def _require_pin_permission(uow: UnitOfWork, actor: Actor, chat: Chat) -> None:
-    member = await uow.members.get(actor.app_id, chat.id, actor.user.id)
+    member = await policies.membership(uow, actor, chat)
     if not policies.allowed(chat.pin_permission, chat, member):
         raise PermissionDenied("may_not_pin")
 

@@ -2,6 +2,10 @@
 
 from chatpins.storage.repositories.apps import AppRepository, ServerSettingRepository
 from chatpins.storage.repositories.chats import ChatRepository, MemberRepository
+from chatpins.storage.repositories.conversations import (
+    ConversationPinRepository,
+    NonceRepository,
+)
 from chatpins.storage.repositories.events import EventRepository
 from chatpins.storage.repositories.messages import MessageRepository
 from chatpins.storage.repositories.pins import PinRepository
@@ -11,9 +15,11 @@ from chatpins.storage.repositories.users import UserRepository
 __all__ = [
     "AppRepository",
     "ChatRepository",
+    "ConversationPinRepository",
     "EventRepository",
     "MemberRepository",
     "MessageRepository",
+    "NonceRepository",
     "PinRepository",
     "ServerSettingRepository",
     "TokenRepository",

@@ -19,6 +19,18 @@ class AppRepository(Repository):
         query = apps.select().where(apps.c.feishu_app_id == feishu_app_id)
         return to_entity(App, (await self._conn.execute(query)).first())
 
+    async def get_by_imkit_client_key(self, key: str) -> App | None:
+        query = apps.select().where(apps.c.imkit_client_key == key)
+        return to_entity(App, (await self._conn.execute(query)).first())
+
+    async def get_by_imkit_api_key_hash(self, key_hash: str) -> App | None:
+        query = apps.select().where(apps.c.imkit_api_key_hash == key_hash)
+        return to_entity(App, (await self._conn.execute(query)).first())
+
+    async def get_by_zim_app_id(self, zim_app_id: int) -> App | None:
+        query = apps.select().where(apps.c.zim_app_id == zim_app_id)
+        return to_entity(App, (await self._conn.execute(query)).first())
+
     async def update(self, app: App) -> None:
         values = to_row(app, apps)
         values.pop("id")

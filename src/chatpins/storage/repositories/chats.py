@@ -8,7 +8,7 @@ from chatpins.storage.repositories._base import Repository, to_entity, to_row
 from chatpins.storage.tables import chats, members
 
 
-def _chat(row: sa.Row | None) -> Chat | None:
+def chat_from_row(row: sa.Row | None) -> Chat | None:
     chat = to_entity(Chat, row)
     if chat is not None:
         chat.kind = ChatKind(chat.kind)
@@ -33,7 +33,7 @@ class ChatRepository(Repository):
             # Every change that can affect a chat's pins locks the chat row first, so pin,
             # recall and dissolve on one chat are serialised (SQLite: BEGIN IMMEDIATE does it).
             query = query.with_for_update()
-        return _chat((await self._conn.execute(query)).first())
+        return chat_from_row((await self._conn.execute(query)).first())
 
     async def update(self, chat: Chat) -> None:
         values = to_row(chat, chats)
@@ -43,6 +43,18 @@ class ChatRepository(Repository):
             .values(**values)
         )
 
+    async def touch(self, app_id: str, chat_id: str, at: int) -> None:
+        """Record activity (a new message) for conversation-list ordering."""
+        await self._conn.execute(
+            chats.update()
+            .where(
+                chats.c.app_id == app_id,
+                chats.c.id == chat_id,
+                chats.c.last_activity_at < at,
+            )
+            .values(last_activity_at=at)
+        )
+
     async def find_by_create_key(self, app_id: str, key: str, since: int) -> Chat | None:
         query = (
             chats.select()
@@ -50,7 +62,7 @@ class ChatRepository(Repository):
             .order_by(chats.c.created_at)
             .limit(1)
         )
-        return _chat((await self._conn.execute(query)).first())
+        return chat_from_row((await self._conn.execute(query)).first())
 
     async def find_p2p(self, app_id: str, user_a: str, user_b: str) -> Chat | None:
         mine = members.alias("mine")
@@ -70,7 +82,7 @@ class ChatRepository(Repository):
             )
             .limit(1)
         )
-        return _chat((await self._conn.execute(query)).first())
+        return chat_from_row((await self._conn.execute(query)).first())
 
 
 class MemberRepository(Repository):

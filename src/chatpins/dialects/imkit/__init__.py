@@ -1,0 +1,1 @@
+"""The IMKit Chat Server REST dialect (``/rooms``, ``/messages/:id/pin``, ``/admin/clients``)."""

@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from chatpins.core.entities import Chat, ConversationPin
+from chatpins.storage.repositories._base import Repository, to_entity, to_row
+from chatpins.storage.repositories.chats import chat_from_row
+from chatpins.storage.tables import chats, conversation_pins, members, nonces
+
+
+class ConversationPinRepository(Repository):
+    """Each user's pinned conversations: an ordered list (by ``rank``) of chats."""
+
+    async def list_for_user(self, app_id: str, user_id: str) -> list[ConversationPin]:
+        query = (
+            conversation_pins.select()
+            .where(conversation_pins.c.app_id == app_id, conversation_pins.c.user_id == user_id)
+            .order_by(conversation_pins.c.rank, conversation_pins.c.chat_id)
+        )
+        return [to_entity(ConversationPin, r) for r in await self._conn.execute(query)]  # type: ignore[misc]
+
+    async def add(self, pin: ConversationPin) -> None:
+        await self._conn.execute(
+            conversation_pins.insert().values(**to_row(pin, conversation_pins))
+        )
+
+    async def remove(self, app_id: str, user_id: str, chat_id: str) -> None:
+        await self._conn.execute(
+            conversation_pins.delete().where(
+                conversation_pins.c.app_id == app_id,
+                conversation_pins.c.user_id == user_id,
+                conversation_pins.c.chat_id == chat_id,
+            )
+        )
+
+    async def conversations(
+        self, app_id: str, user_id: str, *, offset: int, limit: int, pinned_first: bool
+    ) -> tuple[list[tuple[Chat, ConversationPin | None]], int]:
+        """The chats the user belongs to (dissolved ones left out), with the user's pin if any.
+
+        Default order: last activity ascending (ZIM's order). ``pinned_first``: pinned ones
+        first in pin order (rank), then the rest by last activity, newest first.
+        Returns (page, total).
+        """
+        pin = conversation_pins.alias("pin")
+        joined = members.join(
+            chats, sa.and_(chats.c.app_id == members.c.app_id, chats.c.id == members.c.chat_id)
+        ).outerjoin(
+            pin,
+            sa.and_(
+                pin.c.app_id == members.c.app_id,
+                pin.c.chat_id == members.c.chat_id,
+                pin.c.user_id == members.c.user_id,
+            ),
+        )
+        where = sa.and_(
+            members.c.app_id == app_id,
+            members.c.user_id == user_id,
+            chats.c.dissolved_at.is_(None),
+        )
+        if pinned_first:
+            order = [
+                pin.c.rank.is_(None),  # pinned (False) before unpinned (True)
+                pin.c.rank,
+                chats.c.last_activity_at.desc(),
+                chats.c.id,
+            ]
+        else:
+            order = [chats.c.last_activity_at, chats.c.id]
+        query = (
+            sa.select(chats, pin.c.pinned_at.label("_pinned_at"), pin.c.rank.label("_rank"))
+            .select_from(joined)
+            .where(where)
+            .order_by(*order)
+            .offset(offset)
+            .limit(limit)
+        )
+        total_query = sa.select(sa.func.count()).select_from(joined).where(where)
+        total = (await self._conn.execute(total_query)).scalar_one()
+        page = []
+        for row in await self._conn.execute(query):
+            chat = chat_from_row(row)
+            assert chat is not None
+            conv_pin = None
+            if row._rank is not None:
+                conv_pin = ConversationPin(app_id, user_id, chat.id, row._pinned_at, row._rank)
+            page.append((chat, conv_pin))
+        return page, total
+
+
+class NonceRepository(Repository):
+    async def claim(self, app_id: str, nonce: str, now: int, window_ms: int) -> bool:
+        """Record a nonce; False when it was already seen within the window (a replay).
+
+        The primary key decides between concurrent claims of one nonce, on any number of
+        instances: exactly one insert wins.
+        """
+        await self._conn.execute(
+            nonces.delete().where(
+                nonces.c.app_id == app_id,
+                nonces.c.nonce == nonce,
+                nonces.c.seen_at < now - window_ms,
+            )
+        )
+        dialect = self._conn.dialect.name
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert(nonces)
+        result = await self._conn.execute(
+            insert.values(app_id=app_id, nonce=nonce, seen_at=now).on_conflict_do_nothing()
+        )
+        return result.rowcount == 1
+
+    async def forget_older_than(self, cutoff: int) -> None:
+        await self._conn.execute(nonces.delete().where(nonces.c.seen_at < cutoff))
