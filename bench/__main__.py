@@ -1,0 +1,91 @@
+"""``python -m bench all`` runs every scenario; ``python -m bench pin`` only the pin ones.
+
+Writes bench/results/latest.json (machine facts, versions, every figure) and PNG plots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from bench import scenarios
+from bench.scenarios import Plan
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def machine() -> dict:
+    def version(package: str) -> str:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cores": len(__import__("os").sched_getaffinity(0)),
+        "wrk": wrk.splitlines()[0] if wrk else "",
+        "packages": {p: version(p) for p in ("chatpins", "uvicorn", "starlette", "sqlalchemy",
+                                              "aiosqlite", "asyncpg", "matrix-synapse")},
+        "pinning": "server on CPU 0, loader (wrk) on CPU 1 (taskset)",
+    }  # fmt: skip
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("what", choices=["all", "pin", "ceilings", "synapse"])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--postgres-url", default=None, help="also run chatpins on PostgreSQL")
+    args = parser.parse_args()
+    plan = Plan(seconds=args.seconds)
+    started = time.time()
+    series = []
+    if args.what in ("all", "pin", "ceilings"):
+        series += scenarios.ceilings(plan)
+    if args.what in ("all", "pin"):
+        sqlite_url = f"sqlite+aiosqlite:///{plan.workdir / 'chatpins.db'}"
+        series += scenarios.chatpins_feishu(
+            plan, sqlite_url, "chatpins Feishu pin create (SQLite)", with_list=args.what == "all"
+        )
+        if args.postgres_url:
+            series += scenarios.chatpins_feishu(
+                plan, args.postgres_url, "chatpins Feishu pin create (PostgreSQL)", with_list=False
+            )
+    if args.what in ("all", "synapse"):
+        from bench import synapse
+
+        series.append(synapse.pin_throughput(plan))
+    result = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "elapsed_s": round(time.time() - started, 1),
+        "plan": {"seconds": plan.seconds, "warmup_seconds": plan.warmup_seconds,
+                 "concurrency": list(plan.concurrency)},
+        "machine": machine(),
+        "series": [s.as_dict() for s in series],
+    }  # fmt: skip
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2))
+    for s in series:
+        for r in s.runs:
+            print(f"{s.name:55s} c={r.concurrency:<3d} {r.rps:9.1f} req/s  p50 {r.p50_ms:7.2f} ms"
+                  f"  p99 {r.p99_ms:7.2f} ms  errors {r.errors}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

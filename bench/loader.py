@@ -1,0 +1,74 @@
+"""Runs wrk against a URL with a file of requests; the loader lives on its own core."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+LUA_DIR = Path(__file__).parent / "lua"
+SERVER_CPU = "0"
+LOADER_CPU = "1"
+
+
+@dataclass
+class LoadResult:
+    concurrency: int
+    requests: int
+    seconds: float
+    rps: float
+    errors: int
+    p50_ms: float
+    p99_ms: float
+    p999_ms: float
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def run_wrk(
+    base_url: str,
+    requests_file: Path,
+    *,
+    concurrency: int,
+    seconds: int,
+    headers: dict[str, str] | None = None,
+) -> LoadResult:
+    """One wrk run, pinned to the loader core; errors = non-2xx + socket errors."""
+    threads = 1 if concurrency == 1 else 2
+    env = {
+        **os.environ,
+        "BENCH_LUA_DIR": str(LUA_DIR),
+        "BENCH_REQUESTS": str(requests_file),
+        "BENCH_THREADS": str(threads),
+        "BENCH_HEADERS": "|".join(f"{k}: {v}" for k, v in (headers or {}).items()),
+    }
+    command = [
+        "taskset", "-c", LOADER_CPU,
+        "wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s",
+        "-s", str(LUA_DIR / "replay.lua"), base_url,
+    ]  # fmt: skip
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    secs = summary["duration_us"] / 1e6
+    errors = sum(
+        summary[k]
+        for k in ("status_errors", "connect_errors", "read_errors", "write_errors", "timeouts")
+    )
+    return LoadResult(
+        concurrency=concurrency,
+        requests=summary["requests"],
+        seconds=round(secs, 2),
+        rps=round(summary["requests"] / secs, 1),
+        errors=errors,
+        p50_ms=summary["p50_us"] / 1000,
+        p99_ms=summary["p99_us"] / 1000,
+        p999_ms=summary["p999_us"] / 1000,
+    )
+
+
+def write_requests(path: Path, lines: list[tuple[str, str, str]]) -> Path:
+    path.write_text("".join(f"{m}\t{p}\t{b}\n" for m, p, b in lines))
+    return path

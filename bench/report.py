@@ -1,0 +1,80 @@
+"""Turns a result file into PNG plots and the tables of docs/benchmarks.md."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+PLOTS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks"
+
+
+def plots(result: dict) -> list[Path]:
+    PLOTS.mkdir(parents=True, exist_ok=True)
+    written = []
+    for metric, label, filename in (
+        ("rps", "requests/s", "throughput.png"),
+        ("p99_ms", "p99 latency (ms, log scale)", "p99.png"),
+    ):
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for series in result["series"]:
+            runs = series["runs"]
+            ax.plot([r["concurrency"] for r in runs], [r[metric] for r in runs], marker="o",
+                    label=series["name"])  # fmt: skip
+        ax.set_xscale("log", base=2)
+        if metric == "p99_ms":
+            ax.set_yscale("log")
+        ax.set_xlabel("concurrent connections")
+        ax.set_ylabel(label)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        path = PLOTS / filename
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        written.append(path)
+    return written
+
+
+def ratio_table(result: dict, subject: str, baselines: list[str]) -> str:
+    """Markdown: the subject's throughput and p99 as ratios to each baseline, per concurrency."""
+    by_target = {s["target"]: s for s in result["series"]}
+    if subject not in by_target:
+        return ""
+    rows = [
+        "| concurrency | req/s | p99 ms | "
+        + " | ".join(f"× {by_target[b]['name']} (req/s, p99)" for b in baselines if b in by_target)
+        + " |"
+    ]
+    rows.append("|" + "---|" * (3 + sum(b in by_target for b in baselines)))
+    for run in by_target[subject]["runs"]:
+        cells = [str(run["concurrency"]), f"{run['rps']:.0f}", f"{run['p99_ms']:.2f}"]
+        for b in baselines:
+            if b not in by_target:
+                continue
+            base = next(
+                (r for r in by_target[b]["runs"] if r["concurrency"] == run["concurrency"]), None
+            )
+            if base is None or not base["rps"]:
+                cells.append("–")
+                continue
+            cells.append(f"{run['rps'] / base['rps']:.2f}× / {run['p99_ms'] / base['p99_ms']:.2f}×")
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def raw_table(result: dict) -> str:
+    rows = [
+        "| scenario | c | req/s | p50 ms | p99 ms | p99.9 ms | errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for series in result["series"]:
+        for r in series["runs"]:
+            rows.append(
+                f"| {series['name']} | {r['concurrency']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | "
+                f"{r['p99_ms']:.2f} | {r['p999_ms']:.2f} | {r['errors']} |"
+            )
+    return "\n".join(rows)

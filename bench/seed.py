@@ -1,0 +1,76 @@
+"""Bulk data for benchmarks, written straight into the database (setup is not measured).
+
+Everything the measured requests touch goes through the real API; only the bulk that would
+take minutes to create one request at a time (tens of thousands of messages or chats) is
+inserted here, in the shape the server itself writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+
+from chatpins.storage.database import Database
+from chatpins.storage.tables import chats, members, messages
+
+
+def _now() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def insert_messages(url: str, app_id: str, chat_id: str, sender_id: str, count: int) -> list[str]:
+    ids = ["om_" + secrets.token_hex(16) for _ in range(count)]
+    now = _now()
+    rows = [
+        {
+            "app_id": app_id,
+            "id": message_id,
+            "chat_id": chat_id,
+            "sender_id": sender_id,
+            "type": "text",
+            "content": json.dumps({"text": f"bench {i}"}),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for i, message_id in enumerate(ids)
+    ]
+    asyncio.run(_insert(url, [(messages, rows)]))
+    return ids
+
+
+def insert_p2p_chats(url: str, app_id: str, user_id: str, peer_ids: list[str]) -> list[str]:
+    """One p2p chat between ``user_id`` and each peer, activity times spread out."""
+    now = _now()
+    chat_rows, member_rows, ids = [], [], []
+    for i, peer in enumerate(peer_ids):
+        chat_id = "oc_" + secrets.token_hex(16)
+        ids.append(chat_id)
+        chat_rows.append(
+            {
+                "app_id": app_id, "id": chat_id, "kind": "p2p", "name": "", "description": "",
+                "owner_id": None, "creator_id": user_id, "created_at": now - i,
+                "pin_permission": "members", "edit_permission": "members",
+                "add_member_permission": "members", "overflow": "reject", "pin_version": 0,
+                "dialect": "zim", "attributes": {}, "last_activity_at": now - i,
+            }
+        )  # fmt: skip
+        for member in (user_id, peer):
+            member_rows.append(
+                {"app_id": app_id, "chat_id": chat_id, "user_id": member, "role": "member",
+                 "joined_at": now}
+            )  # fmt: skip
+    asyncio.run(_insert(url, [(chats, chat_rows), (members, member_rows)]))
+    return ids
+
+
+async def _insert(url: str, batches: list) -> None:  # type: ignore[type-arg]
+    db = Database(url)
+    try:
+        async with db.engine.begin() as conn:
+            for table, rows in batches:
+                for start in range(0, len(rows), 5000):
+                    await conn.execute(table.insert(), rows[start : start + 5000])
+    finally:
+        await db.dispose()
