@@ -81,6 +81,10 @@ def main() -> None:
     }  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "latest.json").write_text(json.dumps(result, indent=2))
+    if args.what == "all":
+        from bench import report
+
+        report.write_docs(result, Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md")
     for s in series:
         for r in s.runs:
             print(f"{s.name:55s} c={r.concurrency:<3d} {r.rps:9.1f} req/s  p50 {r.p50_ms:7.2f} ms"

@@ -78,3 +78,39 @@ def raw_table(result: dict) -> str:
                 f"{r['p99_ms']:.2f} | {r['p999_ms']:.2f} | {r['errors']} |"
             )
     return "\n".join(rows)
+
+
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+TARGETS = [
+    ("feishu_pin_create", ["ceiling_b", "ceiling_a", "synapse_pin"]),
+    ("feishu_pin_create_postgres", ["ceiling_b", "synapse_pin"]),
+    ("feishu_pin_list", ["ceiling_a"]),
+]
+
+
+def markdown(result: dict) -> str:
+    m = result["machine"]
+    parts = [
+        f"Run {result['started']} ({result['elapsed_s']:.0f} s), {m['cpu']}, {m['cores']} cores, "
+        f"Python {m['python']}, {m['wrk']}. {m['pinning']}. Each point: "
+        f"{result['plan']['warmup_seconds']} s warm-up, then {result['plan']['seconds']} s "
+        "measured, with requests never repeated.",
+        "",
+        "![throughput](benchmarks/throughput.png)",
+        "![p99](benchmarks/p99.png)",
+    ]
+    names = {s["target"]: s["name"] for s in result["series"]}
+    for subject, baselines in TARGETS:
+        table = ratio_table(result, subject, baselines)
+        if table:
+            parts += ["", f"### {names[subject]} as a ratio to its baselines", "", table]
+    parts += ["", "### Every figure", "", raw_table(result)]
+    return "\n".join(parts)
+
+
+def write_docs(result: dict, doc: Path) -> None:
+    plots(result)
+    text = doc.read_text() if doc.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    _old, tail = rest.split(END, 1)
+    doc.write_text(f"{head}{BEGIN}\n{markdown(result)}\n{END}{tail}")
