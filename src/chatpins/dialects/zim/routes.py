@@ -1,14 +1,87 @@
-"""The ZIM sub-application: every action is ``POST /?Action=<Name>``."""
+"""The ZIM sub-application: every action is ``POST /?Action=<Name>`` (zim.md §1).
+
+Every outcome is HTTP 200 with ``Code``, ``Message`` and ``RequestId`` in a JSON body, for any
+method: the gateway, not the HTTP layer, decides.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from chatpins.core.context import Deps
+from chatpins.core.errors import ChatpinsError
+from chatpins.dialects.zim import conversations, gateway, groups, messages, users
+from chatpins.dialects.zim.errors import ZimError, error, from_core
+from chatpins.dialects.zim.gateway import Call, Rate
+from chatpins.dialects.zim.wire import error_reply, read_json
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Call], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Action:
+    handler: Handler
+    rate: Rate | None  # per AppId; None: only a narrower limit (per group) applies
+    lists: tuple[str, ...] = ()  # per-item lists, sent as [] on a whole-request failure
+
+
+APP_RATE = Rate(20, "app_rate")
+
+ACTIONS: dict[str, Action] = {
+    "UserRegister": Action(users.user_register, Rate(20, "user_register_rate"), ("ErrorList",)),
+    "CreateGroup": Action(groups.create_group, Rate(20, "create_group_rate"), ("ErrorUsers",)),
+    "InviteUsersIntoGroup": Action(groups.invite_users, None, ("ErrorUsers",)),
+    "SendPeerMessage": Action(
+        messages.send_peer_message, APP_RATE, ("ErrorList", "SuccList", "AuditInfos")
+    ),
+    "SendGroupMessage": Action(messages.send_group_message, Rate(10, "app_rate"), ("AuditInfos",)),
+    "ConvPinned": Action(conversations.conv_pinned, APP_RATE, ("ErrorList",)),
+    "QueryConversationList": Action(conversations.query_conversation_list, APP_RATE),
+}
+
+
+async def handle(request: Request) -> Response:
+    deps: Deps = request.app.state.deps
+    name = ""
+    action: Action | None = None
+    try:
+        name = gateway.action_name(request)
+        action = ACTIONS.get(name)
+        if action is None:
+            raise error("action_unsupported", name)
+        app = await gateway.authenticate(request, deps)
+        call = Call(deps, app, name, {})
+        if action.rate is not None:  # only authenticated requests count
+            await call.hit(f"action:{name}", action.rate)
+        call.body = await read_json(request)
+        return await action.handler(call)
+    except ZimError as exc:
+        return _failed(action, exc)
+    except ChatpinsError as exc:
+        return _failed(action, from_core(exc))
+    except Exception:
+        log.exception("zim_internal_error", action=name)
+        return _failed(action, error("internal_error"))
+
+
+def _failed(action: Action | None, exc: ZimError) -> Response:
+    lists = {name: [] for name in action.lists} if action is not None else {}
+    exc.fields = {**lists, **exc.fields}
+    return error_reply(exc)
 
 
 def build_zim_app(deps: Deps) -> ASGIApp:
-    app = Starlette(routes=[])
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    app = Starlette(routes=[Route("/", handle, methods=methods)])
     app.state.deps = deps
     return app

@@ -6,7 +6,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from chatpins.core.entities import Chat, ConversationPin
 from chatpins.storage.repositories._base import Repository, to_entity, to_row
 from chatpins.storage.repositories.chats import chat_from_row
-from chatpins.storage.tables import chats, conversation_pins, members, nonces
+from chatpins.storage.tables import chats, conversation_pins, members, nonces, users
 
 
 class ConversationPinRepository(Repository):
@@ -34,14 +34,44 @@ class ConversationPinRepository(Repository):
             )
         )
 
+    async def lock_owner(self, app_id: str, user_id: str) -> bool:
+        """Lock the user's row until commit, so one user's pin batches run one at a time.
+
+        This is what keeps the per-user cap under concurrent batches on PostgreSQL; on SQLite
+        writers are already serialised (BEGIN IMMEDIATE). False when the user does not exist.
+        """
+        query = sa.select(users.c.id).where(users.c.app_id == app_id, users.c.id == user_id)
+        if self._conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return (await self._conn.execute(query)).first() is not None
+
+    async def p2p_peers(self, app_id: str, user_id: str, chat_ids: list[str]) -> dict[str, str]:
+        """For each of the user's one-on-one chats given, the other member's id."""
+        if not chat_ids:
+            return {}
+        query = sa.select(members.c.chat_id, members.c.user_id).where(
+            members.c.app_id == app_id,
+            members.c.chat_id.in_(chat_ids),
+            members.c.user_id != user_id,
+        )
+        return {row.chat_id: row.user_id for row in await self._conn.execute(query)}
+
     async def conversations(
-        self, app_id: str, user_id: str, *, offset: int, limit: int, pinned_first: bool
+        self,
+        app_id: str,
+        user_id: str,
+        *,
+        offset: int,
+        limit: int,
+        pinned_first: bool,
+        newest: int | None = None,
     ) -> tuple[list[tuple[Chat, ConversationPin | None]], int]:
         """The chats the user belongs to (dissolved ones left out), with the user's pin if any.
 
+        ``newest``: only the that many most recently active chats are listed (ZIM: 1000).
         Default order: last activity ascending (ZIM's order). ``pinned_first``: pinned ones
-        first in pin order (rank), then the rest by last activity, newest first.
-        Returns (page, total).
+        first, then the rest; inside each part last activity newest first (the ZIM SDK's
+        display order), pin order breaking ties. Returns (page, total).
         """
         pin = conversation_pins.alias("pin")
         joined = members.join(
@@ -59,11 +89,20 @@ class ConversationPinRepository(Repository):
             members.c.user_id == user_id,
             chats.c.dissolved_at.is_(None),
         )
+        if newest is not None:
+            latest = (
+                sa.select(chats.c.id)
+                .select_from(joined)
+                .where(where)
+                .order_by(chats.c.last_activity_at.desc(), chats.c.id.desc())
+                .limit(newest)
+            )
+            where = sa.and_(where, chats.c.id.in_(latest.scalar_subquery()))
         if pinned_first:
             order = [
                 pin.c.rank.is_(None),  # pinned (False) before unpinned (True)
-                pin.c.rank,
                 chats.c.last_activity_at.desc(),
+                pin.c.rank,
                 chats.c.id,
             ]
         else:

@@ -1,0 +1,242 @@
+"""Conversations: each user's list of chats, and the chats pinned to its top.
+
+A user's pinned conversations are an ordered list (``rank``), capped per user; a change to it
+writes one ``conversation.changed`` event per changed conversation, to that user only, in the
+same transaction. Nothing here depends on a dialect (ZIM's ConvPinned is one caller).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chatpins.core.context import Actor, Deps
+from chatpins.core.entities import Chat, ChatKind, ConversationPin, Member, Role
+from chatpins.core.errors import (
+    ChatpinsError,
+    InvalidArgument,
+    LimitExceeded,
+    NotFound,
+    PermissionDenied,
+)
+from chatpins.core.events import chat_audience, emit
+from chatpins.core.ports import UnitOfWork
+
+MAX_PINNED_CONVERSATIONS = 100  # ZIM 660800048: 100 per user, not configurable
+MAX_LISTED_CONVERSATIONS = 1000  # ZIM lists a user's 1000 latest conversations
+CONVERSATION_CHANGED = "conversation.changed"
+
+
+@dataclass(frozen=True)
+class ConversationRef:
+    """A conversation as a user names it: the peer's user id, or the group chat's id."""
+
+    kind: ChatKind
+    id: str
+
+
+@dataclass
+class PinOutcome:
+    ref: ConversationRef
+    error: ChatpinsError | None = None  # None: done (or nothing to do)
+
+
+@dataclass
+class Conversation:
+    ref: ConversationRef
+    chat: Chat
+    pin: ConversationPin | None
+
+    @property
+    def updated_at(self) -> int:
+        return self.chat.last_activity_at
+
+
+@dataclass
+class ConversationPage:
+    items: list[Conversation]
+    total: int
+    next_offset: int | None
+
+
+def user_audience(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+async def set_pinned(
+    deps: Deps, actor: Actor, refs: list[ConversationRef], pinned: bool
+) -> list[PinOutcome]:
+    """Pin (or unpin) a batch of the actor's conversations, in one transaction.
+
+    Items are handled in the given order, so when the cap is near, the first ones fill the
+    remaining slots and the rest fail with ``conversation_pin_limit``. Duplicates count once.
+    Pinning a pinned conversation, or unpinning an unpinned one, succeeds and changes nothing
+    (the original pin time is kept).
+    """
+    now = deps.clock.now_ms()
+    outcomes: list[PinOutcome] = []
+    async with deps.uow(write=True) as uow:
+        # Batches of one user serialise here: the cap is checked against a list nobody else
+        # is changing.
+        if not await uow.conversation_pins.lock_owner(actor.app_id, actor.user.id):
+            raise NotFound("operator_not_registered", actor.user.id)
+        current = await uow.conversation_pins.list_for_user(actor.app_id, actor.user.id)
+        pins = {p.chat_id: p for p in current}
+        changed: list[tuple[ConversationRef, Chat]] = []
+        for ref in dict.fromkeys(refs):
+            try:
+                chat = await _resolve(uow, deps, actor, ref, pins, create=pinned, now=now)
+                if chat is None or _apply(actor, pins, chat, pinned, now) is None:
+                    outcomes.append(PinOutcome(ref))
+                    continue
+                if pinned:
+                    await uow.conversation_pins.add(pins[chat.id])
+                else:
+                    await uow.conversation_pins.remove(actor.app_id, actor.user.id, chat.id)
+                changed.append((ref, chat))
+                outcomes.append(PinOutcome(ref))
+            except ChatpinsError as exc:
+                outcomes.append(PinOutcome(ref, exc))
+        order = sorted(pins.values(), key=lambda p: (p.rank, p.chat_id))
+        for ref, chat in changed:
+            await emit(
+                uow,
+                actor,
+                now,
+                CONVERSATION_CHANGED,
+                user_audience(actor.user.id),
+                user_id=actor.user.id,
+                change="updated",
+                conversation=_conversation_payload(ref, chat, pins.get(chat.id)),
+                pinned_order=[p.chat_id for p in order],
+            )
+    return outcomes
+
+
+def _apply(
+    actor: Actor, pins: dict[str, ConversationPin], chat: Chat, pinned: bool, now: int
+) -> ConversationPin | None:
+    """Change the in-memory pin list; return the pin added or removed, None for a no-op."""
+    if not pinned:
+        return pins.pop(chat.id, None)
+    if chat.id in pins:
+        return None
+    _require_room(pins)
+    # Appended at the end of the user's pinned order.
+    rank = max((p.rank for p in pins.values()), default=0) + 1
+    pins[chat.id] = ConversationPin(actor.app_id, actor.user.id, chat.id, now, rank)
+    return pins[chat.id]
+
+
+def _require_room(pins: dict[str, ConversationPin]) -> None:
+    if len(pins) >= MAX_PINNED_CONVERSATIONS:
+        raise LimitExceeded("conversation_pin_limit", str(MAX_PINNED_CONVERSATIONS))
+
+
+async def _resolve(
+    uow: UnitOfWork,
+    deps: Deps,
+    actor: Actor,
+    ref: ConversationRef,
+    pins: dict[str, ConversationPin],
+    *,
+    create: bool,
+    now: int,
+) -> Chat | None:
+    """The chat a conversation names; None when it does not exist and need not be created."""
+    if ref.kind is ChatKind.P2P:
+        if ref.id == actor.user.id:
+            raise InvalidArgument("self_conversation", ref.id)
+        if await uow.users.get(actor.app_id, ref.id) is None:
+            raise NotFound("peer_not_registered", ref.id)
+        chat = await uow.chats.find_p2p(actor.app_id, actor.user.id, ref.id)
+        if chat is None and create:
+            # A conversation with no messages yet may be pinned: it starts here, unless the
+            # pin is bound to fail (a refused item leaves nothing behind).
+            _require_room(pins)
+            chat = await _start_p2p(uow, deps, actor, ref.id, now)
+        return chat
+    chat = await uow.chats.get(actor.app_id, ref.id)
+    if chat is None or chat.kind is not ChatKind.GROUP or chat.dissolved:
+        raise NotFound("group_not_found", ref.id)
+    member = await uow.members.get(actor.app_id, chat.id, actor.user.id)
+    # A user who left may still unpin a group it had pinned.
+    if member is None and (create or chat.id not in pins):
+        raise PermissionDenied("not_group_member", ref.id)
+    return chat
+
+
+async def _start_p2p(uow: UnitOfWork, deps: Deps, actor: Actor, peer_id: str, now: int) -> Chat:
+    chat = Chat(
+        app_id=actor.app_id,
+        id=p2p_chat_id(deps),
+        kind=ChatKind.P2P,
+        name="",
+        creator_id=actor.user.id,
+        created_at=now,
+        owner_id=actor.user.id,
+        dialect=actor.dialect,
+        last_activity_at=now,
+    )
+    await uow.chats.add(chat)
+    for user_id in (actor.user.id, peer_id):
+        role = Role.OWNER if user_id == actor.user.id else Role.MEMBER
+        await uow.members.add(Member(actor.app_id, chat.id, user_id, role, now))
+    members = [actor.user.id, peer_id]
+    await emit(
+        uow, actor, now, "chat.created", chat_audience(chat.id), chat_id=chat.id, members=members
+    )
+    return chat
+
+
+def p2p_chat_id(deps: Deps) -> str:
+    """One-on-one chats that dialects start implicitly: 36 characters, so they never collide
+    with a caller-chosen ZIM GroupId (at most 32)."""
+    return "p2p_" + deps.ids.hex(32)
+
+
+def _conversation_payload(
+    ref: ConversationRef, chat: Chat, pin: ConversationPin | None
+) -> dict[str, Any]:
+    return {
+        "chat_id": chat.id,
+        "type": "peer" if ref.kind is ChatKind.P2P else "group",
+        "conversation_id": ref.id,
+        "is_pinned": pin is not None,
+        "pinned_at": pin.pinned_at if pin else 0,
+        "rank": pin.rank if pin else None,
+        "order_key": chat.last_activity_at,
+    }
+
+
+async def list_pinned(deps: Deps, actor: Actor) -> list[ConversationPin]:
+    """The actor's pinned conversations, in pin order."""
+    async with deps.uow() as uow:
+        return await uow.conversation_pins.list_for_user(actor.app_id, actor.user.id)
+
+
+async def list_conversations(
+    deps: Deps, actor: Actor, *, offset: int, limit: int, pinned_first: bool = False
+) -> ConversationPage:
+    """The actor's conversations (its latest 1000), oldest activity first by default.
+
+    ``pinned_first``: pinned ones first, then the rest, each part newest activity first.
+    """
+    async with deps.uow() as uow:
+        rows, total = await uow.conversation_pins.conversations(
+            actor.app_id,
+            actor.user.id,
+            offset=offset,
+            limit=limit,
+            pinned_first=pinned_first,
+            newest=MAX_LISTED_CONVERSATIONS,
+        )
+        p2p = [chat.id for chat, _pin in rows if chat.kind is ChatKind.P2P]
+        peers = await uow.conversation_pins.p2p_peers(actor.app_id, actor.user.id, p2p)
+    items = []
+    for chat, pin in rows:
+        # A p2p chat is named by the other member (a chat with oneself has none).
+        name = peers.get(chat.id, actor.user.id) if chat.kind is ChatKind.P2P else chat.id
+        items.append(Conversation(ConversationRef(chat.kind, name), chat, pin))
+    end = offset + len(rows)
+    return ConversationPage(items, total, end if rows and end < total else None)

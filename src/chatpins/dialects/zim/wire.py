@@ -1,0 +1,64 @@
+"""ZIM's envelope: HTTP 200 always, ``Code``/``Message``/``RequestId`` always (zim.md §3)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from chatpins.dialects.zim.errors import ZimError, all_failed_code, error, message_for
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def request_id() -> str:
+    """Like the vendor's: a decimal string of 18 digits."""
+    return str(10**17 + secrets.randbelow(9 * 10**17))
+
+
+def reply(code: int, message: str, fields: dict[str, Any] | None = None) -> JSONResponse:
+    body = {"Code": code, "Message": message, "RequestId": request_id(), **(fields or {})}
+    return JSONResponse(body, status_code=200)
+
+
+def ok(**fields: Any) -> JSONResponse:
+    return reply(0, "success", fields)
+
+
+def error_reply(exc: ZimError) -> JSONResponse:
+    return reply(exc.code, exc.message, exc.fields)
+
+
+def batch(
+    list_name: str, failures: list[dict[str, Any]], attempted: int, **fields: Any
+) -> JSONResponse:
+    """The partial-success rule: ≥ 1 item done → Code 0 with the failures listed; every item
+    failed → the items' shared SubCode (else 660000001), every item listed."""
+    if attempted and len(failures) >= attempted:
+        code = all_failed_code([f["SubCode"] for f in failures])
+        raise ZimError(code, message_for(code), {list_name: failures, **fields})
+    return ok(**{list_name: failures}, **fields)
+
+
+async def read_json(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, whatever the Content-Type says (unconfirmed choice)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise error("body_unreadable", "larger than 1 MiB")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise error("body_unreadable", "larger than 1 MiB")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    try:
+        data = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise error("invalid_param", "the body is not JSON") from exc
+    if not isinstance(data, dict):
+        raise error("invalid_param", "the body is not a JSON object")
+    return data
