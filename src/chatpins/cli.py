@@ -135,7 +135,7 @@ def tokens_issue(
     database_url: DatabaseUrl = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Issue a user access token (Feishu: a ``u-`` user_access_token)."""
+    """Issue a user access token (Feishu: a ``u-`` user_access_token; IMKit: an opaque token)."""
 
     async def use_case(deps: Deps) -> Any:
         found = await apps.get_app(deps, app)

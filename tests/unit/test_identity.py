@@ -10,6 +10,7 @@ from chatpins.core.identity import (
     feishu_open_id,
     feishu_union_id,
     hash_secret,
+    is_url_safe_id,
     is_valid_id,
     secrets_match,
 )
@@ -42,7 +43,22 @@ def test_derived_token_depends_on_secret_and_nonce() -> None:
 
 
 @given(st.text(max_size=200))
-def test_ids_never_contain_url_breaking_characters(value: str) -> None:
-    if is_valid_id(value):
+def test_url_safe_ids_never_contain_url_breaking_characters(value: str) -> None:
+    if is_url_safe_id(value):
         assert not set(value) & set("/?#% \t\n")
         assert 1 <= len(value) <= 128
+
+
+@given(st.text(max_size=200))
+def test_core_ids_are_short_and_printable(value: str) -> None:
+    if is_valid_id(value):
+        assert 1 <= len(value) <= 128
+        assert value.isprintable()
+
+
+def test_core_ids_accept_zim_characters_that_urls_do_not() -> None:
+    for value in ("a b", "50%", "#tag", "why?", "x|y~z"):
+        assert is_valid_id(value)
+        assert not is_url_safe_id(value)
+    assert not is_valid_id("tab\there")
+    assert not is_valid_id("")

@@ -66,7 +66,7 @@ class UserCreate(Strict):
 
 class TokenIssue(Strict):
     user_id: str = Field(min_length=1)
-    dialect: Literal["feishu"] = "feishu"
+    dialect: Literal["feishu", "imkit"] = "feishu"
     ttl_seconds: int | None = Field(default=None, ge=1)
 
 

@@ -6,13 +6,23 @@ import hashlib
 import hmac
 import re
 
-# Ids appear in URL paths, and the Node SDK does not percent-encode path parameters: keep them
-# free of '/', '?', '#', '%' and whitespace.
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_\-.@:+=]{1,128}$")
+# Ids made through the native API and Feishu appear in URL paths, and the Node SDK does not
+# percent-encode path parameters: keep those free of '/', '?', '#', '%' and whitespace.
+_URL_SAFE_ID = re.compile(r"^[A-Za-z0-9_\-.@:+=]{1,128}$")
+MAX_ID_LENGTH = 128  # the id columns' size
 
 
 def is_valid_id(value: str) -> bool:
-    return bool(_ID_PATTERN.match(value))
+    """Core's own rule for any id: 1-128 characters, no control characters.
+
+    Each dialect enforces its vendor's character set on top (ZIM allows space, '%', '#', '?').
+    """
+    return 0 < len(value) <= MAX_ID_LENGTH and value.isprintable()
+
+
+def is_url_safe_id(value: str) -> bool:
+    """The stricter rule for ids that travel in URL paths (native API, Feishu)."""
+    return bool(_URL_SAFE_ID.match(value))
 
 
 def hash_secret(secret: str) -> str:

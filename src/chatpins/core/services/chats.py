@@ -9,11 +9,13 @@ from typing import Any
 from chatpins.core import policies
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import Chat, ChatKind, Member, Overflow, Permission, Role
-from chatpins.core.errors import InvalidArgument, NotFound, PermissionDenied
+from chatpins.core.errors import InvalidArgument, LimitExceeded, NotFound, PermissionDenied
 from chatpins.core.events import chat_audience, emit
+from chatpins.core.identity import is_valid_id
 from chatpins.core.ports import UnitOfWork
 
 CREATE_KEY_WINDOW_MS = 10 * 3600 * 1000  # Feishu: one chat per uuid (+ owner) within 10 h
+MAX_ADMINS = 10  # Feishu: at most 10 managers per chat
 
 
 @dataclass
@@ -22,7 +24,9 @@ class NewChat:
     name: str = ""
     description: str = ""
     kind: ChatKind = ChatKind.GROUP
-    owner_id: str | None = None  # None: the creator owns it
+    owner_id: str | None = None  # None: the creator owns it (unless ``ownerless``)
+    ownerless: bool = False  # no owner at all (IMKit direct rooms, platform-made rooms)
+    creator_joins: bool = True  # False: the creator only creates (IMKit's platform API key)
     member_ids: list[str] = field(default_factory=list)
     admin_ids: list[str] = field(default_factory=list)
     pin_permission: Permission = Permission.MEMBERS
@@ -51,11 +55,13 @@ class ChatChanges:
     pin_permission: Permission | None = None
     edit_permission: Permission | None = None
     add_member_permission: Permission | None = None
+    # The complete new list of admins (members not listed lose the role); owner only.
+    admin_ids: list[str] | None = None
     profile_attributes: dict[str, Any] = field(default_factory=dict)
     setting_attributes: dict[str, Any] = field(default_factory=dict)
 
     def touches_settings(self) -> bool:
-        settings = (self.owner_id, self.pin_permission, self.edit_permission)
+        settings = (self.owner_id, self.pin_permission, self.edit_permission, self.admin_ids)
         return any(v is not None for v in settings) or bool(
             self.setting_attributes or self.add_member_permission is not None
         )
@@ -64,8 +70,11 @@ class ChatChanges:
 async def create_chat(deps: Deps, actor: Actor, spec: NewChat) -> Chat:
     if actor.requires_app_bot:
         policies.require_app_capabilities(actor)
+    if not is_valid_id(spec.id):
+        raise InvalidArgument("invalid_chat_id", spec.id)
     now = deps.clock.now_ms()
-    owner_id = spec.owner_id or actor.user.id
+    owner_id = None if spec.ownerless else spec.owner_id or actor.user.id
+    creator = [actor.user.id] if spec.creator_joins else []
     async with deps.uow(write=True) as uow:
         if spec.create_key:
             earlier = await uow.chats.find_by_create_key(
@@ -75,7 +84,8 @@ async def create_chat(deps: Deps, actor: Actor, spec: NewChat) -> Chat:
                 return earlier
         if await uow.chats.get(actor.app_id, spec.id) is not None:
             raise InvalidArgument("chat_exists", spec.id)
-        wanted = dict.fromkeys([owner_id, actor.user.id, *spec.admin_ids, *spec.member_ids])
+        owner = [owner_id] if owner_id is not None else []
+        wanted = dict.fromkeys([*owner, *creator, *spec.admin_ids, *spec.member_ids])
         users = await uow.users.get_many(actor.app_id, list(wanted))
         unknown = sorted(set(wanted) - {u.id for u in users})
         if unknown:
@@ -148,8 +158,13 @@ async def update_chat(deps: Deps, actor: Actor, chat_id: str, changes: ChatChang
                 raise PermissionDenied("only_managers_may_change_settings")
             if chat.edit_permission is Permission.OWNER_ADMINS:
                 raise PermissionDenied("only_managers_may_edit")
-        if changes.owner_id is not None and changes.owner_id != chat.owner_id:
+        transfer = changes.owner_id is not None and changes.owner_id != chat.owner_id
+        if (transfer or changes.admin_ids is not None) and not _owns(chat, member):
+            raise PermissionDenied("only_owner_may_manage_admins")
+        if changes.owner_id is not None and transfer:
             await _transfer_ownership(uow, chat, changes.owner_id)
+        if changes.admin_ids is not None:
+            await _replace_admins(uow, chat, changes.admin_ids)
         updates = {
             k: v
             for k, v in dataclasses.asdict(changes).items()
@@ -164,6 +179,29 @@ async def update_chat(deps: Deps, actor: Actor, chat_id: str, changes: ChatChang
 
 
 _PERMISSIONS = ("pin_permission", "edit_permission", "add_member_permission")
+
+
+def _owns(chat: Chat, member: Member) -> bool:
+    """Ownership and the admin list are the owner's (or the platform's, or the creating bot's:
+    Feishu lets the bot that created a chat manage it)."""
+    return member.role is Role.OWNER or member.user_id == chat.creator_id
+
+
+async def _replace_admins(uow: UnitOfWork, chat: Chat, admin_ids: list[str]) -> None:
+    members = {m.user_id: m for m in await uow.members.list(chat.app_id, chat.id)}
+    missing = [u for u in admin_ids if u not in members]
+    if missing:
+        raise InvalidArgument("not_chat_members", ",".join(missing))
+    wanted = set(admin_ids)
+    for user_id, member in members.items():
+        if member.role is Role.OWNER:
+            continue
+        role = Role.ADMIN if user_id in wanted else Role.MEMBER
+        if role is not member.role:
+            await uow.members.set_role(chat.app_id, chat.id, user_id, role)
+    admins = sum(1 for m in members.values() if m.role is not Role.OWNER and m.user_id in wanted)
+    if admins > MAX_ADMINS:
+        raise LimitExceeded("admin_limit", str(MAX_ADMINS))
 
 
 async def _transfer_ownership(uow: UnitOfWork, chat: Chat, new_owner_id: str) -> None:

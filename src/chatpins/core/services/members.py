@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from chatpins.core import policies
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import Member, Role
-from chatpins.core.errors import Conflict, InvalidArgument, LimitExceeded, PermissionDenied
+from chatpins.core.entities import Chat, ChatKind, Member, Role
+from chatpins.core.errors import (
+    Conflict,
+    InvalidArgument,
+    LimitExceeded,
+    NotFound,
+    PermissionDenied,
+)
 from chatpins.core.events import chat_audience, emit
-from chatpins.core.services.chats import load_chat, lock_for_change, require_member
+from chatpins.core.ports import UnitOfWork
+from chatpins.core.services.chats import MAX_ADMINS, load_chat, lock_for_change, require_member
+from chatpins.core.services.messages import NewMessage, write_within
 
-MAX_ADMINS = 10  # Feishu: at most 10 managers per chat
+# Chat attribute holding per-member custom properties: {user_id: {name: value}}.
+MEMBER_PROPERTIES = "member_properties"
 
 
 @dataclass
@@ -20,8 +30,18 @@ class AdminLists:
     bots: list[str]
 
 
-async def add_members(deps: Deps, actor: Actor, chat_id: str, user_ids: list[str]) -> list[str]:
-    """Add the users who are not members yet; return the ids actually added."""
+async def add_members(
+    deps: Deps,
+    actor: Actor,
+    chat_id: str,
+    user_ids: list[str],
+    *,
+    note: NewMessage | None = None,
+) -> list[str]:
+    """Add the users who are not members yet; return the ids actually added.
+
+    ``note``: a system message to write into the chat with the change (IMKit ``addMembers``).
+    """
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         chat, member = await lock_for_change(uow, actor, chat_id)
@@ -38,6 +58,8 @@ async def add_members(deps: Deps, actor: Actor, chat_id: str, user_ids: list[str
             if await uow.members.get(actor.app_id, chat.id, user_id) is None:
                 await uow.members.add(Member(actor.app_id, chat.id, user_id, Role.MEMBER, now))
                 added.append(user_id)
+        if note is not None:
+            await write_within(uow, actor, chat, note, now)
         if added:
             await emit(
                 uow,
@@ -51,16 +73,32 @@ async def add_members(deps: Deps, actor: Actor, chat_id: str, user_ids: list[str
     return added
 
 
-async def remove_members(deps: Deps, actor: Actor, chat_id: str, user_ids: list[str]) -> list[str]:
-    """Remove members; return the ids that were not members (nothing to remove)."""
+async def remove_members(
+    deps: Deps,
+    actor: Actor,
+    chat_id: str,
+    user_ids: list[str],
+    *,
+    owner_may_leave: bool = False,
+    note: NewMessage | None = None,
+) -> list[str]:
+    """Remove members; return the ids that were not members (nothing to remove).
+
+    Nobody removes the owner. ``owner_may_leave``: the owner may remove itself, and the chat
+    then has no owner (IMKit); otherwise the owner must hand ownership over first (Feishu).
+    """
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         chat, member = await lock_for_change(uow, actor, chat_id)
         others = [u for u in user_ids if u != actor.user.id]
         if others and not policies.is_manager(chat, member):
             raise PermissionDenied("only_managers_may_remove_members")
-        if chat.owner_id in user_ids:
+        leaving_owner = owner_may_leave and chat.owner_id == actor.user.id
+        if chat.owner_id in user_ids and not leaving_owner:
             raise Conflict("cannot_remove_owner", chat.owner_id or "")
+        if leaving_owner and chat.owner_id in user_ids:
+            chat.owner_id = None
+            await uow.chats.update(chat)
         removed, absent = [], []
         for user_id in dict.fromkeys(user_ids):
             if await uow.members.get(actor.app_id, chat.id, user_id) is None:
@@ -68,6 +106,8 @@ async def remove_members(deps: Deps, actor: Actor, chat_id: str, user_ids: list[
             else:
                 await uow.members.remove(actor.app_id, chat.id, user_id)
                 removed.append(user_id)
+        if note is not None and removed:
+            await write_within(uow, actor, chat, note, now)
         if removed:
             await emit(
                 uow,
@@ -87,32 +127,82 @@ async def set_admins(
     """Make members admins (or plain members again); return the chat's admins afterwards."""
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        chat, member = await lock_for_change(uow, actor, chat_id)
-        if member.role is not Role.OWNER:
-            raise PermissionDenied("only_owner_may_manage_admins")
+        chat = await _lock_as_owner(uow, actor, chat_id)
         targets = {m.user_id: m for m in await uow.members.list(actor.app_id, chat.id)}
         missing = [u for u in user_ids if u not in targets]
         if missing:
             raise InvalidArgument("not_chat_members", ",".join(missing))
-        for user_id in dict.fromkeys(user_ids):
-            if targets[user_id].role is Role.OWNER:
-                continue
-            role = Role.ADMIN if admin else Role.MEMBER
-            await uow.members.set_role(actor.app_id, chat.id, user_id, role)
-            targets[user_id].role = role
-        admins = [m for m in targets.values() if m.role is Role.ADMIN]
-        if len(admins) > MAX_ADMINS:
-            raise LimitExceeded("admin_limit", str(MAX_ADMINS))
+        return await _set_roles(uow, actor, chat, targets, user_ids, admin, now)
+
+
+async def join_chat(
+    deps: Deps, actor: Actor, chat_id: str, *, note: NewMessage | None = None
+) -> bool:
+    """The actor joins a group chat by its id (IMKit rooms are open); False if already in."""
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        chat = await load_chat(uow, actor, chat_id, for_update=True)
+        policies.require_live(chat)
+        if await uow.members.get(actor.app_id, chat.id, actor.user.id) is not None:
+            return False
+        if chat.kind is ChatKind.P2P:
+            raise PermissionDenied("may_not_join_p2p")
+        await uow.members.add(Member(actor.app_id, chat.id, actor.user.id, Role.MEMBER, now))
+        if note is not None:
+            await write_within(uow, actor, chat, note, now)
         await emit(
             uow,
             actor,
             now,
-            "chat.admins_changed",
+            "member.added",
             chat_audience(chat.id),
             chat_id=chat.id,
-            admins=[m.user_id for m in admins],
+            user_ids=[actor.user.id],
         )
-    return admins
+    return True
+
+
+async def set_member_role(
+    deps: Deps,
+    actor: Actor,
+    chat_id: str,
+    user_id: str,
+    *,
+    admin: bool,
+    note: NewMessage | None = None,
+) -> None:
+    """Make one member an admin or a plain member again; the owner (or platform) only.
+
+    ``note``: a system message written when the member is promoted (IMKit ``assignAdmin``).
+    """
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        chat = await _lock_as_owner(uow, actor, chat_id)
+        targets = {m.user_id: m for m in await uow.members.list(actor.app_id, chat.id)}
+        target = targets.get(user_id)
+        if target is None:
+            raise NotFound("member_not_found", user_id)
+        if target.role is Role.OWNER or target.role is (Role.ADMIN if admin else Role.MEMBER):
+            return
+        await _set_roles(uow, actor, chat, targets, [user_id], admin, now)
+        if note is not None and admin:
+            await write_within(uow, actor, chat, note, now)
+
+
+async def set_member_property(
+    deps: Deps, actor: Actor, chat_id: str, user_id: str, name: str, value: Any
+) -> None:
+    """Store a dialect's custom per-member property (opaque to core) on the chat; owner only."""
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        chat = await _lock_as_owner(uow, actor, chat_id)
+        if await uow.members.get(actor.app_id, chat.id, user_id) is None:
+            raise NotFound("member_not_found", user_id)
+        properties = dict(chat.attributes.get(MEMBER_PROPERTIES, {}))
+        properties[user_id] = {**properties.get(user_id, {}), name: value}
+        chat.attributes = {**chat.attributes, MEMBER_PROPERTIES: properties}
+        await uow.chats.update(chat)
+        await emit(uow, actor, now, "chat.updated", chat_audience(chat.id), chat_id=chat.id)
 
 
 async def list_members(deps: Deps, actor: Actor, chat_id: str) -> list[Member]:
@@ -120,3 +210,42 @@ async def list_members(deps: Deps, actor: Actor, chat_id: str) -> list[Member]:
         chat = await load_chat(uow, actor, chat_id)
         await require_member(uow, actor, chat)
         return await uow.members.list(actor.app_id, chat.id)
+
+
+async def _lock_as_owner(uow: UnitOfWork, actor: Actor, chat_id: str) -> Chat:
+    """Roles and member properties are the owner's (and the platform's) to change."""
+    chat, member = await lock_for_change(uow, actor, chat_id)
+    if member.role is not Role.OWNER:
+        raise PermissionDenied("only_owner_may_manage_admins")
+    return chat
+
+
+async def _set_roles(
+    uow: UnitOfWork,
+    actor: Actor,
+    chat: Chat,
+    targets: dict[str, Member],
+    user_ids: list[str],
+    admin: bool,
+    now: int,
+) -> list[Member]:
+    """Give members (never the owner) the admin or member role; return the admins after."""
+    for user_id in dict.fromkeys(user_ids):
+        if targets[user_id].role is Role.OWNER:
+            continue
+        role = Role.ADMIN if admin else Role.MEMBER
+        await uow.members.set_role(actor.app_id, chat.id, user_id, role)
+        targets[user_id].role = role
+    admins = [m for m in targets.values() if m.role is Role.ADMIN]
+    if len(admins) > MAX_ADMINS:
+        raise LimitExceeded("admin_limit", str(MAX_ADMINS))
+    await emit(
+        uow,
+        actor,
+        now,
+        "chat.admins_changed",
+        chat_audience(chat.id),
+        chat_id=chat.id,
+        admins=[m.user_id for m in admins],
+    )
+    return admins

@@ -8,6 +8,7 @@ from chatpins.core import policies
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import Chat, ChatKind, Member, Message
 from chatpins.core.errors import (
+    Gone,
     InvalidArgument,
     NotFound,
     PermissionDenied,
@@ -16,13 +17,16 @@ from chatpins.core.errors import (
 )
 from chatpins.core.events import chat_audience, emit
 from chatpins.core.ports import UnitOfWork
-from chatpins.core.services.chats import load_chat
-from chatpins.core.services.pins import unpin_within
+from chatpins.core.services.chats import load_chat, require_member
+from chatpins.core.services.pins import pinned_message_ids, unpin_within
 
 SEND_KEY_WINDOW_MS = 3600 * 1000  # Feishu: one message per uuid within an hour
 # Message types that cannot be recalled, pinned or otherwise acted on (Feishu 230054).
 UNACTIONABLE_TYPES = frozenset({"system", "hongbao", "video_chat"})
 P2P_ONLY_TYPES = frozenset({"system"})
+
+
+MAX_PAGE = 100
 
 
 @dataclass
@@ -31,6 +35,15 @@ class NewMessage:
     type: str
     content: str
     send_key: str | None = None
+    # Feishu limits messages per second into one chat (230020); IMKit documents no such limit.
+    chat_rate_limited: bool = True
+
+
+@dataclass
+class MessagePage:
+    messages: list[Message]
+    total: int
+    pinned_ids: set[str]
 
 
 async def send_message(deps: Deps, actor: Actor, chat_id: str, new: NewMessage) -> Message:
@@ -51,36 +64,120 @@ async def send_message(deps: Deps, actor: Actor, chat_id: str, new: NewMessage) 
         await policies.require_available(uow, actor, chat)
         if new.type in P2P_ONLY_TYPES and chat.kind is not ChatKind.P2P:
             raise InvalidArgument("p2p_only_message_type", new.type)
-        if actor.app.message_rate_per_second:
+        if new.chat_rate_limited and actor.app.message_rate_per_second:
             wait = await deps.limiter.hit(
                 f"send:{actor.app_id}:{chat.id}", actor.app.message_rate_per_second, 1.0
             )
             if wait is not None:
                 raise RateLimited("chat_message_rate", limit=actor.app.message_rate_per_second)
-        message = Message(
-            app_id=actor.app_id,
-            id=new.id,
-            chat_id=chat.id,
-            sender_id=actor.user.id,
-            type=new.type,
-            content=new.content,
-            created_at=now,
-            updated_at=now,
-            send_key=new.send_key,
-        )
-        await uow.messages.add(message)
-        await uow.chats.touch(actor.app_id, chat.id, now)
+        message = await write_within(uow, actor, chat, new, now)
+    return message
+
+
+async def write_within(
+    uow: UnitOfWork, actor: Actor, chat: Chat, new: NewMessage, now: int
+) -> Message:
+    """Store a message from the actor inside an open unit of work (sends, system messages)."""
+    message = Message(
+        app_id=actor.app_id,
+        id=new.id,
+        chat_id=chat.id,
+        sender_id=actor.user.id,
+        type=new.type,
+        content=new.content,
+        created_at=now,
+        updated_at=now,
+        send_key=new.send_key,
+    )
+    await uow.messages.add(message)
+    await uow.chats.touch(actor.app_id, chat.id, now)
+    await emit(
+        uow,
+        actor,
+        now,
+        "message.sent",
+        chat_audience(chat.id),
+        chat_id=chat.id,
+        message_id=message.id,
+        type=message.type,
+    )
+    return message
+
+
+async def edit_message(
+    deps: Deps, actor: Actor, chat_id: str, message_id: str, type_: str, content: str
+) -> tuple[Message, bool]:
+    """The sender edits a message of the chat; returns it and whether it is pinned."""
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        chat = await load_chat(uow, actor, chat_id, for_update=True)
+        policies.require_live(chat)
+        if await policies.membership(uow, actor, chat) is None:
+            raise PermissionDenied("may_not_send")
+        message = await load_message(uow, actor, now, message_id)
+        if message.chat_id != chat.id:
+            raise NotFound("message_not_found", message_id)
+        if message.sender_id != actor.user.id:
+            raise PermissionDenied("may_not_edit")
+        if message.recalled:
+            raise Gone("message_recalled")
+        message.type, message.content, message.updated_at = type_, content, now
+        await uow.messages.update(message)
         await emit(
             uow,
             actor,
             now,
-            "message.sent",
+            "message.edited",
             chat_audience(chat.id),
             chat_id=chat.id,
             message_id=message.id,
-            type=message.type,
         )
-    return message
+        pinned = await uow.pins.get_by_message(actor.app_id, message.id) is not None
+    return message, pinned
+
+
+async def list_chat_messages(
+    deps: Deps,
+    actor: Actor,
+    chat_id: str,
+    *,
+    before_id: str | None = None,
+    after_id: str | None = None,
+    since: int | None = None,
+    time_field: str = "created_at",
+    descending: bool = True,
+    limit: int = 20,
+) -> MessagePage:
+    """A chat's messages around optional cursor messages, with which of them are pinned."""
+    if time_field not in ("created_at", "updated_at"):
+        raise InvalidArgument("invalid_time_field", time_field)
+    limit = max(1, min(limit, MAX_PAGE))
+    now = deps.clock.now_ms()
+    async with deps.uow() as uow:
+        chat = await load_chat(uow, actor, chat_id)
+        member = await require_member(uow, actor, chat)
+        cursors = []
+        for cursor_id in (before_id, after_id):
+            cursor = None
+            if cursor_id is not None:
+                cursor = await load_message(uow, actor, now, cursor_id)
+                if cursor.chat_id != chat.id:
+                    raise NotFound("message_not_found", cursor_id)
+            cursors.append(cursor)
+        page, total = await uow.messages.page(
+            actor.app_id,
+            chat.id,
+            before=cursors[0],
+            after=cursors[1],
+            since=since,
+            time_field=time_field,
+            descending=descending,
+            limit=limit,
+            now=now,
+        )
+        pinned = await pinned_message_ids(uow, actor.app_id, chat.id)
+    visible = [m for m in page if policies.can_see(m, member, actor)]
+    return MessagePage(visible, total, pinned)
 
 
 async def get_message(deps: Deps, actor: Actor, message_id: str) -> Message:

@@ -37,6 +37,13 @@ class PinPage:
 
 async def pin_message(deps: Deps, actor: Actor, message_id: str) -> Pin:
     """Pin a message. Pinning a pinned message returns the existing pin unchanged."""
+    pin, _message = await pin_and_read(deps, actor, message_id)
+    return pin
+
+
+async def pin_and_read(deps: Deps, actor: Actor, message_id: str) -> tuple[Pin, Message]:
+    """Pin a message; also return the message as it reads right after the pin (same
+    transaction, so a concurrent pin that replaces this one cannot show through)."""
     policies.require_app_capabilities(actor, pin_scope=True)
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
@@ -51,7 +58,7 @@ async def pin_message(deps: Deps, actor: Actor, message_id: str) -> Pin:
         await _count_pin_operation(deps, actor, message_id)
         existing = await uow.pins.get_by_message(actor.app_id, message_id)
         if existing is not None:
-            return existing
+            return existing, message
         current = await uow.pins.list_for_chat(actor.app_id, chat.id)
         if chat.max_pins is not None and len(current) >= chat.max_pins:
             if chat.overflow is Overflow.REJECT:
@@ -72,19 +79,31 @@ async def pin_message(deps: Deps, actor: Actor, message_id: str) -> Pin:
                 dialect=actor.dialect,
             )
         )
+        # Pinning is a change to the message: its update time advances (IMKit updatedAtMS).
+        await uow.messages.touch(actor.app_id, message_id, now)
         await _changed(uow, actor, chat, pin.message_id, now, "added", "pinned", "pin.created")
-    return pin
+        message.updated_at = max(message.updated_at, now)
+    return pin, message
 
 
-async def unpin_message(deps: Deps, actor: Actor, message_id: str) -> None:
-    """Unpin a message. Not pinned, or already recalled, is still a success."""
+async def unpin_message(deps: Deps, actor: Actor, message_id: str) -> Message:
+    """Unpin a message. Not pinned, or already recalled, is still a success.
+
+    Returns the message as it reads right after the unpin.
+    """
     policies.require_app_capabilities(actor, pin_scope=True)
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        _message, chat = await _load_for_pin_change(uow, actor, message_id, now)
+        message, chat = await _load_for_pin_change(uow, actor, message_id, now)
         await _require_pin_permission(uow, actor, chat)
         await _count_pin_operation(deps, actor, message_id)
-        await unpin_within(uow, actor, chat, message_id, now, reason="unpinned")
+        if await unpin_within(uow, actor, chat, message_id, now, reason="unpinned"):
+            message.updated_at = max(message.updated_at, now)
+    return message
+
+
+async def pinned_message_ids(uow: UnitOfWork, app_id: str, chat_id: str) -> set[str]:
+    return {p.message_id for p in await uow.pins.list_for_chat(app_id, chat_id)}
 
 
 async def list_pins(
@@ -169,6 +188,7 @@ async def _remove(
     uow: UnitOfWork, actor: Actor, chat: Chat, pin: Pin, now: int, *, action: str, reason: str
 ) -> None:
     await uow.pins.remove(pin)
+    await uow.messages.touch(actor.app_id, pin.message_id, now)
     await _changed(uow, actor, chat, pin.message_id, now, action, reason, "pin.deleted")
 
 

@@ -6,16 +6,21 @@ from dataclasses import dataclass
 
 from chatpins.core.context import Deps
 from chatpins.core.entities import App, Token, User
-from chatpins.core.errors import InvalidArgument, NotFound, Unauthenticated
+from chatpins.core.errors import Conflict, InvalidArgument, NotFound, Unauthenticated
 from chatpins.core.identity import derive_token, hash_secret, secrets_match
+from chatpins.core.ports import UnitOfWork
 
 APP_TOKEN_TTL_S = 7200  # Feishu: at most 2 h
 APP_TOKEN_REUSE_MIN_S = 1800  # Feishu: the same token comes back while ≥ 30 min are left
 USER_TOKEN_TTL_S = 7200
 MAX_USER_TOKEN_TTL_S = 30 * 24 * 3600
 
-# The wire form of a user token per dialect: Feishu user_access_tokens start with "u-".
-_USER_TOKEN_PREFIX = {"feishu": "u-"}
+# The wire form of a user token per dialect: Feishu user_access_tokens start with "u-"; IMKit
+# tokens are opaque strings (the vendor's examples show bare hex).
+_USER_TOKEN_PREFIX = {"feishu": "u-", "imkit": ""}
+# Default lifetime per dialect (IMKit: the vendor example expires 7 days after issue).
+_USER_TOKEN_TTL_S = {"imkit": 7 * 24 * 3600}
+MAX_BOUND_TOKEN_LENGTH = 512
 
 
 @dataclass(frozen=True)
@@ -35,31 +40,113 @@ class Identity:
 async def issue_user_token(
     deps: Deps, app_id: str, user_id: str, dialect: str, ttl_seconds: int | None = None
 ) -> IssuedToken:
-    prefix = _USER_TOKEN_PREFIX.get(dialect)
-    if prefix is None:
-        raise InvalidArgument("unsupported_dialect", dialect)
-    ttl = USER_TOKEN_TTL_S if ttl_seconds is None else ttl_seconds
-    if not 1 <= ttl <= MAX_USER_TOKEN_TTL_S:
-        raise InvalidArgument("invalid_ttl", f"ttl_seconds must be 1-{MAX_USER_TOKEN_TTL_S}")
-    value = prefix + deps.ids.hex(40)
-    now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         if await uow.apps.get(app_id) is None:
             raise NotFound("app_not_found", app_id)
         if await uow.users.get(app_id, user_id) is None:
             raise NotFound("user_not_found", user_id)
-        await uow.tokens.add(
-            Token(
-                token_hash=hash_secret(value),
-                app_id=app_id,
-                kind="user",
-                dialect=dialect,
-                user_id=user_id,
-                issued_at=now,
-                expires_at=now + ttl * 1000,
-            )
+        return await issue_within(uow, deps, app_id, user_id, dialect, ttl_seconds)
+
+
+async def issue_within(
+    uow: UnitOfWork,
+    deps: Deps,
+    app_id: str,
+    user_id: str,
+    dialect: str,
+    ttl_seconds: int | None = None,
+) -> IssuedToken:
+    """Issue a new user token inside an open unit of work (the user must exist)."""
+    prefix = _USER_TOKEN_PREFIX.get(dialect)
+    if prefix is None:
+        raise InvalidArgument("unsupported_dialect", dialect)
+    ttl = _USER_TOKEN_TTL_S.get(dialect, USER_TOKEN_TTL_S) if ttl_seconds is None else ttl_seconds
+    if not 1 <= ttl <= MAX_USER_TOKEN_TTL_S:
+        raise InvalidArgument("invalid_ttl", f"ttl_seconds must be 1-{MAX_USER_TOKEN_TTL_S}")
+    value = prefix + deps.ids.hex(40)
+    now = deps.clock.now_ms()
+    await uow.tokens.add(
+        Token(
+            token_hash=hash_secret(value),
+            app_id=app_id,
+            kind="user",
+            dialect=dialect,
+            user_id=user_id,
+            issued_at=now,
+            expires_at=now + ttl * 1000,
         )
+    )
     return IssuedToken(value, now + ttl * 1000, ttl)
+
+
+async def bind_within(
+    uow: UnitOfWork,
+    deps: Deps,
+    app_id: str,
+    user_id: str,
+    dialect: str,
+    value: str,
+    expires_at: int | None,
+    *,
+    replace_others: bool = False,
+) -> IssuedToken:
+    """Bind a caller-made token to a user (IMKit lets the platform choose its users' tokens).
+
+    A token already bound to another user (of any app: token hashes are global) is a conflict;
+    binding the same token to the same user again renews it. ``replace_others`` revokes the
+    user's other tokens of the dialect in the same transaction.
+    """
+    if not value or len(value) > MAX_BOUND_TOKEN_LENGTH:
+        raise InvalidArgument("invalid_token_value", f"1-{MAX_BOUND_TOKEN_LENGTH} characters")
+    now = deps.clock.now_ms()
+    if expires_at is None:
+        expires_at = now + _USER_TOKEN_TTL_S.get(dialect, USER_TOKEN_TTL_S) * 1000
+    token_hash = hash_secret(value)
+    existing = await uow.tokens.get(token_hash)
+    if existing is not None and (
+        existing.app_id != app_id or existing.user_id != user_id or existing.dialect != dialect
+    ):
+        raise Conflict("token_conflict")
+    if replace_others:
+        await uow.tokens.revoke_for_user(app_id, user_id, dialect, now, keep_hash=token_hash)
+    token = Token(
+        token_hash=token_hash,
+        app_id=app_id,
+        kind="user",
+        dialect=dialect,
+        user_id=user_id,
+        issued_at=now,
+        expires_at=expires_at,
+    )
+    if existing is None:
+        await uow.tokens.add(token)
+    else:
+        await uow.tokens.update(token)
+    return IssuedToken(value, expires_at, max(0, (expires_at - now) // 1000))
+
+
+async def bind_user_token(
+    deps: Deps, app_id: str, user_id: str, dialect: str, value: str, expires_at: int | None
+) -> IssuedToken:
+    """Bind (or replace) a user's token: the user's earlier tokens of the dialect stop working."""
+    async with deps.uow(write=True) as uow:
+        if await uow.users.get(app_id, user_id) is None:
+            raise NotFound("user_not_found", user_id)
+        return await bind_within(
+            uow, deps, app_id, user_id, dialect, value, expires_at, replace_others=True
+        )
+
+
+async def revoke_user_tokens(
+    deps: Deps, app_id: str, user_id: str, dialect: str, value: str | None = None
+) -> int:
+    """Revoke one token of a user (``value``) or all of them; return how many were live."""
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        if await uow.users.get(app_id, user_id) is None:
+            raise NotFound("user_not_found", user_id)
+        only = hash_secret(value) if value is not None else None
+        return await uow.tokens.revoke_for_user(app_id, user_id, dialect, now, only_hash=only)
 
 
 async def issue_app_token(

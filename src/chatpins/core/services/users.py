@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from chatpins.core.context import Deps
 from chatpins.core.entities import User
 from chatpins.core.errors import Conflict, InvalidArgument, NotFound
-from chatpins.core.identity import feishu_open_id, feishu_union_id, is_valid_id
+from chatpins.core.identity import feishu_open_id, feishu_union_id, is_url_safe_id, is_valid_id
 from chatpins.core.ports import UnitOfWork
+from chatpins.core.services import tokens
 
 ID_KINDS = ("user_id", "open_id", "union_id")
 
 
 async def create_user(
-    deps: Deps, app_id: str, user_id: str, name: str, *, is_bot: bool = False, avatar: str = ""
+    deps: Deps,
+    app_id: str,
+    user_id: str,
+    name: str,
+    *,
+    is_bot: bool = False,
+    avatar: str = "",
+    url_safe_id: bool = True,
 ) -> User:
-    if not is_valid_id(user_id):
+    """``url_safe_id=False`` for dialects whose ids may hold URL-unsafe characters (ZIM), which
+    check their own character set first; core then only requires 1-128 printable characters."""
+    if url_safe_id and not is_url_safe_id(user_id):
         raise InvalidArgument("invalid_user_id", "1-128 of A-Z a-z 0-9 _ - . @ : + =")
+    if not is_valid_id(user_id):
+        raise InvalidArgument("invalid_user_id", "1-128 printable characters")
     if len(name) > 255:
         raise InvalidArgument("invalid_user_name", "name is at most 255 characters")
     async with deps.uow(write=True) as uow:
@@ -37,6 +50,69 @@ async def create_user(
         )
         await uow.users.add(user)
     return user
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """A token to give a user along with an upsert: a new one, or a caller-made one to bind."""
+
+    dialect: str
+    issue: bool = False
+    value: str | None = None
+    expires_at: int | None = None  # ms; None: the dialect's default lifetime
+
+
+@dataclass(frozen=True)
+class UpsertedUser:
+    user: User
+    token: tokens.IssuedToken | None
+    updated_at: int
+
+
+async def upsert_user(
+    deps: Deps,
+    app_id: str,
+    user_id: str,
+    *,
+    name: str | None = None,
+    avatar: str | None = None,
+    grant: TokenGrant | None = None,
+) -> UpsertedUser:
+    """Create a user or update the given profile fields (omitted ones keep their value), and
+    optionally issue or bind a token, all in one transaction: a refused token changes nothing."""
+    if not is_valid_id(user_id):
+        raise InvalidArgument("malformed_user_id", "1-128 of A-Z a-z 0-9 _ - . @ : + =")
+    if name is not None and len(name) > 255:
+        raise InvalidArgument("invalid_user_name", "name is at most 255 characters")
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        if await uow.apps.get(app_id) is None:
+            raise NotFound("app_not_found", app_id)
+        user = await uow.users.get(app_id, user_id)
+        if user is None:
+            user = User(
+                app_id=app_id,
+                id=user_id,
+                name=name or user_id,
+                is_bot=False,
+                registered_at=now,
+                open_id=feishu_open_id(app_id, user_id),
+                union_id=feishu_union_id(app_id, user_id),
+                avatar=avatar or "",
+            )
+            await uow.users.add(user)
+        elif name is not None or avatar is not None:
+            user.name = name if name is not None else user.name
+            user.avatar = avatar if avatar is not None else user.avatar
+            await uow.users.update(user)
+        issued = None
+        if grant is not None and grant.issue:
+            issued = await tokens.issue_within(uow, deps, app_id, user_id, grant.dialect)
+        elif grant is not None and grant.value is not None:
+            issued = await tokens.bind_within(
+                uow, deps, app_id, user_id, grant.dialect, grant.value, grant.expires_at
+            )
+    return UpsertedUser(user, issued, now)
 
 
 async def find_user(uow: UnitOfWork, app_id: str, kind: str, value: str) -> User | None:

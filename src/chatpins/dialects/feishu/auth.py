@@ -15,8 +15,8 @@ from starlette.responses import JSONResponse, Response
 from chatpins.core.context import Actor, Deps
 from chatpins.core.errors import ChatpinsError, Unauthenticated
 from chatpins.core.services import tokens
+from chatpins.dialects.bodies import BodyTooLarge, read_body
 from chatpins.dialects.feishu.errors import FeishuError, to_feishu
-from chatpins.dialects.feishu.wire import BodyTooLarge, read_body
 
 _APP_ID = re.compile(r"^cli_[0-9a-f]{16}$")
 RATE_LIMITED = "request trigger frequency limit"

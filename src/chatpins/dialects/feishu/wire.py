@@ -12,14 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from chatpins.dialects.bodies import BodyTooLarge, read_body
 from chatpins.dialects.feishu.errors import FeishuError, invalid
 
-MAX_BODY_BYTES = 1024 * 1024
 M = TypeVar("M", bound=BaseModel)
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 def ok(data: dict[str, Any] | None = None) -> JSONResponse:
@@ -33,20 +29,6 @@ def error_response(error: FeishuError) -> JSONResponse:
     elif error.status == 400 and error.code >= 230000:
         body["error"] = {"log_id": new_log_id(), "troubleshooter": ""}
     return JSONResponse(body, status_code=error.status, headers=error.headers)
-
-
-async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The raw body, refused past ``limit`` bytes without buffering the rest."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 async def parse_body(request: Request, model: type[M], family: str) -> M:

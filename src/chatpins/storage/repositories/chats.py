@@ -84,6 +84,29 @@ class ChatRepository(Repository):
         )
         return chat_from_row((await self._conn.execute(query)).first())
 
+    async def list_for_member(
+        self, app_id: str, user_id: str | None, *, offset: int, limit: int
+    ) -> tuple[list[Chat], int]:
+        """Live chats the user belongs to (every live chat of the app when ``user_id`` is None),
+        most recent activity first; returns (page, total)."""
+        where = sa.and_(chats.c.app_id == app_id, chats.c.dissolved_at.is_(None))
+        if user_id is not None:
+            mine = sa.select(members.c.chat_id).where(
+                members.c.app_id == app_id, members.c.user_id == user_id
+            )
+            where = sa.and_(where, chats.c.id.in_(mine))
+        total_query = sa.select(sa.func.count()).select_from(chats).where(where)
+        total = (await self._conn.execute(total_query)).scalar_one()
+        query = (
+            chats.select()
+            .where(where)
+            .order_by(chats.c.last_activity_at.desc(), chats.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        page = [chat_from_row(row) for row in await self._conn.execute(query)]
+        return [c for c in page if c is not None], total
+
 
 class MemberRepository(Repository):
     async def add(self, member: Member) -> None:

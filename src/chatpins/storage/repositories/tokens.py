@@ -26,3 +26,36 @@ class TokenRepository(Repository):
             .limit(1)
         )
         return to_entity(Token, (await self._conn.execute(query)).first())
+
+    async def update(self, token: Token) -> None:
+        values = to_row(token, tokens)
+        values["revoked_at"] = token.revoked_at
+        await self._conn.execute(
+            tokens.update().where(tokens.c.token_hash == token.token_hash).values(**values)
+        )
+
+    async def revoke_for_user(
+        self,
+        app_id: str,
+        user_id: str,
+        dialect: str,
+        now: int,
+        *,
+        keep_hash: str | None = None,
+        only_hash: str | None = None,
+    ) -> int:
+        """Revoke a user's live tokens of a dialect (all, all but one, or only one); count them."""
+        query = tokens.update().where(
+            tokens.c.app_id == app_id,
+            tokens.c.user_id == user_id,
+            tokens.c.kind == "user",
+            tokens.c.dialect == dialect,
+            tokens.c.revoked_at.is_(None),
+            tokens.c.expires_at > now,
+        )
+        if keep_hash is not None:
+            query = query.where(tokens.c.token_hash != keep_hash)
+        if only_hash is not None:
+            query = query.where(tokens.c.token_hash == only_hash)
+        result = await self._conn.execute(query.values(revoked_at=now))
+        return result.rowcount

@@ -27,3 +27,11 @@ class UserRepository(Repository):
     async def _one(self, condition, app_id: str) -> User | None:  # type: ignore[no-untyped-def]
         query = users.select().where(users.c.app_id == app_id, condition)
         return to_entity(User, (await self._conn.execute(query)).first())
+
+    async def update(self, user: User) -> None:
+        values = to_row(user, users)
+        await self._conn.execute(
+            users.update()
+            .where(users.c.app_id == user.app_id, users.c.id == user.id)
+            .values(**values)
+        )

@@ -1,0 +1,134 @@
+"""IMKit's envelope: ``{RC, RM, result}``, errors with HTTP status == RC, body parsing, CORS."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from chatpins.dialects.bodies import MAX_BODY_BYTES, BodyTooLarge, read_body
+from chatpins.dialects.imkit.errors import ImkitError, fail
+
+M = TypeVar("M", bound=BaseModel)
+
+# Error texts the vendor docs' examples show.
+_FIXED_MESSAGES = {
+    "INVALID_TOKEN": "Invalid or expired token",
+    "INVALID_API_KEY": "Invalid API key",
+    "INVALID_CLIENT_KEY": "Invalid client key",
+}
+# Pydantic error types that mean "a required field is absent or empty".
+_MISSING = {"missing", "string_too_short"}
+
+
+def ok(result: Any) -> JSONResponse:
+    return JSONResponse({"RC": 0, "RM": "OK", "result": result})
+
+
+def page(data: list[Any], total: int, **extra: Any) -> JSONResponse:
+    return ok({"totalCount": total, "data": data, **extra})
+
+
+def error_response(error: ImkitError) -> JSONResponse:
+    detail: dict[str, Any] = {
+        "code": error.code,
+        "message": _FIXED_MESSAGES.get(error.code, error.message),
+    }
+    headers = {}
+    if error.retry_after is not None:
+        detail["retryAfter"] = error.retry_after
+        headers["Retry-After"] = str(error.retry_after)
+    body = {"RC": error.status, "RM": error.rm, "error": detail}
+    return JSONResponse(body, status_code=error.status, headers=headers)
+
+
+async def read_json(request: Request) -> Any:
+    """The JSON body (``None`` when empty), refused past 1 MiB without buffering the rest."""
+    try:
+        raw = await read_body(request)
+    except BodyTooLarge as exc:
+        raise fail("body_too_large", f"body is larger than {MAX_BODY_BYTES} bytes") from exc
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise fail("invalid_body", "body is not JSON") from exc
+
+
+async def parse_body(request: Request, model: type[M]) -> M:
+    """Parse a JSON object body; no body and ``null`` read as ``{}`` (imkit.md §1)."""
+    data = await read_json(request)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise fail("invalid_body", "body must be a JSON object")
+    return validate(model, data)
+
+
+def validate(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        wrong = [e for e in errors if e["type"] not in _MISSING]
+        first = (wrong or errors)[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+        reason = "invalid_body" if wrong else "missing_parameter"
+        raise fail(reason, f"{where}: {first.get('msg', 'invalid')}") from exc
+
+
+def query(request: Request, model: type[M]) -> M:
+    params: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, value)
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "query"
+        raise fail("invalid_body", f"{where}: {first.get('msg', 'invalid')}") from exc
+
+
+_CORS_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, POST, PUT, DELETE, OPTIONS"),
+    (
+        b"access-control-allow-headers",
+        b"IM-CLIENT-KEY, IM-Authorization, IM-API-KEY, IM-CLIENT-ID, Authorization, "
+        b"Content-Type, x-timezone, accept-language",
+    ),
+    (b"access-control-max-age", b"600"),
+]
+
+
+class Cors:
+    """Browser SDKs call IMKit directly: answer every preflight (``OPTIONS``) with 204 and
+    allow any origin on every reply (chosen; imkit.md §1)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            await Response(status_code=204, headers=dict(_decoded()))(scope, receive, send)
+            return
+
+        async def send_with_origin(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), _CORS_HEADERS[0]]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_origin)
+
+
+def _decoded() -> list[tuple[str, str]]:
+    return [(k.decode(), v.decode()) for k, v in _CORS_HEADERS]
