@@ -57,15 +57,20 @@ async def list_chat_details(
     return details, total
 
 
+PINS_SHOWN = 10
+
+
 async def _detail(
     uow: UnitOfWork, actor: Actor, chat: Chat, viewer: Member | None, now: int
 ) -> ChatDetail:
     members = await uow.members.list(actor.app_id, chat.id)
     pinned = []
-    for pin in await uow.pins.list_for_chat(actor.app_id, chat.id):
+    # The newest few pins are enough to show a room's pinned message (IMKit shows one); a
+    # Feishu chat read through IMKit may hold thousands.
+    for pin in await uow.pins.by_rank(actor.app_id, chat.id, limit=PINS_SHOWN, newest=True):
         message = await uow.messages.get(actor.app_id, pin.message_id)
         if message is not None and not message.recalled and not message.is_expired(now):
-            pinned.append(message)
+            pinned.insert(0, message)
     last = await uow.messages.last_in_chat(actor.app_id, chat.id, now)
     if last is not None and not policies.can_see(last, viewer, actor):
         last = None

@@ -18,7 +18,7 @@ from chatpins.core.errors import (
 from chatpins.core.events import chat_audience, emit
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services.chats import load_chat, require_member
-from chatpins.core.services.pins import pinned_message_ids, unpin_within
+from chatpins.core.services.pins import unpin_within
 
 SEND_KEY_WINDOW_MS = 3600 * 1000  # Feishu: one message per uuid within an hour
 # Message types that cannot be recalled, pinned or otherwise acted on (Feishu 230054).
@@ -175,7 +175,7 @@ async def list_chat_messages(
             limit=limit,
             now=now,
         )
-        pinned = await pinned_message_ids(uow, actor.app_id, chat.id)
+        pinned = await uow.pins.pinned_among(actor.app_id, [m.id for m in page])
     visible = [m for m in page if policies.can_see(m, member, actor)]
     return MessagePage(visible, total, pinned)
 

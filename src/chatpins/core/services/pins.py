@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from chatpins.core import policies
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import Chat, Message, Overflow, Pin, PinChange
+from chatpins.core.entities import Chat, Member, Message, Overflow, Pin, PinChange
 from chatpins.core.errors import (
     Gone,
     InvalidArgument,
@@ -47,27 +47,22 @@ async def pin_and_read(deps: Deps, actor: Actor, message_id: str) -> tuple[Pin, 
     policies.require_app_capabilities(actor, pin_scope=True)
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        message, chat = await _load_for_pin_change(uow, actor, message_id, now)
+        message, chat, member = await _load_for_pin_change(uow, actor, message_id, now)
         if message.recalled:
             raise Gone("message_recalled")
         if message.expires_at is not None:
             raise Gone("message_self_destructing")
         if message.type in UNPINNABLE_TYPES:
             raise Unsupported("message_type", message.type)
-        await _require_pin_permission(uow, actor, chat)
+        _require_pin_permission(chat, member)
         await _count_pin_operation(deps, actor, message_id)
         existing = await uow.pins.get_by_message(actor.app_id, message_id)
         if existing is not None:
             return existing, message
-        current = await uow.pins.list_for_chat(actor.app_id, chat.id)
-        if chat.max_pins is not None and len(current) >= chat.max_pins:
-            if chat.overflow is Overflow.REJECT:
-                raise LimitExceeded("pin_limit", str(chat.max_pins))
-            # Oldest rank first; a one-pin chat "replaces", a larger one "evicts".
-            action = "replaced" if chat.max_pins == 1 else "evicted"
-            for old in current[: len(current) - chat.max_pins + 1]:
-                await _remove(uow, actor, chat, old, now, action=action, reason="pin_limit")
-        rank = max((p.rank for p in current), default=0) + 1
+        await _make_room(uow, actor, chat, now)
+        # The chat's pin version only grows, so ranks taken from it order pins by time without
+        # reading the chat's other pins (a Feishu chat may hold thousands).
+        rank = chat.pin_version + 1
         pin = await uow.pins.add(
             Pin(
                 app_id=actor.app_id,
@@ -86,6 +81,21 @@ async def pin_and_read(deps: Deps, actor: Actor, message_id: str) -> tuple[Pin, 
     return pin, message
 
 
+async def _make_room(uow: UnitOfWork, actor: Actor, chat: Chat, now: int) -> None:
+    """Enforce ``max_pins`` before a new pin: refuse, or remove the oldest ranks."""
+    if chat.max_pins is None:
+        return
+    excess = await uow.pins.count_for_chat(actor.app_id, chat.id) - chat.max_pins + 1
+    if excess <= 0:
+        return
+    if chat.overflow is Overflow.REJECT:
+        raise LimitExceeded("pin_limit", str(chat.max_pins))
+    # A one-pin chat "replaces" its pin, a larger one "evicts" the oldest.
+    action = "replaced" if chat.max_pins == 1 else "evicted"
+    for old in await uow.pins.by_rank(actor.app_id, chat.id, limit=excess):
+        await _remove(uow, actor, chat, old, now, action=action, reason="pin_limit")
+
+
 async def unpin_message(deps: Deps, actor: Actor, message_id: str) -> Message:
     """Unpin a message. Not pinned, or already recalled, is still a success.
 
@@ -94,16 +104,12 @@ async def unpin_message(deps: Deps, actor: Actor, message_id: str) -> Message:
     policies.require_app_capabilities(actor, pin_scope=True)
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        message, chat = await _load_for_pin_change(uow, actor, message_id, now)
-        await _require_pin_permission(uow, actor, chat)
+        message, chat, member = await _load_for_pin_change(uow, actor, message_id, now)
+        _require_pin_permission(chat, member)
         await _count_pin_operation(deps, actor, message_id)
         if await unpin_within(uow, actor, chat, message_id, now, reason="unpinned"):
             message.updated_at = max(message.updated_at, now)
     return message
-
-
-async def pinned_message_ids(uow: UnitOfWork, app_id: str, chat_id: str) -> set[str]:
-    return {p.message_id for p in await uow.pins.list_for_chat(app_id, chat_id)}
 
 
 async def list_pins(
@@ -150,7 +156,7 @@ async def unpin_within(
 
 async def _load_for_pin_change(
     uow: UnitOfWork, actor: Actor, message_id: str, now: int
-) -> tuple[Message, Chat]:
+) -> tuple[Message, Chat, Member | None]:
     """The checks pin and unpin share, in Feishu's documented order (230001 … 230050)."""
     message = await uow.messages.get(actor.app_id, message_id)
     if message is None or message.is_expired(now):
@@ -169,11 +175,10 @@ async def _load_for_pin_change(
     member = await policies.membership(uow, actor, chat)
     if not policies.can_see(message, member, actor):
         raise PermissionDenied("message_invisible")
-    return message, chat
+    return message, chat, member
 
 
-async def _require_pin_permission(uow: UnitOfWork, actor: Actor, chat: Chat) -> None:
-    member = await policies.membership(uow, actor, chat)
+def _require_pin_permission(chat: Chat, member: Member | None) -> None:
     if not policies.allowed(chat.pin_permission, chat, member):
         raise PermissionDenied("may_not_pin")
 
@@ -202,14 +207,21 @@ async def _changed(
     reason: str,
     event_type: str,
 ) -> None:
-    """Bump the chat's pin version; write the history row and the event with it."""
+    """Bump the chat's pin version; write the history row and the event with it.
+
+    The event carries the version; for chats with a pin cap it also carries the whole new pin
+    order (short by construction). An uncapped chat's order can be thousands long: a client
+    that sees a version gap re-reads the list instead.
+    """
     chat.pin_version += 1
     await uow.chats.update(chat)
     change = PinChange(
         chat.id, message_id, action, actor.user.id, actor.dialect, now, reason, chat.pin_version
     )
     await uow.pins.record(actor.app_id, change)
-    order = [p.message_id for p in await uow.pins.list_for_chat(actor.app_id, chat.id)]
+    order = None
+    if chat.max_pins is not None:
+        order = [p.message_id for p in await uow.pins.by_rank(actor.app_id, chat.id)]
     await emit(
         uow,
         actor,

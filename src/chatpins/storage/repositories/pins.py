@@ -25,12 +25,36 @@ class PinRepository(Repository):
 
     async def list_for_chat(self, app_id: str, chat_id: str) -> list[Pin]:
         """Every active pin of the chat, oldest rank first."""
+        return await self.by_rank(app_id, chat_id)
+
+    async def by_rank(
+        self, app_id: str, chat_id: str, *, limit: int | None = None, newest: bool = False
+    ) -> list[Pin]:
+        """The chat's pins in rank order (oldest first, or newest first), at most ``limit``."""
+        order = (pins.c.rank.desc(), pins.c.id.desc()) if newest else (pins.c.rank, pins.c.id)
         query = (
             pins.select()
             .where(pins.c.app_id == app_id, pins.c.chat_id == chat_id)
-            .order_by(pins.c.rank, pins.c.id)
+            .order_by(*order)
+            .limit(limit)
         )
         return [to_entity(Pin, row) for row in await self._conn.execute(query)]  # type: ignore[misc]
+
+    async def count_for_chat(self, app_id: str, chat_id: str) -> int:
+        query = (
+            sa.select(sa.func.count())
+            .select_from(pins)
+            .where(pins.c.app_id == app_id, pins.c.chat_id == chat_id)
+        )
+        return (await self._conn.execute(query)).scalar_one()
+
+    async def pinned_among(self, app_id: str, message_ids: list[str]) -> set[str]:
+        if not message_ids:
+            return set()
+        query = sa.select(pins.c.message_id).where(
+            pins.c.app_id == app_id, pins.c.message_id.in_(message_ids)
+        )
+        return set((await self._conn.execute(query)).scalars())
 
     async def page(
         self,
