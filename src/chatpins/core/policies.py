@@ -15,6 +15,15 @@ def is_manager(chat: Chat, member: Member | None) -> bool:
     return member.role in (Role.OWNER, Role.ADMIN) or member.user_id == chat.creator_id
 
 
+def may_transfer_ownership(chat: Chat, member: Member) -> bool:
+    """Follows the dialect that created the chat, like the chat's other defaults: an IMKit
+    room's owner changes only by the owner (or the platform); a Feishu chat's owner, managers
+    and creating bot "may change everything", ``owner_id`` included."""
+    if chat.dialect == "imkit":
+        return member.role is Role.OWNER or member.user_id == chat.creator_id
+    return is_manager(chat, member)
+
+
 def platform_member(actor: Actor, chat: Chat) -> Member:
     """The platform administrator acts in any chat as if it were its owner."""
     return Member(actor.app_id, chat.id, actor.user.id, Role.OWNER, 0)

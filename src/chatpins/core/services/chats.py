@@ -159,7 +159,9 @@ async def update_chat(deps: Deps, actor: Actor, chat_id: str, changes: ChatChang
             if chat.edit_permission is Permission.OWNER_ADMINS:
                 raise PermissionDenied("only_managers_may_edit")
         transfer = changes.owner_id is not None and changes.owner_id != chat.owner_id
-        if (transfer or changes.admin_ids is not None) and not _owns(chat, member):
+        if transfer and not policies.may_transfer_ownership(chat, member):
+            raise PermissionDenied("only_owner_may_manage_admins")
+        if changes.admin_ids is not None and not _owns(chat, member):
             raise PermissionDenied("only_owner_may_manage_admins")
         if changes.owner_id is not None and transfer:
             await _transfer_ownership(uow, chat, changes.owner_id)
