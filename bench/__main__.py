@@ -63,10 +63,13 @@ def main() -> None:
         series += scenarios.chatpins_feishu(
             plan, sqlite_url, "chatpins Feishu pin create (SQLite)", with_list=args.what == "all"
         )
+        series += scenarios.chatpins_imkit(plan, sqlite_url)
         if args.postgres_url:
-            series += scenarios.chatpins_feishu(
+            postgres = scenarios.chatpins_feishu(
                 plan, args.postgres_url, "chatpins Feishu pin create (PostgreSQL)", with_list=False
             )
+            postgres[0].target = "feishu_pin_create_postgres"
+            series += postgres
     if args.what in ("all", "synapse"):
         from bench import synapse
 

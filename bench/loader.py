@@ -50,7 +50,9 @@ def run_wrk(
         "wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s",
         "-s", str(LUA_DIR / "replay.lua"), base_url,
     ]  # fmt: skip
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}{done.stdout}")
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     secs = summary["duration_us"] / 1e6
     errors = sum(

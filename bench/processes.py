@@ -70,6 +70,11 @@ class Process:
 
 
 def chatpins(port: int, database_url: str, admin_key: str) -> Process:
+    # `serve` migrates SQLite itself and refuses an out-of-date PostgreSQL schema.
+    subprocess.run(
+        [sys.executable, "-m", "chatpins", "db", "upgrade", "--database-url", database_url],
+        check=True, capture_output=True,
+    )  # fmt: skip
     return Process(
         [sys.executable, "-m", "chatpins", "serve", "--port", str(port), "--database-url",
          database_url],

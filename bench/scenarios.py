@@ -173,3 +173,38 @@ def chatpins_feishu(plan: Plan, database_url: str, label: str, *, with_list: boo
             results.append(feishu_pin_list(plan, feishu_app(base, database_url)))
         results[0].extra["rss_mib_after"] = round(server.rss_mib(), 1)
     return results
+
+
+# ---------------------------------------------------------------- chatpins, IMKit
+
+
+def imkit_pin_replacing(plan: Plan, base_url: str, database_url: str) -> Series:
+    """IMKit pins by the room owner: each pin replaces the room's one pinned message."""
+    admin = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+    app = admin.post("/v1/apps", json={"name": "bench imkit"}).json()
+    api = {"IM-API-KEY": app["imkit"]["api_key"]}
+    token = httpx.post(
+        base_url + "/admin/clients",
+        json={"_id": "owner", "nickname": "Owner", "issueAccessToken": True},
+        headers=api,
+    ).json()["result"]["token"]
+    room = "bench-room"
+    httpx.post(
+        base_url + "/rooms", json={"_id": room, "name": "Bench", "owner": "owner"}, headers=api
+    ).raise_for_status()
+
+    def requests(n: int) -> Path:
+        ids = seed.insert_messages(database_url, app["id"], room, "owner", n)
+        path = plan.workdir / f"imkit-{secrets.token_hex(4)}.txt"
+        return write_requests(path, [("POST", f"/messages/{m}/pin", "") for m in ids])
+
+    headers = {"IM-CLIENT-KEY": app["imkit"]["client_key"], "IM-Authorization": token}
+    return load(plan, "chatpins IMKit pin, replacing (SQLite)", "imkit_pin_replace", base_url,
+                requests, headers)  # fmt: skip
+
+
+def chatpins_imkit(plan: Plan, database_url: str) -> list[Series]:
+    port = processes.free_port()
+    base = f"http://127.0.0.1:{port}"
+    with processes.chatpins(port, database_url, ADMIN_KEY):
+        return [imkit_pin_replacing(plan, base, database_url)]

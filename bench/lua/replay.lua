@@ -20,7 +20,7 @@ function init(args)
     requests[#requests + 1] = { method, path, body ~= "" and body or nil }
   end
   stride = tonumber(os.getenv("BENCH_THREADS"))
-  position = thread_index + 1
+  position = (thread_index % #requests) + 1
   headers = {}
   for pair in (os.getenv("BENCH_HEADERS") or ""):gmatch("[^|]+") do
     local name, value = pair:match("^([^:]+):%s*(.*)$")

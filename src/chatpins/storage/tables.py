@@ -10,6 +10,9 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+# Long enough for every dialect's user names (ZIM: 256 bytes, i.e. up to 256 characters).
+MAX_USER_NAME = 512
+
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
@@ -49,7 +52,7 @@ users = sa.Table(
     metadata,
     sa.Column("app_id", sa.String(64), primary_key=True),
     sa.Column("id", sa.String(128), primary_key=True),
-    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(MAX_USER_NAME), nullable=False),
     sa.Column("avatar", sa.Text, nullable=False, default=""),
     sa.Column("is_bot", sa.Boolean, nullable=False, default=False),
     sa.Column("registered_at", sa.BigInteger, nullable=False),

@@ -162,3 +162,8 @@ def test_create_group_rules(zim: Zim) -> None:
     )
     assert reply["Code"] == 660600016
     assert zim.call("CreateGroup", {"GroupOwner": "ghost"})["Code"] == 660600013
+
+
+def test_user_name_of_256_bytes_is_accepted(zim: Zim) -> None:
+    reply = zim.call("UserRegister", {"UserInfo": [{"UserId": "long", "UserName": "n" * 256}]})
+    assert reply["Code"] == 0 and reply["ErrorList"] == [], reply

@@ -13,6 +13,8 @@ from chatpins.core.ports import UnitOfWork
 from chatpins.core.services import tokens
 
 ID_KINDS = ("user_id", "open_id", "union_id")
+# Dialects check their own, smaller limits (ZIM 256 bytes, Feishu and native 255 characters).
+MAX_USER_NAME = 512
 
 
 async def create_user(
@@ -31,8 +33,8 @@ async def create_user(
         raise InvalidArgument("invalid_user_id", "1-128 of A-Z a-z 0-9 _ - . @ : + =")
     if not is_valid_id(user_id):
         raise InvalidArgument("invalid_user_id", "1-128 printable characters")
-    if len(name) > 255:
-        raise InvalidArgument("invalid_user_name", "name is at most 255 characters")
+    if len(name) > MAX_USER_NAME:
+        raise InvalidArgument("invalid_user_name", f"name is at most {MAX_USER_NAME} characters")
     async with deps.uow(write=True) as uow:
         if await uow.apps.get(app_id) is None:
             raise NotFound("app_not_found", app_id)
@@ -82,8 +84,8 @@ async def upsert_user(
     optionally issue or bind a token, all in one transaction: a refused token changes nothing."""
     if not is_valid_id(user_id):
         raise InvalidArgument("malformed_user_id", "1-128 of A-Z a-z 0-9 _ - . @ : + =")
-    if name is not None and len(name) > 255:
-        raise InvalidArgument("invalid_user_name", "name is at most 255 characters")
+    if name is not None and len(name) > MAX_USER_NAME:
+        raise InvalidArgument("invalid_user_name", f"name is at most {MAX_USER_NAME} characters")
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         if await uow.apps.get(app_id) is None:
