@@ -8,11 +8,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from chatpins.core.context import Deps
 from chatpins.dialects.feishu import auth, chats, messages, pins
 from chatpins.dialects.feishu.errors import FeishuError
-from chatpins.dialects.feishu.wire import CanonicalHeaders, error_response
+from chatpins.dialects.feishu.wire import canonical_headers, error_response
 
 log = structlog.get_logger(__name__)
 
@@ -69,7 +70,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"code": 99991500, "msg": "internal server error"}, status_code=500)
 
 
-def build_feishu_app(deps: Deps) -> CanonicalHeaders:
+def build_feishu_app(deps: Deps) -> ASGIApp:
     app = Starlette(
         routes=ROUTES,
         exception_handlers={
@@ -81,4 +82,4 @@ def build_feishu_app(deps: Deps) -> CanonicalHeaders:
     app.router.redirect_slashes = False
     app.state.deps = deps
     # Outermost, so even a 500 from the error middleware carries the vendor's headers.
-    return CanonicalHeaders(app)
+    return canonical_headers(app)

@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
+from chatpins.dialects.asgi import Headers, RewriteResponseHeaders
 from chatpins.dialects.bodies import BodyTooLarge, read_body
 from chatpins.dialects.feishu.errors import FeishuError, invalid
 
@@ -60,32 +61,22 @@ def new_log_id() -> str:
 _JSON_TYPE = b"application/json; charset=utf-8"
 
 
-class CanonicalHeaders:
-    """ASGI middleware: ``X-Tt-Logid`` on every reply, and ``Content-Type`` in canonical case.
+def canonical_headers(app: ASGIApp) -> ASGIApp:
+    """``X-Tt-Logid`` on every reply, and ``Content-Type`` in canonical case.
 
     lark-oapi copies response headers into a plain dict and looks up exactly ``X-Tt-Logid`` and
     ``Content-Type``. Starlette writes header names in lower case; uvicorn's h11 server sends
     them as given (its httptools server lower-cases them, so ``serve`` runs h11).
     """
+    return RewriteResponseHeaders(app, _canonical)
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [
-                    (b"Content-Type", _JSON_TYPE if value == b"application/json" else value)
-                    if name == b"content-type"
-                    else (name, value)
-                    for name, value in message.get("headers", [])
-                ]
-                headers.append((b"X-Tt-Logid", new_log_id().encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def _canonical(headers: Headers) -> Headers:
+    rewritten = [
+        (b"Content-Type", _JSON_TYPE if value == b"application/json" else value)
+        if name == b"content-type"
+        else (name, value)
+        for name, value in headers
+    ]
+    rewritten.append((b"X-Tt-Logid", new_log_id().encode()))
+    return rewritten

@@ -8,8 +8,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from chatpins.dialects.asgi import RewriteResponseHeaders
 from chatpins.dialects.bodies import MAX_BODY_BYTES, BodyTooLarge, read_body
 from chatpins.dialects.imkit.errors import ImkitError, fail
 
@@ -111,23 +112,13 @@ class Cors:
     allow any origin on every reply (chosen; imkit.md §1)."""
 
     def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+        self.app = RewriteResponseHeaders(app, lambda headers: [*headers, _CORS_HEADERS[0]])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] == "OPTIONS":
+        if scope["type"] == "http" and scope["method"] == "OPTIONS":
             await Response(status_code=204, headers=dict(_decoded()))(scope, receive, send)
             return
-
-        async def send_with_origin(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [*message.get("headers", []), _CORS_HEADERS[0]]
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_origin)
+        await self.app(scope, receive, send)
 
 
 def _decoded() -> list[tuple[str, str]]:
