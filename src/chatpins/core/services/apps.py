@@ -100,9 +100,9 @@ async def configure_app(deps: Deps, app_id: str, changes: dict[str, Any]) -> App
         # bool is an int in Python; a rate given as true/false is a mistake, not a number.
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise InvalidArgument("invalid_setting", f"{key} must be {expected.__name__}")
-        if expected is int and value < 0:
+        if isinstance(value, int) and value < 0:
             raise InvalidArgument("invalid_setting", f"{key} must be >= 0")
-        if expected is list and not all(isinstance(v, str) for v in value):
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             raise InvalidArgument("invalid_setting", f"{key} must be a list of strings")
     async with deps.uow(write=True) as uow:
         app = await uow.apps.get(app_id)

@@ -64,7 +64,7 @@ async def _detail(
     uow: UnitOfWork, actor: Actor, chat: Chat, viewer: Member | None, now: int
 ) -> ChatDetail:
     members = await uow.members.list(actor.app_id, chat.id)
-    pinned = []
+    pinned: list[Message] = []
     # The newest few pins are enough to show a room's pinned message (IMKit shows one); a
     # Feishu chat read through IMKit may hold thousands.
     for pin in await uow.pins.by_rank(actor.app_id, chat.id, limit=PINS_SHOWN, newest=True):
