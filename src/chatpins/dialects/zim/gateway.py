@@ -8,7 +8,6 @@ rate limit; then each action checks its body.
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,7 @@ from starlette.requests import Request
 
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import App
-from chatpins.core.services import apps, users
+from chatpins.core.services import apps, replay, users
 from chatpins.dialects.zim import signature
 from chatpins.dialects.zim.errors import error
 
@@ -99,12 +98,6 @@ async def authenticate(request: Request, deps: Deps) -> App:
         raise error("timestamp_expired")
     if not signature.verify(app_id, nonce, app.zim_server_secret, timestamp, given):
         raise error("signature_mismatch")
-    # Claimed in its own committed transaction before the action runs: a replay changes
-    # nothing, whatever happens to the action, and the record survives restarts.
-    async with deps.uow(write=True) as uow:
-        fresh = await uow.nonces.claim(app.id, nonce, now_ms, NONCE_WINDOW_MS)
-        if secrets.randbelow(100) == 0:  # now and then, drop nonces past any window
-            await uow.nonces.forget_older_than(now_ms - NONCE_WINDOW_MS)
-    if not fresh:
+    if not await replay.claim_nonce(deps, app.id, nonce, NONCE_WINDOW_MS):
         raise error("nonce_reused")
     return app
