@@ -14,7 +14,7 @@ from chatpins.core.context import Deps
 from chatpins.core.entities import App, Message, User
 from chatpins.core.errors import Unauthenticated
 from chatpins.core.identity import feishu_open_id
-from chatpins.core.services import admin, apps, messages, tokens, users
+from chatpins.core.services import admin, apps, messages, outbox, tokens, users
 
 
 def get_deps(request: Request) -> Deps:
@@ -168,3 +168,25 @@ async def update_message(
         deps, app.id, message_id, expires_at=body.self_destruct_at_ms, visible_to=body.visible_to
     )
     return render_message(message)
+
+
+@router.get("/apps/{app_id}/events")
+async def list_events(
+    app_id: str, deps: DepsDep, after: int = 0, limit: int = 100
+) -> dict[str, Any]:
+    """The app's event outbox after a ``seq`` cursor (oldest first), to poll and resume."""
+    app = await apps.get_app(deps, app_id)
+    events = await outbox.events_after(deps, app.id, after, limit)
+    return {
+        "events": [
+            {
+                "seq": e.seq,
+                "type": e.type,
+                "audience": e.audience,
+                "created_at_ms": e.created_at,
+                "payload": e.payload,
+            }
+            for e in events
+        ],
+        "next_after": events[-1].seq if events else after,
+    }

@@ -202,3 +202,5 @@ class Event:
     type: str
     payload: dict
     audience: str = "app"
+    seq: int = 0  # assigned when written
+    created_at: int = 0

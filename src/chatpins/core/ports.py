@@ -154,6 +154,7 @@ class TokenRepository(Protocol):
 
 class EventRepository(Protocol):
     async def append(self, app_id: str, event: Event, at: int) -> int: ...
+    async def after(self, app_id: str, seq: int, limit: int) -> list[Event]: ...
 
 
 class ServerSettingRepository(Protocol):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from chatpins.core.entities import Event
-from chatpins.storage.repositories._base import Repository
+from chatpins.storage.repositories._base import Repository, to_entity
 from chatpins.storage.tables import apps, events
 
 
@@ -31,3 +31,13 @@ class EventRepository(Repository):
             )
         )
         return seq
+
+    async def after(self, app_id: str, seq: int, limit: int) -> list[Event]:
+        """The app's events with a ``seq`` above ``seq``, oldest first."""
+        query = (
+            events.select()
+            .where(events.c.app_id == app_id, events.c.seq > seq)
+            .order_by(events.c.seq)
+            .limit(limit)
+        )
+        return [to_entity(Event, row) for row in await self._conn.execute(query)]  # type: ignore[misc]
