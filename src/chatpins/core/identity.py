@@ -53,3 +53,13 @@ def feishu_open_id(app_id: str, user_id: str) -> str:
 
 def feishu_union_id(app_id: str, user_id: str) -> str:
     return "on_" + hashlib.sha256(f"union:{app_id}:{user_id}".encode()).hexdigest()[:32]
+
+
+def p2p_chat_id(app_id: str, user_a: str, user_b: str) -> str:
+    """The id of the one-on-one chat of two users: the same whichever side starts it and
+    whichever dialect asks, so two concurrent first messages meet on one primary key instead of
+    creating two chats. Feishu's chat-id form (``oc_`` + 32 hex); 35 characters, so it never
+    equals a caller-chosen ZIM GroupId (at most 32)."""
+    first, second = sorted((user_a, user_b))
+    digest = hashlib.sha256(f"p2p:{app_id}:{first}\x00{second}".encode()).hexdigest()
+    return "oc_" + digest[:32]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from chatpins.core.errors import Conflict
 from chatpins.storage.database import WRITE_OPTION, Database
 from chatpins.storage.repositories import (
     AppRepository,
@@ -70,11 +72,17 @@ class SqlUnitOfWork:
                 await self._conn.commit()
             else:
                 await self._conn.rollback()
+        except IntegrityError as error:
+            raise Conflict("duplicate_key", str(error.orig)) from error
         finally:
             try:
                 await self._conn.close()
             finally:
                 self._release()
+        # A unique key refused a write that raced another (two first contacts, two identical
+        # creations): to core, a conflict with the current state, the transaction rolled back.
+        if isinstance(exc, IntegrityError):
+            raise Conflict("duplicate_key", str(exc.orig)) from exc
 
     def _release(self) -> None:
         if self._locked:

@@ -9,9 +9,15 @@ from typing import Any
 from chatpins.core import policies
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import Chat, ChatKind, Member, Overflow, Permission, Role
-from chatpins.core.errors import InvalidArgument, LimitExceeded, NotFound, PermissionDenied
+from chatpins.core.errors import (
+    Conflict,
+    InvalidArgument,
+    LimitExceeded,
+    NotFound,
+    PermissionDenied,
+)
 from chatpins.core.events import chat_audience, emit
-from chatpins.core.identity import is_valid_id
+from chatpins.core.identity import is_valid_id, p2p_chat_id
 from chatpins.core.ports import UnitOfWork
 
 CREATE_KEY_WINDOW_MS = 10 * 3600 * 1000  # Feishu: one chat per uuid (+ owner) within 10 h
@@ -129,14 +135,28 @@ async def create_chat(deps: Deps, actor: Actor, spec: NewChat) -> Chat:
     return chat
 
 
-async def get_or_create_p2p(deps: Deps, actor: Actor, peer_id: str, new_id: str) -> Chat:
+async def get_or_create_p2p(deps: Deps, actor: Actor, peer_id: str) -> Chat:
     """The one-on-one chat of the actor and a peer, created on first use."""
     async with deps.uow() as uow:
         chat = await uow.chats.find_p2p(actor.app_id, actor.user.id, peer_id)
     if chat is not None:
         return chat
-    spec = NewChat(id=new_id, kind=ChatKind.P2P, member_ids=[peer_id])
-    return await create_chat(deps, actor, spec)
+    spec = NewChat(
+        id=p2p_chat_id(actor.app_id, actor.user.id, peer_id),
+        kind=ChatKind.P2P,
+        member_ids=[peer_id],
+    )
+    try:
+        return await create_chat(deps, actor, spec)
+    except (InvalidArgument, Conflict) as exc:
+        # Another request created it first (same id by construction): use that one.
+        if isinstance(exc, InvalidArgument) and exc.reason != "chat_exists":
+            raise
+        async with deps.uow() as uow:
+            chat = await uow.chats.get(actor.app_id, spec.id)
+        if chat is None:
+            raise
+        return chat
 
 
 async def get_chat(deps: Deps, actor: Actor, chat_id: str) -> ChatView:

@@ -20,6 +20,7 @@ from chatpins.core.errors import (
     PermissionDenied,
 )
 from chatpins.core.events import chat_audience, emit
+from chatpins.core.identity import p2p_chat_id
 from chatpins.core.ports import UnitOfWork
 
 MAX_PINNED_CONVERSATIONS = 100  # ZIM 660800048: 100 per user, not configurable
@@ -169,7 +170,7 @@ async def _resolve(
 async def _start_p2p(uow: UnitOfWork, deps: Deps, actor: Actor, peer_id: str, now: int) -> Chat:
     chat = Chat(
         app_id=actor.app_id,
-        id=p2p_chat_id(deps),
+        id=p2p_chat_id(actor.app_id, actor.user.id, peer_id),
         kind=ChatKind.P2P,
         name="",
         creator_id=actor.user.id,
@@ -187,12 +188,6 @@ async def _start_p2p(uow: UnitOfWork, deps: Deps, actor: Actor, peer_id: str, no
         uow, actor, now, "chat.created", chat_audience(chat.id), chat_id=chat.id, members=members
     )
     return chat
-
-
-def p2p_chat_id(deps: Deps) -> str:
-    """One-on-one chats that dialects start implicitly: 36 characters, so they never collide
-    with a caller-chosen ZIM GroupId (at most 32)."""
-    return "p2p_" + deps.ids.hex(32)
 
 
 def _conversation_payload(

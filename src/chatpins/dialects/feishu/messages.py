@@ -88,5 +88,5 @@ async def _p2p_chat_id(request: Request, actor: Actor, id_type: str, receive_id:
     peer = await users.lookup_user(deps, actor.app_id, id_type, receive_id)
     if peer is None or peer.id == actor.user.id:
         raise InvalidArgument("invalid_receive_id")
-    chat = await chats.get_or_create_p2p(deps, actor, peer.id, "oc_" + deps.ids.hex(32))
+    chat = await chats.get_or_create_p2p(deps, actor, peer.id)
     return chat.id

@@ -11,7 +11,6 @@ from chatpins.core.context import Actor
 from chatpins.core.entities import Message
 from chatpins.core.errors import ChatpinsError
 from chatpins.core.services import chats, messages, users
-from chatpins.core.services.conversations import p2p_chat_id
 from chatpins.core.services.messages import NewMessage
 from chatpins.dialects.zim import schemas
 from chatpins.dialects.zim.errors import ZimError, error, from_core, sub
@@ -85,7 +84,7 @@ async def send_group_message(call: Call) -> Response:
 async def _send_peer(
     call: Call, sender: Actor, receiver: str, new_type: str, content: str
 ) -> Message:
-    chat = await chats.get_or_create_p2p(call.deps, sender, receiver, p2p_chat_id(call.deps))
+    chat = await chats.get_or_create_p2p(call.deps, sender, receiver)
     return await messages.send_message(
         call.deps, sender, chat.id, NewMessage(_numeric_id(call), new_type, content)
     )
