@@ -55,6 +55,7 @@ class AppUpdate(Strict):
     api_rate_per_second: int | None = Field(default=None, ge=0)
     api_rate_per_minute: int | None = Field(default=None, ge=0)
     message_rate_per_second: int | None = Field(default=None, ge=0)
+    zim_rate_limits: bool | None = None
 
 
 class UserCreate(Strict):

@@ -58,6 +58,8 @@ class App:
     api_rate_per_minute: int = 1000
     # Messages per second into one chat (Feishu 230020: 5 QPS per group); 0 disables.
     message_rate_per_second: int = 5
+    # ZIM's per-action QPS limits (20/s per AppId, 1/s per group, …); off for load tests.
+    zim_rate_limits: bool = True
 
     @property
     def bot_user_id(self) -> str:

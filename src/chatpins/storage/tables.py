@@ -41,6 +41,9 @@ apps = sa.Table(
     sa.Column("api_rate_per_second", sa.Integer, nullable=False, default=50),
     sa.Column("api_rate_per_minute", sa.Integer, nullable=False, default=1000),
     sa.Column("message_rate_per_second", sa.Integer, nullable=False, default=5),
+    sa.Column(
+        "zim_rate_limits", sa.Boolean, nullable=False, default=True, server_default=sa.true()
+    ),
     sa.Column("event_seq", sa.BigInteger, nullable=False, default=0),
     sa.UniqueConstraint("imkit_client_key", name="uq_apps_imkit_client_key"),
     sa.UniqueConstraint("imkit_api_key_hash", name="uq_apps_imkit_api_key_hash"),

@@ -62,3 +62,11 @@ def test_query_list_and_user_register_have_their_own_codes(zim: Zim) -> None:
     assert codes.count(660700001) >= 5
     codes = _burst(zim, "CreateGroup", {}, 25)
     assert codes.count(660600010) >= 5
+
+
+def test_rate_limits_can_be_lifted_per_app(zim: Zim, admin: httpx.Client) -> None:
+    reply = admin.patch(f"/v1/apps/{zim.app_id}", json={"zim_rate_limits": False})
+    assert reply.status_code == 200 and reply.json()["settings"]["zim_rate_limits"] is False
+    zim.register("alice")
+    # The same burst that sees 10 refused with the limits on (test above).
+    assert _burst(zim, "QueryConversationList", {"FromUserId": "alice"}, 30) == [0] * 30
