@@ -64,6 +64,10 @@ def main() -> None:
             plan, sqlite_url, "chatpins Feishu pin create (SQLite)", with_list=args.what == "all"
         )
         series += scenarios.chatpins_imkit(plan, sqlite_url)
+        if args.what == "all":
+            from bench import zim
+
+            series += zim.chatpins_zim(plan, sqlite_url)
         if args.postgres_url:
             postgres = scenarios.chatpins_feishu(
                 plan, args.postgres_url, "chatpins Feishu pin create (PostgreSQL)", with_list=False

@@ -35,6 +35,7 @@ def run_wrk(
     concurrency: int,
     seconds: int,
     headers: dict[str, str] | None = None,
+    ok_pattern: str = "",
 ) -> LoadResult:
     """One wrk run, pinned to the loader core; errors = non-2xx + socket errors."""
     threads = 1 if concurrency == 1 else 2
@@ -44,6 +45,7 @@ def run_wrk(
         "BENCH_REQUESTS": str(requests_file),
         "BENCH_THREADS": str(threads),
         "BENCH_HEADERS": "|".join(f"{k}: {v}" for k, v in (headers or {}).items()),
+        "BENCH_OK_PATTERN": ok_pattern,
     }
     command = [
         "taskset", "-c", LOADER_CPU,

@@ -85,6 +85,8 @@ TARGETS = [
     ("feishu_pin_create", ["ceiling_b", "ceiling_a", "synapse_pin"]),
     ("feishu_pin_create_postgres", ["ceiling_b", "synapse_pin"]),
     ("feishu_pin_list", ["ceiling_a"]),
+    ("zim_conv_pinned", ["ceiling_b"]),
+    ("zim_conversation_list", ["ceiling_a"]),
 ]
 
 

@@ -58,6 +58,7 @@ def load(
     base_url: str,
     make_requests: Callable[[int], Path],
     headers: dict[str, str] | None = None,
+    ok_pattern: str = "",
 ) -> Series:
     """Warm up, then measure at every concurrency, each run with fresh requests."""
     series = Series(name, target)
@@ -65,11 +66,16 @@ def load(
         requests = make_requests(plan.requests_needed())
         if plan.warmup_seconds:
             run_wrk(base_url, requests, concurrency=concurrency, seconds=plan.warmup_seconds,
-                    headers=headers)  # fmt: skip
+                    headers=headers, ok_pattern=ok_pattern)  # fmt: skip
             requests = make_requests(plan.requests_needed())
         series.runs.append(
             run_wrk(
-                base_url, requests, concurrency=concurrency, seconds=plan.seconds, headers=headers
+                base_url,
+                requests,
+                concurrency=concurrency,
+                seconds=plan.seconds,
+                headers=headers,
+                ok_pattern=ok_pattern,
             )  # fmt: skip
         )
     return series

@@ -74,3 +74,17 @@ async def _insert(url: str, batches: list) -> None:  # type: ignore[type-arg]
                     await conn.execute(table.insert(), rows[start : start + 5000])
     finally:
         await db.dispose()
+
+
+def insert_users(url: str, app_id: str, user_ids: list[str]) -> None:
+    from chatpins.core.identity import feishu_open_id, feishu_union_id
+    from chatpins.storage.tables import users
+
+    now = _now()
+    rows = [
+        {"app_id": app_id, "id": u, "name": u, "avatar": "", "is_bot": False,
+         "registered_at": now, "open_id": feishu_open_id(app_id, u),
+         "union_id": feishu_union_id(app_id, u)}
+        for u in user_ids
+    ]  # fmt: skip
+    asyncio.run(_insert(url, [(users, rows)]))

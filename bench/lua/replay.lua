@@ -6,9 +6,11 @@ package.path = package.path .. ";" .. os.getenv("BENCH_LUA_DIR") .. "/?.lua"
 local common = require("common")
 
 local next_thread = 0
+local threads = {}
 function setup(thread)
   thread:set("thread_index", next_thread)
   next_thread = next_thread + 1
+  threads[#threads + 1] = thread
 end
 
 local requests, position, stride, headers
@@ -37,4 +39,23 @@ function request()
   return wrk.format(r[1], r[2], headers, r[3])
 end
 
-done = common.done
+-- Vendors that answer errors with HTTP 200 (ZIM): BENCH_OK_PATTERN must appear in every
+-- body, else the reply counts as an error.
+local ok_pattern = os.getenv("BENCH_OK_PATTERN")
+bad_replies = 0
+if ok_pattern and #ok_pattern > 0 then
+  function response(status, headers, body)
+    if not body or not body:find(ok_pattern, 1, true) then
+      bad_replies = bad_replies + 1
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  local bad = 0
+  for _, thread in ipairs(threads) do
+    bad = bad + (thread:get("bad_replies") or 0)
+  end
+  summary.errors.status = summary.errors.status + bad
+  common.done(summary, latency, requests)
+end
