@@ -90,14 +90,9 @@ class ConversationPinRepository(Repository):
             chats.c.dissolved_at.is_(None),
         )
         if newest is not None:
-            latest = (
-                sa.select(chats.c.id)
-                .select_from(joined)
-                .where(where)
-                .order_by(chats.c.last_activity_at.desc(), chats.c.id.desc())
-                .limit(newest)
+            return await self._newest_conversations(
+                app_id, user_id, joined, where, pin, offset, limit, pinned_first, newest
             )
-            where = sa.and_(where, chats.c.id.in_(latest.scalar_subquery()))
         if pinned_first:
             order = [
                 pin.c.rank.is_(None),  # pinned (False) before unpinned (True)
@@ -126,6 +121,44 @@ class ConversationPinRepository(Repository):
                 conv_pin = ConversationPin(app_id, user_id, chat.id, row._pinned_at, row._rank)
             page.append((chat, conv_pin))
         return page, total
+
+    async def _newest_conversations(  # type: ignore[no-untyped-def]
+        self, app_id, user_id, joined, where, pin, offset, limit, pinned_first, newest
+    ) -> tuple[list[tuple[Chat, ConversationPin | None]], int]:
+        """The capped list in two cheap steps: one scan keeps the ``newest`` ids with just
+        what ordering needs, sorted and paged here; full rows are read for the page only.
+        (Sorting and counting the capped set in SQL took two full scans per request.)"""
+        light = (
+            sa.select(chats.c.id, chats.c.last_activity_at, pin.c.rank, pin.c.pinned_at)
+            .select_from(joined)
+            .where(where)
+            .order_by(chats.c.last_activity_at.desc(), chats.c.id.desc())
+            .limit(newest)
+        )
+        rows = (await self._conn.execute(light)).all()
+        if pinned_first:
+            # Pinned first, then the rest; newest activity first in each; pin order, id.
+            rows.sort(key=lambda r: r.id)
+            rows.sort(key=lambda r: r.rank if r.rank is not None else 0)
+            rows.sort(key=lambda r: (r.rank is None, -r.last_activity_at))
+        else:
+            rows.sort(key=lambda r: (r.last_activity_at, r.id))
+        page_rows = rows[offset : offset + limit]
+        query = chats.select().where(
+            chats.c.app_id == app_id, chats.c.id.in_([r.id for r in page_rows])
+        )
+        by_id = {}
+        for row in await self._conn.execute(query):
+            chat = chat_from_row(row)
+            assert chat is not None
+            by_id[chat.id] = chat
+        page = []
+        for r in page_rows:
+            conv_pin = None
+            if r.rank is not None:
+                conv_pin = ConversationPin(app_id, user_id, r.id, r.pinned_at, r.rank)
+            page.append((by_id[r.id], conv_pin))
+        return page, len(rows)
 
 
 class NonceRepository(Repository):
