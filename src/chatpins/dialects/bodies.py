@@ -1,6 +1,8 @@
-"""Reading request bodies with a size cap, shared by the dialects' wire layers."""
+"""Reading requests, shared by the dialects' wire layers: bodies with a size cap, queries."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.requests import Request
 
@@ -23,3 +25,11 @@ async def read_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def first_query_values(request: Request) -> dict[str, Any]:
+    """The query string as a dict; of a repeated key, the first value counts."""
+    params: dict[str, Any] = {}
+    for key, value in request.query_params.multi_items():
+        params.setdefault(key, value)
+    return params

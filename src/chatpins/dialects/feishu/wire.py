@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp
 
 from chatpins.dialects.asgi import Headers, RewriteResponseHeaders
-from chatpins.dialects.bodies import BodyTooLarge, read_body
+from chatpins.dialects.bodies import BodyTooLarge, first_query_values, read_body
 from chatpins.dialects.feishu.errors import FeishuError, invalid
 
 M = TypeVar("M", bound=BaseModel)
@@ -45,11 +45,8 @@ async def parse_body(request: Request, model: type[M], family: str) -> M:
 
 
 def parse_query(request: Request, model: type[M], family: str) -> M:
-    params: dict[str, Any] = {}
-    for key, value in request.query_params.multi_items():
-        params.setdefault(key, value)
     try:
-        return model.model_validate(params)
+        return model.model_validate(first_query_values(request))
     except ValidationError as exc:
         raise invalid(family) from exc
 

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chatpins.dialects.asgi import RewriteResponseHeaders
-from chatpins.dialects.bodies import MAX_BODY_BYTES, BodyTooLarge, read_body
+from chatpins.dialects.bodies import MAX_BODY_BYTES, BodyTooLarge, first_query_values, read_body
 from chatpins.dialects.imkit.errors import ImkitError, fail
 
 M = TypeVar("M", bound=BaseModel)
@@ -84,11 +84,8 @@ def validate(model: type[M], data: dict[str, Any]) -> M:
 
 
 def query(request: Request, model: type[M]) -> M:
-    params: dict[str, Any] = {}
-    for key, value in request.query_params.multi_items():
-        params.setdefault(key, value)
     try:
-        return model.model_validate(params)
+        return model.model_validate(first_query_values(request))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "query"

@@ -9,9 +9,8 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from chatpins.dialects.bodies import BodyTooLarge, read_body
 from chatpins.dialects.zim.errors import ZimError, all_failed_code, error, message_for
-
-MAX_BODY_BYTES = 1024 * 1024
 
 
 def request_id() -> str:
@@ -45,16 +44,10 @@ def batch(
 
 async def read_json(request: Request) -> dict[str, Any]:
     """The body as a JSON object, whatever the Content-Type says (unconfirmed choice)."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise error("body_unreadable", "larger than 1 MiB")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise error("body_unreadable", "larger than 1 MiB")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    try:
+        raw = await read_body(request)
+    except BodyTooLarge as exc:
+        raise error("body_unreadable", "larger than 1 MiB") from exc
     try:
         data = json.loads(raw) if raw.strip() else {}
     except (ValueError, UnicodeDecodeError) as exc:
