@@ -9,9 +9,10 @@ import secrets
 from typing import Any
 
 from chatpins.core.context import Deps
-from chatpins.core.entities import App, User
+from chatpins.core.entities import App
 from chatpins.core.errors import InvalidArgument, NotFound
-from chatpins.core.identity import feishu_open_id, feishu_union_id, hash_secret
+from chatpins.core.identity import hash_secret
+from chatpins.core.services.users import new_user
 
 DEMO_APP_NAME = "demo"
 
@@ -67,15 +68,7 @@ async def create_app(deps: Deps, name: str) -> NewApp:
         zim_app_id=1_000_000_000 + secrets.randbelow(2**32 - 1_000_000_000),
         zim_server_secret=deps.ids.hex(32),
     )
-    bot = User(
-        app_id=app.id,
-        id=app.bot_user_id,
-        name=f"{name} bot",
-        is_bot=True,
-        registered_at=now,
-        open_id=feishu_open_id(app.id, app.bot_user_id),
-        union_id=feishu_union_id(app.id, app.bot_user_id),
-    )
+    bot = new_user(app.id, app.bot_user_id, f"{name} bot", now, is_bot=True)
     async with deps.uow(write=True) as uow:
         await uow.apps.add(app)
         await uow.users.add(bot)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from chatpins.core import policies
@@ -22,12 +21,6 @@ from chatpins.core.services.messages import NewMessage, write_within
 
 # Chat attribute holding per-member custom properties: {user_id: {name: value}}.
 MEMBER_PROPERTIES = "member_properties"
-
-
-@dataclass
-class AdminLists:
-    users: list[str]
-    bots: list[str]
 
 
 async def add_members(

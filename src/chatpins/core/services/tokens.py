@@ -23,6 +23,10 @@ _USER_TOKEN_TTL_S = {"imkit": 7 * 24 * 3600}
 MAX_BOUND_TOKEN_LENGTH = 512
 
 
+def _default_ttl_s(dialect: str) -> int:
+    return _USER_TOKEN_TTL_S.get(dialect, USER_TOKEN_TTL_S)
+
+
 @dataclass(frozen=True)
 class IssuedToken:
     value: str
@@ -60,7 +64,7 @@ async def issue_within(
     prefix = _USER_TOKEN_PREFIX.get(dialect)
     if prefix is None:
         raise InvalidArgument("unsupported_dialect", dialect)
-    ttl = _USER_TOKEN_TTL_S.get(dialect, USER_TOKEN_TTL_S) if ttl_seconds is None else ttl_seconds
+    ttl = _default_ttl_s(dialect) if ttl_seconds is None else ttl_seconds
     if not 1 <= ttl <= MAX_USER_TOKEN_TTL_S:
         raise InvalidArgument("invalid_ttl", f"ttl_seconds must be 1-{MAX_USER_TOKEN_TTL_S}")
     value = prefix + deps.ids.hex(40)
@@ -100,7 +104,7 @@ async def bind_within(
         raise InvalidArgument("invalid_token_value", f"1-{MAX_BOUND_TOKEN_LENGTH} characters")
     now = deps.clock.now_ms()
     if expires_at is None:
-        expires_at = now + _USER_TOKEN_TTL_S.get(dialect, USER_TOKEN_TTL_S) * 1000
+        expires_at = now + _default_ttl_s(dialect) * 1000
     token_hash = hash_secret(value)
     existing = await uow.tokens.get(token_hash)
     if existing is not None and (

@@ -17,6 +17,22 @@ ID_KINDS = ("user_id", "open_id", "union_id")
 MAX_USER_NAME = 512
 
 
+def new_user(
+    app_id: str, user_id: str, name: str, now: int, *, is_bot: bool = False, avatar: str = ""
+) -> User:
+    """A new user of the app, with its Feishu ids derived from the canonical id."""
+    return User(
+        app_id=app_id,
+        id=user_id,
+        name=name or user_id,
+        is_bot=is_bot,
+        registered_at=now,
+        open_id=feishu_open_id(app_id, user_id),
+        union_id=feishu_union_id(app_id, user_id),
+        avatar=avatar,
+    )
+
+
 async def create_user(
     deps: Deps,
     app_id: str,
@@ -40,16 +56,7 @@ async def create_user(
             raise NotFound("app_not_found", app_id)
         if await uow.users.get(app_id, user_id) is not None:
             raise Conflict("user_exists", user_id)
-        user = User(
-            app_id=app_id,
-            id=user_id,
-            name=name or user_id,
-            is_bot=is_bot,
-            registered_at=deps.clock.now_ms(),
-            open_id=feishu_open_id(app_id, user_id),
-            union_id=feishu_union_id(app_id, user_id),
-            avatar=avatar,
-        )
+        user = new_user(app_id, user_id, name, deps.clock.now_ms(), is_bot=is_bot, avatar=avatar)
         await uow.users.add(user)
     return user
 
@@ -92,16 +99,7 @@ async def upsert_user(
             raise NotFound("app_not_found", app_id)
         user = await uow.users.get(app_id, user_id)
         if user is None:
-            user = User(
-                app_id=app_id,
-                id=user_id,
-                name=name or user_id,
-                is_bot=False,
-                registered_at=now,
-                open_id=feishu_open_id(app_id, user_id),
-                union_id=feishu_union_id(app_id, user_id),
-                avatar=avatar or "",
-            )
+            user = new_user(app_id, user_id, name or "", now, avatar=avatar or "")
             await uow.users.add(user)
         elif name is not None or avatar is not None:
             user.name = name if name is not None else user.name
