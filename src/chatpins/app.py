@@ -12,10 +12,12 @@ from starlette.types import ASGIApp
 
 from chatpins import __version__
 from chatpins.api import errors as api_errors
+from chatpins.api.events import event_stream
 from chatpins.api.metrics import Metrics, MetricsMiddleware
 from chatpins.api.provisioning import router as provisioning_router
 from chatpins.core.context import Deps
 from chatpins.core.errors import ChatpinsError
+from chatpins.delivery.hub import EventHub
 from chatpins.dialects.feishu.routes import build_feishu_app
 from chatpins.dialects.imkit.routes import PREFIXES as IMKIT_PREFIXES
 from chatpins.dialects.imkit.routes import build_imkit_app
@@ -23,15 +25,16 @@ from chatpins.dialects.zim.routes import build_zim_app
 from chatpins.dispatch import DialectDispatcher
 from chatpins.infra.clock import SystemClock
 from chatpins.infra.ids import RandomIds
+from chatpins.infra.notify import LocalNotifier, RedisNotifier
 from chatpins.infra.ratelimit import MemoryRateLimiter
 from chatpins.settings import Settings
 from chatpins.storage.database import Database
 from chatpins.storage.uow import UnitOfWorkFactory
 
 
-def build_deps(db: Database) -> Deps:
+def build_deps(db: Database, notifier: LocalNotifier | None = None) -> Deps:
     return Deps(
-        uow=UnitOfWorkFactory(db),
+        uow=UnitOfWorkFactory(db, notifier.committed if notifier else None),
         clock=SystemClock(),
         limiter=MemoryRateLimiter(),
         ids=RandomIds(),
@@ -40,16 +43,27 @@ def build_deps(db: Database) -> Deps:
 
 def build_app(settings: Settings) -> ASGIApp:
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
-    deps = build_deps(db)
+    notifier = RedisNotifier(settings.redis_url) if settings.redis_url else LocalNotifier()
+    deps = build_deps(db, notifier)
+    hub = EventHub(
+        deps, queue_size=settings.ws_queue_size, poll_seconds=settings.events_poll_seconds
+    )
+    notifier.listen(hub.committed)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await db.dispose()
+        await notifier.start()
+        try:
+            yield
+        finally:
+            await hub.close()
+            await notifier.stop()
+            await db.dispose()
 
     app = FastAPI(title="chatpins", version=__version__, lifespan=lifespan)
     app.state.deps = deps
     app.state.settings = settings
+    app.state.hub = hub
     app.add_exception_handler(ChatpinsError, api_errors.core_error)
     app.add_exception_handler(RequestValidationError, api_errors.validation_error)
     app.add_exception_handler(HTTPException, api_errors.http_error)
@@ -61,6 +75,7 @@ def build_app(settings: Settings) -> ASGIApp:
     metrics = Metrics()
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.include_router(provisioning_router)
+    app.add_api_websocket_route("/v1/events/ws", event_stream)
     app.mount("/open-apis", build_feishu_app(deps))
     dispatcher = DialectDispatcher(app, build_imkit_app(deps), IMKIT_PREFIXES, build_zim_app(deps))
     return MetricsMiddleware(dispatcher, metrics)

@@ -156,11 +156,14 @@ def serve(
     host: Annotated[str | None, typer.Option("--host")] = None,
     port: Annotated[int | None, typer.Option("--port")] = None,
     database_url: DatabaseUrl = None,
+    redis_url: Annotated[
+        str | None, typer.Option("--redis-url", help="relay event notices between instances")
+    ] = None,
 ) -> None:
     """Run the server. On the embedded SQLite default, pending migrations are applied first."""
     import uvicorn
 
-    settings = _settings(database_url, host=host, port=port)
+    settings = _settings(database_url, host=host, port=port, redis_url=redis_url)
 
     async def prepare(deps: Deps) -> tuple[apps.NewApp | None, str | None]:
         new_key = None if settings.admin_key else await admin.ensure_admin_key(deps)
@@ -176,6 +179,9 @@ def serve(
         timeout_keep_alive=settings.keep_alive_seconds,
         # h11 writes header names with the case we give them; lark-oapi needs "X-Tt-Logid".
         http="h11",
+        # Per-message deflate keeps a compressor per connection (~100+ KiB each); event frames
+        # are small, and 1,000 idle streams should cost little memory.
+        ws_per_message_deflate=False,
     )
 
 

@@ -24,6 +24,15 @@ class Settings(BaseSettings):
     # uvicorn closes idle keep-alive connections after this many seconds; longer than the 5 s
     # Node's agent reuses a socket for, so a reused socket is never one we just closed.
     keep_alive_seconds: int = 75
+    # Several instances on one database: Redis relays "new events" notices between them (and,
+    # later, shared rate limits). Unset: one instance, everything in process.
+    redis_url: str | None = None
+    # Live streams: a quiet stream sends a heartbeat this often; a subscriber more than
+    # ws_queue_size events behind is closed (4008) and resumes; commits by other processes
+    # are found within events_poll_seconds when no Redis relays them.
+    ws_heartbeat_seconds: float = 15.0
+    ws_queue_size: int = 4096
+    events_poll_seconds: float = 1.0
 
     @property
     def is_sqlite(self) -> bool:

@@ -13,8 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from chatpins.core.context import Deps
 from chatpins.core.entities import App, Message, User
 from chatpins.core.errors import Unauthenticated
+from chatpins.core.events import event_id
 from chatpins.core.identity import feishu_open_id
 from chatpins.core.services import admin, apps, messages, outbox, tokens, users
+from chatpins.delivery.frames import native_event
 
 
 def get_deps(request: Request) -> Deps:
@@ -27,12 +29,16 @@ async def require_admin(
     given = (authorization or "").removeprefix("Bearer ").strip()
     if not given:
         raise Unauthenticated("missing_admin_key")
-    configured: str | None = request.app.state.settings.admin_key
-    if configured is not None:
-        if not hmac.compare_digest(given.encode(), configured.encode()):
-            raise Unauthenticated("wrong_admin_key")
-    elif not await admin.is_admin_key(get_deps(request), given):
+    if not await is_admin_key(request.app.state, given):
         raise Unauthenticated("wrong_admin_key")
+
+
+async def is_admin_key(state: Any, given: str) -> bool:
+    """The configured admin key if there is one, else the stored (hashed) one."""
+    configured: str | None = state.settings.admin_key
+    if configured is not None:
+        return hmac.compare_digest(given.encode(), configured.encode())
+    return await admin.is_admin_key(state.deps, given)
 
 
 router = APIRouter(prefix="/v1", dependencies=[Depends(require_admin)], tags=["provisioning"])
@@ -179,15 +185,6 @@ async def list_events(
     app = await apps.get_app(deps, app_id)
     events = await outbox.events_after(deps, app.id, after, limit)
     return {
-        "events": [
-            {
-                "seq": e.seq,
-                "type": e.type,
-                "audience": e.audience,
-                "created_at_ms": e.created_at,
-                "payload": e.payload,
-            }
-            for e in events
-        ],
+        "events": [native_event(event_id(app.id, e.seq), e) for e in events],
         "next_after": events[-1].seq if events else after,
     }

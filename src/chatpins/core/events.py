@@ -1,20 +1,74 @@
-"""Outbox helper: every change writes its event in the transaction that makes it."""
+"""Outbox helper: every change writes its event in the transaction that makes it.
+
+An event carries what a subscriber needs to act without another read: the chat, the message,
+the actor (and whether it is a bot), the time, and what changed. Each has a stable id derived
+from its app and ``seq``, which deliveries repeat so receivers can de-duplicate.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from chatpins.core.context import Actor
-from chatpins.core.entities import Event
+from chatpins.core.entities import Chat, Event
 from chatpins.core.ports import UnitOfWork
+
+CHAT_CREATED = "chat.created"
+MEMBER_ADDED = "member.added"
+MEMBER_REMOVED = "member.removed"
 
 
 async def emit(
     uow: UnitOfWork, actor: Actor, at: int, type_: str, audience: str, **payload: Any
 ) -> int:
-    payload = {"actor": actor.user.id, "dialect": actor.dialect, "at": at, **payload}
+    payload = {
+        "actor": actor.user.id,
+        "actor_is_bot": actor.user.is_bot,
+        "dialect": actor.dialect,
+        "at": at,
+        **payload,
+    }
     return await uow.events.append(actor.app_id, Event(type_, payload, audience), at)
+
+
+async def emit_members(
+    uow: UnitOfWork, actor: Actor, at: int, type_: str, chat: Chat, user_ids: list[str]
+) -> int:
+    """``member.added`` / ``member.removed`` with each user's name, so a subscriber (or a
+    vendor-shaped push) can show who came or left without looking them up."""
+    found = {u.id: u for u in await uow.users.get_many(actor.app_id, user_ids)}
+    users = [
+        {"id": uid, "name": found[uid].name if uid in found else "", "is_bot": _is_bot(found, uid)}
+        for uid in user_ids
+    ]
+    return await emit(
+        uow,
+        actor,
+        at,
+        type_,
+        chat_audience(chat.id),
+        chat_id=chat.id,
+        chat_name=chat.name,
+        chat_type=chat.kind.value,
+        user_ids=user_ids,
+        users=users,
+    )
+
+
+def _is_bot(found: dict[str, Any], user_id: str) -> bool:
+    return bool(found[user_id].is_bot) if user_id in found else False
 
 
 def chat_audience(chat_id: str) -> str:
     return f"chat:{chat_id}"
+
+
+def user_audience(user_id: str) -> str:
+    return f"user:{user_id}"
+
+
+def event_id(app_id: str, seq: int) -> str:
+    """The event's stable id (32 hex, the shape of Feishu's ``event_id``): the same on every
+    delivery and every stream, unique across apps."""
+    return hashlib.sha256(f"{app_id}\x00{seq}".encode()).hexdigest()[:32]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
 
 from sqlalchemy.exc import IntegrityError
@@ -23,12 +24,16 @@ from chatpins.storage.repositories import (
     UserRepository,
 )
 
+# Told (app id, newest seq) after a commit that wrote events, so live streams wake at once.
+EventsCommitted = Callable[[str, int], None]
+
 
 class SqlUnitOfWork:
     """``async with uow:`` commits on a clean exit and rolls back on any exception."""
 
-    def __init__(self, db: Database, *, write: bool) -> None:
+    def __init__(self, db: Database, *, write: bool, on_events: EventsCommitted | None) -> None:
         self._db = db
+        self._on_events = on_events
         self._write = write
         self._conn: AsyncConnection | None = None
         self._locked = False
@@ -83,6 +88,9 @@ class SqlUnitOfWork:
         # creations): to core, a conflict with the current state, the transaction rolled back.
         if isinstance(exc, IntegrityError):
             raise Conflict("duplicate_key", str(exc.orig)) from exc
+        if exc_type is None and self._on_events is not None:
+            for app_id, seq in self.events.written.items():
+                self._on_events(app_id, seq)
 
     def _release(self) -> None:
         if self._locked:
@@ -95,8 +103,9 @@ class SqlUnitOfWork:
 class UnitOfWorkFactory:
     """Callable handed to core: ``async with deps.uow(write=True) as uow: ...``."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, on_events: EventsCommitted | None = None) -> None:
         self._db = db
+        self._on_events = on_events
 
     def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._db, write=write)
+        return SqlUnitOfWork(self._db, write=write, on_events=self._on_events)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import enum
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,13 +195,37 @@ async def update_chat(deps: Deps, actor: Actor, chat_id: str, changes: ChatChang
         }
         attributes = {**chat.attributes, **changes.profile_attributes}
         attributes.update(changes.setting_attributes)
+        before = chat
         chat = dataclasses.replace(chat, **updates, attributes=attributes)
         await uow.chats.update(chat)
-        await emit(uow, actor, now, "chat.updated", chat_audience(chat.id), chat_id=chat.id)
+        await emit(
+            uow,
+            actor,
+            now,
+            "chat.updated",
+            chat_audience(chat.id),
+            chat_id=chat.id,
+            changes=_changes(before, chat),
+        )
     return chat
 
 
 _PERMISSIONS = ("pin_permission", "edit_permission", "add_member_permission")
+_REPORTED = ("name", "description", "owner_id", *_PERMISSIONS)
+
+
+def _changes(before: Chat, after: Chat) -> dict[str, dict[str, Any]]:
+    """The chat fields an update changed, each with its value before and after."""
+    changes = {}
+    for name in _REPORTED:
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            changes[name] = {"before": _plain(old), "after": _plain(new)}
+    return changes
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 def _owns(chat: Chat, member: Member) -> bool:
@@ -244,7 +269,16 @@ async def dissolve_chat(deps: Deps, actor: Actor, chat_id: str) -> None:
             raise PermissionDenied("only_owner_may_dissolve")
         chat.dissolved_at = now
         await uow.chats.update(chat)
-        await emit(uow, actor, now, "chat.dissolved", chat_audience(chat.id), chat_id=chat.id)
+        await emit(
+            uow,
+            actor,
+            now,
+            "chat.dissolved",
+            chat_audience(chat.id),
+            chat_id=chat.id,
+            chat_name=chat.name,
+            chat_type=chat.kind.value,
+        )
 
 
 async def load_chat(

@@ -19,7 +19,7 @@ from chatpins.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from chatpins.core.events import chat_audience, emit
+from chatpins.core.events import chat_audience, emit, user_audience
 from chatpins.core.identity import p2p_chat_id
 from chatpins.core.ports import UnitOfWork
 
@@ -58,10 +58,6 @@ class ConversationPage:
     items: list[Conversation]
     total: int
     next_offset: int | None
-
-
-def user_audience(user_id: str) -> str:
-    return f"user:{user_id}"
 
 
 async def set_pinned(

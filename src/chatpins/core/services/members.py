@@ -14,7 +14,7 @@ from chatpins.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from chatpins.core.events import chat_audience, emit
+from chatpins.core.events import MEMBER_ADDED, MEMBER_REMOVED, chat_audience, emit, emit_members
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services.chats import MAX_ADMINS, load_chat, lock_for_change, require_member
 from chatpins.core.services.messages import NewMessage, write_within
@@ -54,15 +54,7 @@ async def add_members(
         if note is not None:
             await write_within(uow, actor, chat, note, now)
         if added:
-            await emit(
-                uow,
-                actor,
-                now,
-                "member.added",
-                chat_audience(chat.id),
-                chat_id=chat.id,
-                user_ids=added,
-            )
+            await emit_members(uow, actor, now, MEMBER_ADDED, chat, added)
     return added
 
 
@@ -102,15 +94,7 @@ async def remove_members(
         if note is not None and removed:
             await write_within(uow, actor, chat, note, now)
         if removed:
-            await emit(
-                uow,
-                actor,
-                now,
-                "member.removed",
-                chat_audience(chat.id),
-                chat_id=chat.id,
-                user_ids=removed,
-            )
+            await emit_members(uow, actor, now, MEMBER_REMOVED, chat, removed)
     return absent
 
 
@@ -143,15 +127,7 @@ async def join_chat(
         await uow.members.add(Member(actor.app_id, chat.id, actor.user.id, Role.MEMBER, now))
         if note is not None:
             await write_within(uow, actor, chat, note, now)
-        await emit(
-            uow,
-            actor,
-            now,
-            "member.added",
-            chat_audience(chat.id),
-            chat_id=chat.id,
-            user_ids=[actor.user.id],
-        )
+        await emit_members(uow, actor, now, MEMBER_ADDED, chat, [actor.user.id])
     return True
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from chatpins.core import policies
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import Chat, ChatKind, Member, Message
+from chatpins.core.entities import Chat, ChatKind, Member, Message, Role
 from chatpins.core.errors import (
     Gone,
     InvalidArgument,
@@ -98,8 +98,10 @@ async def write_within(
         "message.sent",
         chat_audience(chat.id),
         chat_id=chat.id,
+        chat_type=chat.kind.value,
         message_id=message.id,
         type=message.type,
+        content=message.content,
     )
     return message
 
@@ -220,7 +222,19 @@ async def recall_message(deps: Deps, actor: Actor, message_id: str) -> None:
             chat_audience(chat.id),
             chat_id=chat.id,
             message_id=message.id,
+            sender_id=message.sender_id,
+            recalled_by=_recalled_by(actor, member, message),
         )
+
+
+def _recalled_by(actor: Actor, member: Member | None, message: Message) -> str:
+    """Who recalled, relative to the message: its sender, the chat's owner or an admin, or
+    the platform (Feishu's ``recall_type``)."""
+    if message.sender_id == actor.user.id:
+        return "sender"
+    if actor.is_platform:
+        return "platform"
+    return "owner" if member is not None and member.role is Role.OWNER else "admin"
 
 
 async def set_message_lifecycle(

@@ -141,6 +141,12 @@ class MemberRepository(Repository):
             .values(role=role.value)
         )
 
+    async def chat_ids_of(self, app_id: str, user_id: str) -> set[str]:
+        query = sa.select(members.c.chat_id).where(
+            members.c.app_id == app_id, members.c.user_id == user_id
+        )
+        return set((await self._conn.execute(query)).scalars())
+
     async def list(self, app_id: str, chat_id: str) -> list[Member]:
         query = (
             members.select()

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from chatpins.core.entities import Event
 from chatpins.storage.repositories._base import Repository, to_entity
 from chatpins.storage.tables import apps, events
 
 
 class EventRepository(Repository):
+    def __init__(self, conn: AsyncConnection) -> None:
+        super().__init__(conn)
+        # The newest seq this transaction wrote per app: announced to subscribers on commit.
+        self.written: dict[str, int] = {}
+
     async def append(self, app_id: str, event: Event, at: int) -> int:
         """Write one outbox row; its ``seq`` is the app's next.
 
@@ -20,6 +28,7 @@ class EventRepository(Repository):
             .returning(apps.c.event_seq)
         )
         seq = result.scalar_one()
+        self.written[app_id] = seq
         await self._conn.execute(
             events.insert().values(
                 app_id=app_id,
@@ -31,6 +40,11 @@ class EventRepository(Repository):
             )
         )
         return seq
+
+    async def head(self, app_id: str) -> int:
+        """The app's newest ``seq`` (0 before its first event)."""
+        query = sa.select(apps.c.event_seq).where(apps.c.id == app_id)
+        return int((await self._conn.execute(query)).scalar_one_or_none() or 0)
 
     async def after(self, app_id: str, seq: int, limit: int) -> list[Event]:
         """The app's events with a ``seq`` above ``seq``, oldest first."""
