@@ -15,9 +15,12 @@ from chatpins.api import errors as api_errors
 from chatpins.api.events import event_stream
 from chatpins.api.metrics import Metrics, MetricsMiddleware
 from chatpins.api.provisioning import router as provisioning_router
+from chatpins.api.webhooks import router as webhooks_router
 from chatpins.core.context import Deps
 from chatpins.core.errors import ChatpinsError
+from chatpins.core.services.webhooks import DeliveryRules
 from chatpins.delivery.hub import EventHub
+from chatpins.delivery.webhooks import WebhookWorker
 from chatpins.dialects.feishu.routes import build_feishu_app
 from chatpins.dialects.imkit.routes import PREFIXES as IMKIT_PREFIXES
 from chatpins.dialects.imkit.routes import build_imkit_app
@@ -49,13 +52,23 @@ def build_app(settings: Settings) -> ASGIApp:
         deps, queue_size=settings.ws_queue_size, poll_seconds=settings.events_poll_seconds
     )
     notifier.listen(hub.committed)
+    worker = WebhookWorker(
+        deps,
+        DeliveryRules(settings.webhook_retry_scale, settings.webhook_pause_after),
+        poll_seconds=settings.webhook_poll_seconds,
+        timeout_seconds=settings.webhook_timeout_seconds,
+        concurrency=settings.webhook_concurrency,
+    )
+    notifier.listen(worker.committed)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await notifier.start()
+        await worker.start()
         try:
             yield
         finally:
+            await worker.stop()
             await hub.close()
             await notifier.stop()
             await db.dispose()
@@ -64,6 +77,7 @@ def build_app(settings: Settings) -> ASGIApp:
     app.state.deps = deps
     app.state.settings = settings
     app.state.hub = hub
+    app.state.webhooks = worker
     app.add_exception_handler(ChatpinsError, api_errors.core_error)
     app.add_exception_handler(RequestValidationError, api_errors.validation_error)
     app.add_exception_handler(HTTPException, api_errors.http_error)
@@ -75,6 +89,7 @@ def build_app(settings: Settings) -> ASGIApp:
     metrics = Metrics()
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.include_router(provisioning_router)
+    app.include_router(webhooks_router)
     app.add_api_websocket_route("/v1/events/ws", event_stream)
     app.mount("/open-apis", build_feishu_app(deps))
     dispatcher = DialectDispatcher(app, build_imkit_app(deps), IMKIT_PREFIXES, build_zim_app(deps))

@@ -33,6 +33,16 @@ class Settings(BaseSettings):
     ws_heartbeat_seconds: float = 15.0
     ws_queue_size: int = 4096
     events_poll_seconds: float = 1.0
+    # Webhooks: the worker looks for due deliveries this often (a commit wakes it at once);
+    # a receiver has webhook_timeout_seconds to answer (Feishu-format: at most 3 s);
+    # webhook_retry_scale multiplies every retry wait (shrink it in tests and demos); a webhook
+    # is paused after webhook_pause_after failures in a row; at most webhook_concurrency
+    # deliveries per webhook are in flight.
+    webhook_poll_seconds: float = 1.0
+    webhook_timeout_seconds: float = 10.0
+    webhook_retry_scale: float = 1.0
+    webhook_pause_after: int = 20
+    webhook_concurrency: int = 4
 
     @property
     def is_sqlite(self) -> bool:

@@ -28,7 +28,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _server_env() -> dict[str, str]:
+def _server_env(extra_env: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["CHATPINS_ADMIN_KEY"] = ADMIN_KEY
     # Rate limits stay at their defaults (on); test-only variables do not leak into the server.
@@ -37,14 +37,19 @@ def _server_env() -> dict[str, str]:
     src = str(REPO_ROOT / "src")
     env["PYTHONPATH"] = src + os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else src
     env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra_env or {})
     return env
 
 
 class ServerProcess:
     """One `chatpins serve` subprocess on a fixed port (kept across restarts)."""
 
-    def __init__(self, database_url: str, log_dir: Path) -> None:
+    def __init__(
+        self, database_url: str, log_dir: Path, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.database_url = database_url
+        # Settings of this server only (``CHATPINS_*`` variables), on top of the defaults.
+        self.extra_env = dict(extra_env or {})
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"chatpins-{self.port}.log"
@@ -74,7 +79,7 @@ class ServerProcess:
                     self.database_url,
                 ],
                 cwd=REPO_ROOT,
-                env=_server_env(),
+                env=_server_env(self.extra_env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 timeout=120,
@@ -100,7 +105,7 @@ class ServerProcess:
                 self.database_url,
             ],
             cwd=REPO_ROOT,
-            env=_server_env(),
+            env=_server_env(self.extra_env),
             stdout=log,
             stderr=subprocess.STDOUT,
         )

@@ -206,3 +206,62 @@ class Event:
     audience: str = "app"
     seq: int = 0  # assigned when written
     created_at: int = 0
+
+
+class WebhookStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"  # after too many failures in a row, or by hand; resumes where it stopped
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # due at next_attempt_at (a retry is pending too)
+    DELIVERED = "delivered"
+    FAILED = "failed"  # out of attempts; can be retried by hand
+
+
+@dataclass
+class Webhook:
+    """An app's subscription: events of the chosen types, POSTed to ``url`` in ``format``."""
+
+    app_id: str
+    id: str
+    url: str
+    format: str  # native | feishu
+    event_types: list[str]  # empty: every type the format has
+    secret: str  # native: the signing secret; feishu: the encrypt key ("" = plain JSON)
+    verification_token: str  # feishu: the envelope's header.token
+    status: WebhookStatus
+    consecutive_failures: int
+    cursor: int  # the newest seq already turned into deliveries
+    created_at: int
+    paused_at: int | None = None
+
+
+@dataclass
+class Delivery:
+    """One event for one webhook, tried until delivered or out of attempts."""
+
+    app_id: str
+    id: str
+    webhook_id: str
+    seq: int
+    event_type: str
+    event_id: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: int
+    created_at: int
+    leased_until: int = 0
+    delivered_at: int | None = None
+    last_status_code: int | None = None
+    last_error: str | None = None
+
+
+@dataclass
+class Attempt:
+    delivery_id: str
+    number: int
+    at: int
+    duration_ms: int
+    status_code: int | None = None
+    error: str | None = None

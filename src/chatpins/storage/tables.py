@@ -200,3 +200,56 @@ events = sa.Table(
     sa.Column("audience", sa.String(160), nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
 )
+
+webhooks = sa.Table(
+    "webhooks",
+    metadata,
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("format", sa.String(16), nullable=False),
+    sa.Column("event_types", sa.JSON, nullable=False),
+    # The signing secret (native) or encrypt key (Feishu): kept in the clear, since every
+    # delivery is signed with it.
+    sa.Column("secret", sa.String(255), nullable=False, default=""),
+    sa.Column("verification_token", sa.String(255), nullable=False, default=""),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, default=0),
+    # The newest event seq already turned into deliveries.
+    sa.Column("cursor", sa.BigInteger, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("paused_at", sa.BigInteger),
+    sa.Index("ix_webhooks_app", "app_id", "created_at"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("webhook_id", sa.String(64), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", sa.BigInteger, nullable=False),
+    sa.Column("leased_until", sa.BigInteger, nullable=False, default=0),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("delivered_at", sa.BigInteger),
+    sa.Column("last_status_code", sa.Integer),
+    sa.Column("last_error", sa.String(500)),
+    sa.UniqueConstraint("webhook_id", "seq", "event_type", name="uq_webhook_deliveries_event"),
+    sa.Index("ix_webhook_deliveries_due", "webhook_id", "status", "next_attempt_at"),
+)
+
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column("delivery_id", sa.String(64), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True),
+    sa.Column("at", sa.BigInteger, nullable=False),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("status_code", sa.Integer),
+    sa.Column("error", sa.String(500)),
+)

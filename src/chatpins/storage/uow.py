@@ -14,6 +14,7 @@ from chatpins.storage.repositories import (
     AppRepository,
     ChatRepository,
     ConversationPinRepository,
+    DeliveryRepository,
     EventRepository,
     MemberRepository,
     MessageRepository,
@@ -22,6 +23,7 @@ from chatpins.storage.repositories import (
     ServerSettingRepository,
     TokenRepository,
     UserRepository,
+    WebhookRepository,
 )
 
 # Told (app id, newest seq) after a commit that wrote events, so live streams wake at once.
@@ -63,6 +65,8 @@ class SqlUnitOfWork:
         self.server = ServerSettingRepository(conn)
         self.conversation_pins = ConversationPinRepository(conn)
         self.nonces = NonceRepository(conn)
+        self.webhooks = WebhookRepository(conn)
+        self.deliveries = DeliveryRepository(conn)
         return self
 
     async def __aexit__(

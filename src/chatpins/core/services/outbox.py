@@ -67,3 +67,11 @@ async def viewer_for(deps: Deps, app_id: str, user_id: str | None) -> Viewer:
         return Viewer()
     async with deps.uow() as uow:
         return Viewer(user_id, await uow.members.chat_ids_of(app_id, user_id))
+
+
+async def event(deps: Deps, app_id: str, seq: int) -> Event:
+    async with deps.uow() as uow:
+        found = await uow.events.get(app_id, seq)
+    if found is None:
+        raise NotFound("event_not_found", f"{app_id}/{seq}")
+    return found

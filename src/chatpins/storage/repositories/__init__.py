@@ -11,11 +11,13 @@ from chatpins.storage.repositories.messages import MessageRepository
 from chatpins.storage.repositories.pins import PinRepository
 from chatpins.storage.repositories.tokens import TokenRepository
 from chatpins.storage.repositories.users import UserRepository
+from chatpins.storage.repositories.webhooks import DeliveryRepository, WebhookRepository
 
 __all__ = [
     "AppRepository",
     "ChatRepository",
     "ConversationPinRepository",
+    "DeliveryRepository",
     "EventRepository",
     "MemberRepository",
     "MessageRepository",
@@ -24,4 +26,5 @@ __all__ = [
     "ServerSettingRepository",
     "TokenRepository",
     "UserRepository",
+    "WebhookRepository",
 ]

@@ -41,6 +41,10 @@ class EventRepository(Repository):
         )
         return seq
 
+    async def get(self, app_id: str, seq: int) -> Event | None:
+        query = events.select().where(events.c.app_id == app_id, events.c.seq == seq)
+        return to_entity(Event, (await self._conn.execute(query)).first())
+
     async def head(self, app_id: str) -> int:
         """The app's newest ``seq`` (0 before its first event)."""
         query = sa.select(apps.c.event_seq).where(apps.c.id == app_id)

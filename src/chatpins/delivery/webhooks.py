@@ -1,0 +1,222 @@
+"""The webhook worker: turns the outbox into signed POSTs, with retries (rules in core).
+
+Each round, for every active webhook: schedule the events past its cursor, then lease its due
+deliveries (at most ``concurrency`` in flight per webhook, so a slow or dead endpoint holds only
+its own slots) and POST each. A commit wakes the worker at once; otherwise it looks every
+``poll_seconds`` (retries fall due, other processes commit). A worker that dies mid-POST leaves
+a lease that runs out, and the delivery is sent again: at-least-once, de-duplicated by the
+event id the receiver gets with it.
+
+Formats: ``native`` (our event JSON, Standard Webhooks signature, see ``signing``) and
+``feishu`` (Feishu's v2.0 envelope, encrypted and signed with the webhook's encrypt key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import secrets
+import time
+from collections.abc import Collection
+from typing import Any
+
+import httpx
+import structlog
+
+from chatpins.core.context import Deps
+from chatpins.core.entities import App, Delivery, Event, Webhook
+from chatpins.core.errors import InvalidArgument
+from chatpins.core.events import event_id
+from chatpins.core.services import apps, outbox
+from chatpins.core.services import webhooks as rules_
+from chatpins.core.services.webhooks import DeliveryRules, Outcome, Wanted, WebhookSpec
+from chatpins.delivery import signing
+from chatpins.delivery.frames import native_event
+from chatpins.dialects.feishu import events as feishu
+
+log = structlog.get_logger(__name__)
+
+PAGE = 500
+FEISHU_TIMEOUT_S = 3.0  # Feishu's receivers must answer within 3 s (feishu.md §7)
+FEISHU_CHALLENGE_TIMEOUT_S = 1.0  # ... and the URL check within 1 s
+USER_AGENT = "chatpins-webhooks"
+
+NATIVE_EVENT_TYPES = (
+    "chat.created",
+    "chat.updated",
+    "chat.dissolved",
+    "chat.admins_changed",
+    "member.added",
+    "member.removed",
+    "message.sent",
+    "message.edited",
+    "message.recalled",
+    "pin.created",
+    "pin.deleted",
+    "conversation.changed",
+)
+
+
+def known_types(format_: str) -> Collection[str]:
+    return feishu.EVENT_TYPES if format_ == "feishu" else NATIVE_EVENT_TYPES
+
+
+def deliverable(webhook: Webhook, app: App, event: Event) -> list[Wanted]:
+    """The deliveries one event makes for a webhook: by the webhook's format and types."""
+    if webhook.format == "feishu":
+        names = feishu.event_type_names(event, app)
+        ids = [feishu.feishu_event_id(app.id, event.seq, n) for n in names]
+    else:
+        names, ids = [event.type], [event_id(app.id, event.seq)]
+    return [
+        Wanted(event.seq, name, id_)
+        for name, id_ in zip(names, ids, strict=True)
+        if rules_.wants(webhook, name)
+    ]
+
+
+def render(webhook: Webhook, app: App, event: Event, delivery: Delivery) -> tuple[bytes, dict]:
+    now_s = int(time.time())
+    if webhook.format == "feishu":
+        body = dict(feishu.feishu_events(app, event)).get(delivery.event_type)
+        document = feishu.envelope(
+            app,
+            webhook.verification_token,
+            delivery.event_type,
+            delivery.event_id,
+            event.created_at,
+            body,
+        )
+        return feishu.request(document, webhook.secret, now_s)
+    payload = {"app_id": app.id, **native_event(delivery.event_id, event)}
+    content = json.dumps(payload, ensure_ascii=False).encode()
+    return content, signing.headers(webhook.secret, delivery.event_id, now_s, content)
+
+
+async def verify_feishu_url(http: httpx.AsyncClient, spec: WebhookSpec) -> None:
+    """Feishu's URL check before a subscription is saved: the receiver must echo a challenge."""
+    url, challenge = spec.url, secrets.token_urlsafe(16)
+    document = feishu.url_verification(spec.verification_token, challenge)
+    body, headers = feishu.request(document, spec.encrypt_key, int(time.time()))
+    try:
+        timeout = FEISHU_CHALLENGE_TIMEOUT_S
+        reply = await http.post(url, content=body, headers=headers, timeout=timeout)
+        echoed = reply.json().get("challenge") if reply.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError) as exc:
+        raise InvalidArgument("url_verification_failed", f"{url}: {exc}") from exc
+    if echoed != challenge:
+        detail = f"{url} answered {reply.status_code} without the challenge"
+        raise InvalidArgument("url_verification_failed", detail)
+
+
+class WebhookWorker:
+    def __init__(
+        self,
+        deps: Deps,
+        rules: DeliveryRules,
+        *,
+        poll_seconds: float = 1.0,
+        timeout_seconds: float = 10.0,
+        concurrency: int = 4,
+    ) -> None:
+        self._deps = deps
+        self._rules = rules
+        self._poll = poll_seconds
+        self._timeout = timeout_seconds
+        self._concurrency = concurrency
+        self._wake = asyncio.Event()
+        self._inflight: dict[str, set[asyncio.Task[None]]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.http = httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+
+    def committed(self, app_id: str, seq: int) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        tasks = [t for group in self._inflight.values() for t in group]
+        if self._task is not None:
+            tasks.append(self._task)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.http.aclose()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.run_round()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database away for a moment: the next round tries again
+                log.exception("webhook_round_failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    async def run_round(self) -> None:
+        found: dict[str, App] = {}
+        for webhook in await rules_.active_webhooks(self._deps):
+            if webhook.app_id not in found:
+                found[webhook.app_id] = await apps.get_app(self._deps, webhook.app_id)
+            app = found[webhook.app_id]
+            await self._schedule(webhook, app)
+            inflight = self._inflight.setdefault(webhook.id, set())
+            free = self._concurrency - len(inflight)
+            if free <= 0:
+                continue
+            lease_ms = int((self._timeout_for(webhook) + 5.0) * 1000)
+            for delivery in await rules_.claim(self._deps, webhook.id, free, lease_ms):
+                task = asyncio.create_task(self._deliver(webhook, app, delivery))
+                inflight.add(task)
+                task.add_done_callback(inflight.discard)
+
+    async def _schedule(self, webhook: Webhook, app: App) -> None:
+        while True:
+            page = await outbox.events_after(self._deps, app.id, webhook.cursor, PAGE)
+            if not page:
+                return
+            wanted = [w for event in page for w in deliverable(webhook, app, event)]
+            if not await rules_.schedule(self._deps, webhook, wanted, page[-1].seq):
+                return  # another worker got there first
+            webhook.cursor = page[-1].seq
+            if len(page) < PAGE:
+                return
+
+    def _timeout_for(self, webhook: Webhook) -> float:
+        return min(self._timeout, FEISHU_TIMEOUT_S) if webhook.format == "feishu" else self._timeout
+
+    async def _deliver(self, webhook: Webhook, app: App, delivery: Delivery) -> None:
+        try:
+            event = await outbox.event(self._deps, app.id, delivery.seq)
+            body, headers = render(webhook, app, event, delivery)
+            outcome = await self._post(webhook, body, headers)
+            await rules_.record_attempt(
+                self._deps, webhook, delivery, outcome, self._rules, random.random()
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # recorded nothing: the lease runs out and the delivery is retried
+            log.exception("webhook_delivery_failed", delivery=delivery.id)
+            return
+        self._wake.set()  # a slot is free
+
+    async def _post(self, webhook: Webhook, body: bytes, headers: dict[str, Any]) -> Outcome:
+        started = time.perf_counter()
+        try:
+            reply = await self.http.post(
+                webhook.url, content=body, headers=headers, timeout=self._timeout_for(webhook)
+            )
+        except httpx.HTTPError as exc:
+            elapsed = int((time.perf_counter() - started) * 1000)
+            return Outcome(None, f"{type(exc).__name__}: {exc}".strip(), elapsed)
+        elapsed = int((time.perf_counter() - started) * 1000)
+        ok = 200 <= reply.status_code < 300
+        error = None if ok else (reply.text[:200] or f"HTTP {reply.status_code}")
+        return Outcome(reply.status_code, error, elapsed)

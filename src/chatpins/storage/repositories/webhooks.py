@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from chatpins.core.entities import (
+    Attempt,
+    Delivery,
+    DeliveryStatus,
+    Webhook,
+    WebhookStatus,
+)
+from chatpins.storage.repositories._base import Repository, to_entity, to_row
+from chatpins.storage.tables import webhook_attempts, webhook_deliveries, webhooks
+
+
+def _webhook(row: sa.Row[Any] | None) -> Webhook | None:
+    webhook = to_entity(Webhook, row)
+    if webhook is not None:
+        webhook.status = WebhookStatus(webhook.status)
+    return webhook
+
+
+def _delivery(row: sa.Row[Any]) -> Delivery:
+    delivery = to_entity(Delivery, row)
+    assert delivery is not None
+    delivery.status = DeliveryStatus(delivery.status)
+    return delivery
+
+
+class WebhookRepository(Repository):
+    async def add(self, webhook: Webhook) -> None:
+        await self._conn.execute(webhooks.insert().values(**to_row(webhook, webhooks)))
+
+    async def get(self, app_id: str, webhook_id: str) -> Webhook | None:
+        query = webhooks.select().where(webhooks.c.app_id == app_id, webhooks.c.id == webhook_id)
+        return _webhook((await self._conn.execute(query)).first())
+
+    async def of_app(self, app_id: str) -> list[Webhook]:
+        query = (
+            webhooks.select()
+            .where(webhooks.c.app_id == app_id)
+            .order_by(webhooks.c.created_at, webhooks.c.id)
+        )
+        return [w for row in await self._conn.execute(query) if (w := _webhook(row))]
+
+    async def active(self) -> list[Webhook]:
+        """Every app's active webhooks: the delivery worker's round."""
+        query = webhooks.select().where(webhooks.c.status == WebhookStatus.ACTIVE.value)
+        return [w for row in await self._conn.execute(query) if (w := _webhook(row))]
+
+    async def update(self, webhook: Webhook) -> None:
+        """Everything but the cursor, which only ``advance_cursor`` moves (a stale copy must
+        never move it back)."""
+        values = to_row(webhook, webhooks)
+        del values["cursor"]
+        await self._conn.execute(
+            webhooks.update()
+            .where(webhooks.c.app_id == webhook.app_id, webhooks.c.id == webhook.id)
+            .values(**values)
+        )
+
+    async def advance_cursor(self, webhook_id: str, seen: int, to: int) -> bool:
+        """Move the cursor from ``seen`` to ``to``; False if someone else moved it first."""
+        result = await self._conn.execute(
+            webhooks.update()
+            .where(webhooks.c.id == webhook_id, webhooks.c.cursor == seen)
+            .values(cursor=to)
+        )
+        return result.rowcount == 1
+
+    async def count_failure(self, webhook_id: str) -> int:
+        """One more failure in a row; the new count."""
+        result = await self._conn.execute(
+            webhooks.update()
+            .where(webhooks.c.id == webhook_id)
+            .values(consecutive_failures=webhooks.c.consecutive_failures + 1)
+            .returning(webhooks.c.consecutive_failures)
+        )
+        return int(result.scalar_one_or_none() or 0)
+
+    async def count_success(self, webhook_id: str) -> None:
+        await self._conn.execute(
+            webhooks.update().where(webhooks.c.id == webhook_id).values(consecutive_failures=0)
+        )
+
+    async def delete(self, app_id: str, webhook_id: str) -> None:
+        owned = sa.select(webhook_deliveries.c.id).where(
+            webhook_deliveries.c.webhook_id == webhook_id
+        )
+        await self._conn.execute(
+            webhook_attempts.delete().where(webhook_attempts.c.delivery_id.in_(owned))
+        )
+        await self._conn.execute(
+            webhook_deliveries.delete().where(webhook_deliveries.c.webhook_id == webhook_id)
+        )
+        await self._conn.execute(
+            webhooks.delete().where(webhooks.c.app_id == app_id, webhooks.c.id == webhook_id)
+        )
+
+
+class DeliveryRepository(Repository):
+    async def add_many(self, deliveries: list[Delivery]) -> None:
+        if deliveries:
+            rows = [to_row(d, webhook_deliveries) for d in deliveries]
+            await self._conn.execute(webhook_deliveries.insert(), rows)
+
+    async def get(self, app_id: str, delivery_id: str) -> Delivery | None:
+        query = webhook_deliveries.select().where(
+            webhook_deliveries.c.app_id == app_id, webhook_deliveries.c.id == delivery_id
+        )
+        row = (await self._conn.execute(query)).first()
+        return _delivery(row) if row is not None else None
+
+    async def page(
+        self, webhook_id: str, status: DeliveryStatus | None, after_seq: int, limit: int
+    ) -> list[Delivery]:
+        where = [
+            webhook_deliveries.c.webhook_id == webhook_id,
+            webhook_deliveries.c.seq > after_seq,
+        ]
+        if status is not None:
+            where.append(webhook_deliveries.c.status == status.value)
+        query = (
+            webhook_deliveries.select()
+            .where(*where)
+            .order_by(webhook_deliveries.c.seq, webhook_deliveries.c.event_type)
+            .limit(limit)
+        )
+        return [_delivery(row) for row in await self._conn.execute(query)]
+
+    async def claim_due(self, webhook_id: str, now: int, limit: int, until: int) -> list[Delivery]:
+        """Lease up to ``limit`` due deliveries until ``until``: a lease held by a worker
+        that died runs out, and another (or the restarted one) takes the delivery over."""
+        query = (
+            webhook_deliveries.select()
+            .where(
+                webhook_deliveries.c.webhook_id == webhook_id,
+                webhook_deliveries.c.status == DeliveryStatus.PENDING.value,
+                webhook_deliveries.c.next_attempt_at <= now,
+                webhook_deliveries.c.leased_until <= now,
+            )
+            .order_by(webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.seq)
+            .limit(limit)
+        )
+        claimed = []
+        for row in (await self._conn.execute(query)).all():
+            result = await self._conn.execute(
+                webhook_deliveries.update()
+                .where(
+                    webhook_deliveries.c.id == row.id,
+                    webhook_deliveries.c.leased_until <= now,
+                )
+                .values(leased_until=until)
+            )
+            if result.rowcount == 1:
+                delivery = _delivery(row)
+                delivery.leased_until = until
+                claimed.append(delivery)
+        return claimed
+
+    async def update(self, delivery: Delivery) -> None:
+        values = to_row(delivery, webhook_deliveries)
+        values["status"] = delivery.status.value
+        await self._conn.execute(
+            webhook_deliveries.update()
+            .where(webhook_deliveries.c.id == delivery.id)
+            .values(**values)
+        )
+
+    async def release_pending(self, webhook_id: str, now: int) -> None:
+        """Every pending delivery of the webhook is due now (a webhook resumed by hand)."""
+        await self._conn.execute(
+            webhook_deliveries.update()
+            .where(
+                webhook_deliveries.c.webhook_id == webhook_id,
+                webhook_deliveries.c.status == DeliveryStatus.PENDING.value,
+            )
+            .values(next_attempt_at=now)
+        )
+
+    async def add_attempt(self, attempt: Attempt) -> None:
+        await self._conn.execute(
+            webhook_attempts.insert().values(**to_row(attempt, webhook_attempts))
+        )
+
+    async def attempts(self, delivery_ids: list[str]) -> dict[str, list[Attempt]]:
+        found: dict[str, list[Attempt]] = {d: [] for d in delivery_ids}
+        if not delivery_ids:
+            return found
+        query = (
+            webhook_attempts.select()
+            .where(webhook_attempts.c.delivery_id.in_(delivery_ids))
+            .order_by(webhook_attempts.c.delivery_id, webhook_attempts.c.number)
+        )
+        for row in await self._conn.execute(query):
+            attempt = to_entity(Attempt, row)
+            assert attempt is not None
+            found[attempt.delivery_id].append(attempt)
+        return found
