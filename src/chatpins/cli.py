@@ -4,19 +4,24 @@ running server) and the provisioning commands take ``--json``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shlex
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
+import httpx
 import typer
 
 from chatpins.api.provisioning import iso, render_app, render_user
+from chatpins.api.webhooks import render_delivery, render_webhook
 from chatpins.app import build_app, build_deps
 from chatpins.core.context import Deps
+from chatpins.core.entities import DeliveryStatus, WebhookStatus
 from chatpins.core.errors import ChatpinsError
-from chatpins.core.services import admin, apps, tokens, users
+from chatpins.core.services import admin, apps, tokens, users, webhooks
+from chatpins.delivery.webhooks import known_types, verify_feishu_url
 from chatpins.settings import Settings
 from chatpins.storage import migrate
 from chatpins.storage.database import Database
@@ -29,11 +34,16 @@ apps_cli = typer.Typer(help="Apps (tenants).", no_args_is_help=True)
 users_cli = typer.Typer(help="Users of an app.", no_args_is_help=True)
 tokens_cli = typer.Typer(help="User access tokens.", no_args_is_help=True)
 admin_cli = typer.Typer(help="The admin key of the native API.", no_args_is_help=True)
+webhooks_cli = typer.Typer(help="Webhooks of an app.", no_args_is_help=True)
+events_cli = typer.Typer(help="The event stream.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(apps_cli, name="apps")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(admin_cli, name="admin-key")
+cli.add_typer(webhooks_cli, name="webhooks")
+cli.add_typer(events_cli, name="events")
+AppOption = Annotated[str, typer.Option("--app", help="App id (app_…) or Feishu app id (cli_…).")]
 
 DatabaseUrl = Annotated[
     str | None,
@@ -211,6 +221,142 @@ def _announce(settings: Settings, demo: apps.NewApp | None, new_key: str | None)
             f"-H 'Content-Type: application/json' -d {shlex.quote(body)}",
         ]
     print("\n".join(lines), flush=True)
+
+
+@webhooks_cli.command("add")
+def webhooks_add(
+    app: AppOption,
+    url: Annotated[str, typer.Option("--url", help="Where to POST the events.")],
+    event_types: Annotated[
+        list[str] | None, typer.Option("--event-type", help="Repeat; `pin.*` for a family.")
+    ] = None,
+    format_: Annotated[str, typer.Option("--format", help="native or feishu")] = "native",
+    after: Annotated[int | None, typer.Option("--after", help="Replay from this seq.")] = None,
+    verification_token: Annotated[str, typer.Option("--verification-token")] = "",
+    encrypt_key: Annotated[str, typer.Option("--encrypt-key")] = "",
+    database_url: DatabaseUrl = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Register a webhook (a Feishu-format one must pass Feishu's URL check first)."""
+    spec = webhooks.WebhookSpec(
+        url, format_, event_types or [], verification_token, encrypt_key, after
+    )
+
+    async def use_case(deps: Deps) -> Any:
+        found = await apps.get_app(deps, app)
+        if format_ == "feishu":
+            webhooks.validate(spec, known_types(format_))
+            async with httpx.AsyncClient() as http:
+                await verify_feishu_url(http, spec)
+        return await webhooks.register(deps, found.id, spec, known_types(format_))
+
+    _print(render_webhook(_run(_settings(database_url), use_case)), as_json)
+
+
+@webhooks_cli.command("list")
+def webhooks_list(app: AppOption, database_url: DatabaseUrl = None) -> None:
+    """Print the app's webhooks as JSON."""
+
+    async def use_case(deps: Deps) -> Any:
+        found = await apps.get_app(deps, app)
+        return await webhooks.list_webhooks(deps, found.id)
+
+    _print({"webhooks": [render_webhook(w) for w in _run(_settings(database_url), use_case)]}, True)
+
+
+@webhooks_cli.command("set-status")
+def webhooks_set_status(
+    app: AppOption,
+    webhook_id: Annotated[str, typer.Argument(help="wh_…")],
+    status: Annotated[str, typer.Argument(help="active (resume) or paused")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Pause a webhook, or resume a paused one (its pending deliveries go out at once)."""
+
+    async def use_case(deps: Deps) -> Any:
+        found = await apps.get_app(deps, app)
+        current = await webhooks.get_webhook(deps, found.id, webhook_id)
+        return await webhooks.update_webhook(
+            deps,
+            found.id,
+            webhook_id,
+            known_types=known_types(current.format),
+            status=WebhookStatus(status),
+        )
+
+    _print(render_webhook(_run(_settings(database_url), use_case)), True)
+
+
+@webhooks_cli.command("deliveries")
+def webhooks_deliveries(
+    app: AppOption,
+    webhook_id: Annotated[str, typer.Argument(help="wh_…")],
+    status: Annotated[str | None, typer.Option("--status")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 100,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Print a webhook's deliveries with every attempt, as JSON."""
+
+    async def use_case(deps: Deps) -> Any:
+        found = await apps.get_app(deps, app)
+        wanted = DeliveryStatus(status) if status else None
+        return await webhooks.list_deliveries(
+            deps, found.id, webhook_id, status=wanted, limit=limit
+        )
+
+    views = _run(_settings(database_url), use_case)
+    _print({"deliveries": [render_delivery(v) for v in views]}, True)
+
+
+@webhooks_cli.command("remove")
+def webhooks_remove(
+    app: AppOption,
+    webhook_id: Annotated[str, typer.Argument(help="wh_…")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Remove a webhook and its delivery history."""
+
+    async def use_case(deps: Deps) -> None:
+        found = await apps.get_app(deps, app)
+        await webhooks.delete_webhook(deps, found.id, webhook_id)
+
+    _run(_settings(database_url), use_case)
+    typer.echo(f"removed {webhook_id}")
+
+
+@events_cli.command("tail")
+def events_tail(
+    token: Annotated[
+        str,
+        typer.Option(
+            "--token",
+            envvar="CHATPINS_TOKEN",
+            help="Admin key (with --app), tenant token, IMKit API key, or a user's token.",
+        ),
+    ],
+    server: Annotated[str, typer.Option("--server")] = "http://127.0.0.1:8080",
+    app: Annotated[str, typer.Option("--app", help="With the admin key: which app.")] = "",
+    after: Annotated[int | None, typer.Option("--after", help="Start after this seq.")] = None,
+    format_: Annotated[str, typer.Option("--format", help="native or zim")] = "native",
+    heartbeats: Annotated[bool, typer.Option("--heartbeats", help="Print them too.")] = False,
+    limit: Annotated[int | None, typer.Option("--limit", help="Stop after N events.")] = None,
+) -> None:
+    """Print the live event stream, one JSON frame per line; resumes by itself."""
+    from chatpins.tail import tail
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            tail(
+                server,
+                token,
+                app_id=app,
+                after=after,
+                format_=format_,
+                show=lambda line: print(line, flush=True),
+                heartbeats=heartbeats,
+                limit=limit,
+            )
+        )
 
 
 def main() -> None:

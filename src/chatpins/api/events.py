@@ -32,6 +32,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from chatpins.api.provisioning import is_admin_key
 from chatpins.core.context import Deps
 from chatpins.core.errors import ChatpinsError, InvalidArgument, Unauthenticated
+from chatpins.core.events import CHAT_CREATED, MEMBER_ADDED, MEMBER_REMOVED
 from chatpins.core.services import apps, outbox, tokens
 from chatpins.delivery.frames import FORMATS, frame_text
 from chatpins.delivery.hub import LAGGING, EventHub, StreamEvent, Subscription
@@ -72,6 +73,41 @@ async def resolve_reader(websocket: WebSocket, deps: Deps) -> Reader:
     if app is None:
         raise Unauthenticated("unknown_credentials")
     return Reader(app.id, None)
+
+
+async def viewer_at(deps: Deps, reader: Reader, cursor: int) -> outbox.Viewer:
+    """The reader's viewer as it was at ``cursor``, so a resumed user stream shows what an
+    unbroken one would have: the chats the user was in then, not the ones it is in now.
+
+    Membership is read now, then wound back: for each chat, the user's first membership
+    event after ``cursor`` says what it was before (added or created with it: not a member;
+    removed: a member); chats without one have not changed since. Reading the members before
+    the events makes this hold for changes committed in between too.
+    """
+    viewer = await outbox.viewer_for(deps, reader.app_id, reader.user_id)
+    if viewer.user_id is None:
+        return viewer
+    settled: set[str] = set()
+    while True:
+        page = await outbox.events_after(deps, reader.app_id, cursor, outbox.MAX_PAGE)
+        for event in page:
+            kind, _, chat_id = event.audience.partition(":")
+            if kind != "chat" or chat_id in settled:
+                continue
+            if event.type not in (MEMBER_ADDED, MEMBER_REMOVED, CHAT_CREATED):
+                continue
+            payload = event.payload
+            if viewer.user_id in payload.get("user_ids", ()) or viewer.user_id in (
+                payload.get("members") or ()
+            ):
+                settled.add(chat_id)
+                if event.type == MEMBER_REMOVED:
+                    viewer.chats.add(chat_id)
+                else:
+                    viewer.chats.discard(chat_id)
+        if len(page) < outbox.MAX_PAGE:
+            return viewer
+        cursor = page[-1].seq
 
 
 def _cursor(value: str | None) -> int | None:
@@ -176,7 +212,7 @@ async def event_stream(websocket: WebSocket) -> None:
         if cursor > head:
             await websocket.close(CLOSE_BAD_REQUEST, f"after={cursor} is past the newest {head}")
             return
-        viewer = await outbox.viewer_for(deps, reader.app_id, reader.user_id)
+        viewer = await viewer_at(deps, reader, cursor)
         heartbeat = state.settings.ws_heartbeat_seconds
         stream = EventStream(websocket, deps, viewer, format_, heartbeat)
         await stream.send(
