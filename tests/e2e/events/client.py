@@ -113,10 +113,14 @@ async def open_stream(
     credential: str | None,
     *,
     in_query: bool = False,
+    options: dict[str, Any] | None = None,
     **params: Any,
 ) -> Stream:
-    """Connect, read the ``hello`` and return the stream (fails if the server closes instead)."""
-    ws = await _connect(base_url, credential, in_query, params)
+    """Connect, read the ``hello`` and return the stream (fails if the server closes instead).
+
+    ``params``: the query (``after``, ``format``, ``app_id``); ``options``: more arguments of
+    `websockets.asyncio.client.connect` (``sock``, ``max_queue``)."""
+    ws = await _connect(base_url, credential, in_query, params, options)
     try:
         async with asyncio.timeout(FRAME_TIMEOUT_S):
             hello = json.loads(await ws.recv())
@@ -143,7 +147,11 @@ async def rejected(
 
 
 async def _connect(
-    base_url: str, credential: str | None, in_query: bool, params: dict[str, Any]
+    base_url: str,
+    credential: str | None,
+    in_query: bool,
+    params: dict[str, Any],
+    options: dict[str, Any] | None = None,
 ) -> ClientConnection:
     headers = {}
     if credential is not None:
@@ -158,4 +166,6 @@ async def _connect(
         # The server's heartbeats keep a stream alive; protocol pings would only add noise.
         ping_interval=None,
         max_size=4 * 1024 * 1024,
+        proxy=None,  # a loopback server: never through a proxy from the environment
+        **(options or {}),
     )

@@ -4,6 +4,7 @@ check the stream against, and a private server with small limits for the edge ca
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -34,14 +35,21 @@ def tuned_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         process.stop()
 
 
+@contextlib.contextmanager
+def imkit_app(server: Server, name: str) -> Iterator[IMKit]:
+    """A fresh app on a private server (the `imkit` fixture is for the session's `server`)."""
+    with (
+        admin_client(server) as admin,
+        httpx.Client(base_url=server.base_url, timeout=30.0) as http,
+    ):
+        yield IMKit(server.base_url, admin, create_app(admin, name), http)
+
+
 @pytest.fixture
 def tuned_imkit(tuned_server: Server, request: pytest.FixtureRequest) -> Iterator[IMKit]:
     """A fresh app on `tuned_server`."""
-    with (
-        admin_client(tuned_server) as admin,
-        httpx.Client(base_url=tuned_server.base_url, timeout=30.0) as http,
-    ):
-        yield IMKit(tuned_server.base_url, admin, create_app(admin, request.node.name), http)
+    with imkit_app(tuned_server, request.node.name) as imkit:
+        yield imkit
 
 
 def outbox(imkit: IMKit, after: int = 0) -> list[dict[str, Any]]:
