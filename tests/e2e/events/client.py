@@ -55,34 +55,34 @@ class Stream:
     def seqs(self) -> list[int]:
         return [seq_of(f) for f in self.events]
 
-    async def frame(self, timeout: float = FRAME_TIMEOUT_S) -> dict[str, Any]:
+    async def frame(self, wait_s: float = FRAME_TIMEOUT_S) -> dict[str, Any]:
         """The next frame, whatever its type (fails on close or timeout)."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait_s):
             frame = json.loads(await self.ws.recv())
         self.frames.append(frame)
         return frame
 
-    async def next_event(self, timeout: float = FRAME_TIMEOUT_S) -> dict[str, Any]:
+    async def next_event(self, wait_s: float = FRAME_TIMEOUT_S) -> dict[str, Any]:
         """The next event frame, skipping heartbeats."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait_s):
             while True:
-                frame = await self.frame(timeout)
+                frame = await self.frame(wait_s)
                 if frame["type"] in EVENT_FRAMES:
                     return frame
 
-    async def read_events(self, count: int, timeout: float = FRAME_TIMEOUT_S) -> list[int]:
+    async def read_events(self, count: int, wait_s: float = FRAME_TIMEOUT_S) -> list[int]:
         """Read ``count`` event frames; their seqs."""
-        return [seq_of(await self.next_event(timeout)) for _ in range(count)]
+        return [seq_of(await self.next_event(wait_s)) for _ in range(count)]
 
-    async def read_until_seq(self, seq: int, timeout: float = FRAME_TIMEOUT_S) -> None:
+    async def read_until_seq(self, seq: int, wait_s: float = FRAME_TIMEOUT_S) -> None:
         """Read until the event with ``seq`` (or a later one) has arrived."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait_s):
             while not self.seqs or self.seqs[-1] < seq:
-                await self.next_event(timeout)
+                await self.next_event(wait_s)
 
-    async def read_until_closed(self, timeout: float = FRAME_TIMEOUT_S) -> Closed:
+    async def read_until_closed(self, wait_s: float = FRAME_TIMEOUT_S) -> Closed:
         """Read every frame left, then how the server closed the connection."""
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(wait_s):
             while True:
                 try:
                     self.frames.append(json.loads(await self.ws.recv()))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.events.apps import head, send_messages
 from tests.e2e.events.client import open_stream, rejected
-from tests.e2e.events.conftest import head, send_messages
 from tests.e2e.imkit.conftest import IMKit
 from tests.e2e.live_server import Server
 

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
+from tests.e2e.events.apps import head, imkit_app, outbox, send_messages
 from tests.e2e.events.client import EVENT_FRAMES, Stream, open_stream, seq_of
-from tests.e2e.events.conftest import head, imkit_app, outbox, send_messages
 from tests.e2e.imkit.conftest import IMKit
 from tests.e2e.live_server import Server
 
 # (subscribers, events) per backend: the numbers on SQLite, a lighter run on PostgreSQL.
-SIZES = {"sqlite": (200, 1000), "postgres": (50, 400)}
+SIZES = {"sqlite": (200, 1000), "postgres": (200, 1000)}
 RECONNECT_DEADLINE_S = 60.0
 READ_TIMEOUT_S = 60.0
 

@@ -8,8 +8,9 @@ import json
 
 import httpx
 
+from tests.e2e.events.apps import head, outbox, send_messages
 from tests.e2e.events.client import open_stream, seq_of
-from tests.e2e.events.conftest import TUNED_HEARTBEAT_S, head, outbox, send_messages
+from tests.e2e.events.conftest import TUNED_HEARTBEAT_S
 from tests.e2e.imkit.conftest import IMKit
 from tests.e2e.live_server import Server
 from tests.e2e.zim.client import Zim
@@ -118,12 +119,12 @@ async def test_quiet_stream_sends_heartbeats_with_the_newest_seq(tuned_imkit: IM
     stream = await open_stream(tuned_imkit.base_url, tuned_imkit.api_key)
     try:
         assert stream.hello["heartbeat_seconds"] == TUNED_HEARTBEAT_S
-        beats = [await stream.frame(timeout=5 * TUNED_HEARTBEAT_S) for _ in range(3)]
+        beats = [await stream.frame(wait_s=5 * TUNED_HEARTBEAT_S) for _ in range(3)]
         assert beats == [{"type": "heartbeat", "seq": newest}] * 3
         await send_messages(tuned_imkit, "alice", "lobby", 1)
         await stream.read_until_seq(newest + 1)
         # The next heartbeat carries the seq just sent.
-        after = await stream.frame(timeout=5 * TUNED_HEARTBEAT_S)
+        after = await stream.frame(wait_s=5 * TUNED_HEARTBEAT_S)
         assert after == {"type": "heartbeat", "seq": newest + 1}
     finally:
         await stream.close()
@@ -151,7 +152,9 @@ async def test_zim_format_renders_conversation_pins_as_conversation_changed(
     imkit: IMKit, server: Server
 ) -> None:
     with httpx.Client(base_url=server.base_url, timeout=30.0) as http:
-        zim = Zim(server.base_url, imkit.app["zim"]["app_id"], imkit.app["zim"]["server_secret"], http)
+        zim = Zim(
+            server.base_url, imkit.app["zim"]["app_id"], imkit.app["zim"]["server_secret"], http
+        )
         zim.register("alice", "bob")
         zim.send_text("bob", "alice")
         newest = head(imkit)

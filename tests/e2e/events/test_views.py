@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
+from tests.e2e.events.apps import head, outbox, send_messages
 from tests.e2e.events.client import Stream, open_stream
-from tests.e2e.events.conftest import head, outbox, send_messages
 from tests.e2e.imkit.conftest import IMKit, ok
 from tests.e2e.live_server import Server
 from tests.e2e.zim.client import Zim
@@ -159,9 +159,7 @@ async def test_each_app_streams_only_its_own_events(
         [
             await open_stream(imkit.base_url, imkit.api_key, after=0),
             await open_stream(imkit.base_url, imkit.tokens["alice"], after=0),
-            await open_stream(
-                imkit.base_url, server.admin_key, app_id=imkit.app["id"], after=0
-            ),
+            await open_stream(imkit.base_url, server.admin_key, app_id=imkit.app["id"], after=0),
         ]
         for imkit in apps
     ]
