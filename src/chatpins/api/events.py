@@ -6,7 +6,8 @@ Credentials, as ``Authorization: Bearer <credential>`` or ``?access_token=<crede
 - the server's admin key with ``?app_id=``, the app's Feishu tenant access token or its IMKit
   API key: the app's whole stream;
 - a user's token (Feishu user access token or IMKit token): that user's view — the events of
-  the chats it is in and of its own conversation list.
+  the chats it is in and of its own conversation list; resumed, it shows what an unbroken
+  stream would have (the chats the user was in at ``after``, not the ones it is in now).
 
 ``?after=<seq>`` resumes after the last event the client has (0: from the beginning; absent:
 from now). ``?format=zim`` sends conversation pin changes as ZIM's ``conversationChanged``.

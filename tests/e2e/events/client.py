@@ -90,16 +90,6 @@ class Stream:
                     frame = closed.rcvd
                     return Closed(frame.code if frame else None, frame.reason if frame else "")
 
-    async def expect_quiet(self, seconds: float) -> None:
-        """No event frame arrives for ``seconds`` (heartbeats are fine)."""
-        try:
-            async with asyncio.timeout(seconds):
-                while True:
-                    frame = await self.frame(seconds)
-                    assert frame["type"] not in EVENT_FRAMES, frame
-        except TimeoutError:
-            return
-
     def abort(self) -> None:
         """Drop the TCP connection without a closing handshake (a crash or a lost network)."""
         self.ws.transport.abort()
