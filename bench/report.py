@@ -22,6 +22,8 @@ def plots(result: dict) -> list[Path]:
         fig, ax = plt.subplots(figsize=(8, 4.5))
         for series in result["series"]:
             runs = series["runs"]
+            if not runs:  # the event stream's figures are not per concurrency
+                continue
             ax.plot([r["concurrency"] for r in runs], [r[metric] for r in runs], marker="o",
                     label=series["name"])  # fmt: skip
         ax.set_xscale("log", base=2)
@@ -106,8 +108,51 @@ def markdown(result: dict) -> str:
         table = ratio_table(result, subject, baselines)
         if table:
             parts += ["", f"### {names[subject]} as a ratio to its baselines", "", table]
+    events = event_table(result)
+    if events:
+        parts += ["", "### Event stream (`/v1/events/ws`)", "", events]
     parts += ["", "### Every figure", "", raw_table(result)]
     return "\n".join(parts)
+
+
+def _status(value: float | None, target: float) -> str:
+    if value is None:
+        return "–"
+    return "met" if value <= target else "**missed**"
+
+
+def event_table(result: dict) -> str:
+    """Markdown: fan-out latency and idle memory at 1,000 subscribers, against the targets."""
+    by_target = {s["target"]: s for s in result["series"]}
+    fanout, rss = by_target.get("events_fanout"), by_target.get("events_idle_rss")
+    if fanout is None or rss is None:
+        return ""
+    n = fanout["subscribers"]
+    missing = fanout["frames_missing"]
+    delivered = "met" if not missing else f"**missed**: {missing:,} missing"
+    when = ""
+    if "events_run" in result:
+        when = f"Measured in a separate `python -m bench events` run, {fanout['started']}. "
+    lines = [
+        f"{when}{n:,} app-level subscribers; {fanout['events']} events at "
+        f"{fanout['rate_per_s']}/s; server CPU {fanout['server_cpu_share']:.0%} busy, loader "
+        f"CPU {fanout['loader_cpu_share']:.0%}, during the fan-out.",
+        "",
+        "| figure | measured | target | status |",
+        "|---|---|---|---|",
+        f"| fan-out p50, commit → receipt | {fanout['p50_ms']:.1f} ms | | |",
+        f"| fan-out p99 | {fanout['p99_ms']:.1f} ms | ≤ {fanout['target_p99_ms']:.0f} ms | "
+        f"{_status(fanout['p99_ms'], fanout['target_p99_ms'])} |",
+        f"| fan-out max | {fanout['max_ms']:.1f} ms | | |",
+        f"| frames received / expected | {fanout['frames_received']:,} / "
+        f"{fanout['frames_expected']:,} | all | "
+        f"{delivered} |",
+        f"| RSS, no streams (after warm-up) | {rss['rss_mib_no_streams']:.1f} MiB | | |",
+        f"| RSS, {n:,} idle streams | {rss['rss_mib_idle']:.1f} MiB | "
+        f"≤ {rss['target_mib']:.0f} MiB | {_status(rss['rss_mib_idle'], rss['target_mib'])} |",
+        f"| RSS per idle stream | {rss['kib_per_connection']:.1f} KiB | | |",
+    ]
+    return "\n".join(lines)
 
 
 def write_docs(result: dict, doc: Path) -> None:

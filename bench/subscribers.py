@@ -1,0 +1,196 @@
+"""The event-stream loader: many ``/v1/events/ws`` subscribers and one producer, in one asyncio
+process that ``bench.events`` starts on the loader core (``python -m bench.subscribers CONFIG``).
+
+It talks to its parent in JSON lines: it prints ``{"phase": "connected", ...}`` once every
+subscriber has its ``hello``, produces when it reads ``produce`` on stdin, prints
+``{"phase": "done", ...}`` with the latencies, and closes every connection on ``close``.
+
+A frame's latency is its receive time (``time.time_ns()``, taken as soon as ``recv`` returns,
+before parsing) minus the event's ``created_at_ms`` (the server's clock, same machine).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+OPEN_CONCURRENCY = 50  # handshakes in flight at once, so none times out behind the others
+DELIVERY_DEADLINE_S = 30.0  # after the last event is committed
+
+
+@dataclass
+class Subscriber:
+    ws: ClientConnection
+    hello: dict[str, Any]
+    # (receive time ms, created_at_ms, message_id) of every event frame.
+    received: list[tuple[float, int, str]] = field(default_factory=list)
+    other_frames: dict[str, int] = field(default_factory=dict)
+    close_code: int | None = None
+
+    async def read(self) -> None:
+        try:
+            while True:
+                text = await self.ws.recv()
+                now_ms = time.time_ns() / 1e6
+                frame = json.loads(text)
+                if frame["type"] == "event":
+                    event = frame["event"]
+                    message_id = event["payload"].get("message_id", "")
+                    self.received.append((now_ms, event["created_at_ms"], message_id))
+                else:
+                    kind = frame["type"]
+                    self.other_frames[kind] = self.other_frames.get(kind, 0) + 1
+        except ConnectionClosed as closed:
+            self.close_code = closed.rcvd.code if closed.rcvd else None
+
+
+async def open_all(config: dict[str, Any]) -> tuple[list[Subscriber], list[str]]:
+    gate = asyncio.Semaphore(OPEN_CONCURRENCY)
+    headers = {"Authorization": f"Bearer {config['api_key']}"}
+
+    async def open_one() -> Subscriber:
+        async with gate:
+            ws = await connect(
+                config["ws_url"], additional_headers=headers, open_timeout=60,
+                compression=None, max_queue=None,
+            )  # fmt: skip
+            hello = json.loads(await asyncio.wait_for(ws.recv(), 60))
+            if hello.get("type") != "hello":
+                raise RuntimeError(f"expected hello, got {hello}")
+            return Subscriber(ws, hello)
+
+    done = await asyncio.gather(
+        *(open_one() for _ in range(config["subscribers"])), return_exceptions=True
+    )
+    subscribers = [s for s in done if isinstance(s, Subscriber)]
+    errors = [repr(e) for e in done if not isinstance(e, Subscriber)]
+    return subscribers, errors
+
+
+async def produce(config: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """POST one message every 1/rate s (a steady pace, not a burst); the ids sent, errors."""
+    body = {"room": config["room"], "sender": config["sender"], "messageType": "text"}
+    ids, errors = [], []
+    started = time.monotonic()
+    async with httpx.AsyncClient(
+        base_url=config["base_url"], headers={"IM-API-KEY": config["api_key"]}, timeout=30
+    ) as client:
+        for i in range(config["events"]):
+            await asyncio.sleep(max(0.0, started + i / config["rate"] - time.monotonic()))
+            reply = await client.post("/messages", json={**body, "message": f"fan-out {i}"})
+            if reply.status_code == 200:
+                ids.append(reply.json()["result"]["_id"])
+            else:
+                errors.append(f"{reply.status_code} {reply.text[:200]}")
+    return ids, errors
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """Nearest rank on a sorted list."""
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+def summary(subscribers: list[Subscriber], sent: list[str]) -> dict[str, Any]:
+    wanted = set(sent)
+    latencies: list[float] = []
+    last_by_event: dict[str, float] = {}  # the slowest subscriber's latency, per event
+    missing = duplicates = unexpected = 0
+    for sub in subscribers:
+        seen: set[str] = set()
+        for received_ms, created_ms, message_id in sub.received:
+            if message_id not in wanted:
+                unexpected += 1
+                continue
+            if message_id in seen:
+                duplicates += 1
+                continue
+            seen.add(message_id)
+            latency = received_ms - created_ms
+            latencies.append(latency)
+            last_by_event[message_id] = max(last_by_event.get(message_id, 0.0), latency)
+        missing += len(wanted - seen)
+    latencies.sort()
+    slowest = sorted(last_by_event.values())
+    other: dict[str, int] = {}
+    for sub in subscribers:
+        for kind, n in sub.other_frames.items():
+            other[kind] = other.get(kind, 0) + n
+    closes: dict[str, int] = {}
+    for sub in subscribers:
+        if sub.close_code is not None:
+            closes[str(sub.close_code)] = closes.get(str(sub.close_code), 0) + 1
+
+    def ms(value: float) -> float:
+        return round(value, 2)
+
+    return {
+        "frames_expected": len(subscribers) * len(sent),
+        "frames_received": len(latencies),
+        "frames_missing": missing,
+        "frames_duplicated": duplicates,
+        "frames_unexpected": unexpected,
+        "other_frames": other,
+        "closed_by_server": closes,
+        "p50_ms": ms(percentile(latencies, 0.50)),
+        "p99_ms": ms(percentile(latencies, 0.99)),
+        "p999_ms": ms(percentile(latencies, 0.999)),
+        "max_ms": ms(latencies[-1]) if latencies else None,
+        "min_ms": ms(latencies[0]) if latencies else None,
+        "last_subscriber_p50_ms": ms(percentile(slowest, 0.50)),
+        "last_subscriber_p99_ms": ms(percentile(slowest, 0.99)),
+    }
+
+
+async def delivered(subscribers: list[Subscriber], count: int, deadline_s: float) -> None:
+    """Wait until every subscriber holds ``count`` event frames (or gave up at the deadline)."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        if all(len(s.received) >= count or s.close_code is not None for s in subscribers):
+            return
+        await asyncio.sleep(0.05)
+
+
+def say(message: dict[str, Any]) -> None:
+    print(json.dumps(message), flush=True)
+
+
+async def command() -> str:
+    return (await asyncio.to_thread(sys.stdin.readline)).strip()
+
+
+async def main(config: dict[str, Any]) -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # 1,000 sockets and more
+    started = time.monotonic()
+    subscribers, open_errors = await open_all(config)
+    say({"phase": "connected", "subscribers": len(subscribers), "errors": open_errors[:5],
+         "failed": len(open_errors), "seconds": round(time.monotonic() - started, 2)})  # fmt: skip
+    readers = [asyncio.create_task(s.read()) for s in subscribers]
+    if await command() != "produce":
+        return
+    cpu, wall = time.process_time(), time.monotonic()
+    sent, errors = await produce(config)
+    await delivered(subscribers, len(sent), DELIVERY_DEADLINE_S)
+    cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+    say({"phase": "done", "events_sent": len(sent), "send_errors": errors[:5],
+         "send_failed": len(errors), "seconds": round(wall, 2),
+         "loader_cpu_share": round(cpu / wall, 2), **summary(subscribers, sent)})  # fmt: skip
+    await command()  # "close"
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*(s.ws.close() for s in subscribers), return_exceptions=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(json.loads(sys.argv[1])))
