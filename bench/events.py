@@ -116,9 +116,13 @@ def _raise_open_files() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def _log_problems(log: Path) -> list[str]:
-    """The server logs at ``warning``: any line there is worth a look."""
-    return [line for line in log.read_text(errors="replace").splitlines() if line.strip()][:20]
+def _log_since(log: Path, offset: int) -> list[str]:
+    """What the server logged after start-up (its banner, with the demo app's secrets, is
+    before ``offset``). It logs at ``warning``, so any line here is worth a look."""
+    with log.open("rb") as f:
+        f.seek(offset)
+        text = f.read().decode(errors="replace")
+    return [line for line in text.splitlines() if line.strip()][:20]
 
 
 def event_stream(plan: Plan, database_url: str) -> list[Series]:
@@ -127,6 +131,7 @@ def event_stream(plan: Plan, database_url: str) -> list[Series]:
     port = processes.free_port()
     base = f"http://127.0.0.1:{port}"
     with processes.chatpins(port, database_url, ADMIN_KEY) as server:
+        log_start = server.log.stat().st_size
         app = provision(base)
         api_key = app["imkit"]["api_key"]
         warm_up(base, api_key)
@@ -147,7 +152,7 @@ def event_stream(plan: Plan, database_url: str) -> list[Series]:
             del fanout["phase"]
             server_cpu_share = (server.cpu_seconds() - cpu) / fanout["seconds"]
             rss_after, rss_peak = server.rss_mib(), server.rss_mib("VmHWM")
-        problems = _log_problems(server.log)
+        problems = _log_since(server.log, log_start)
     connections = connected["subscribers"]
     per_connection_kib = (rss_idle - rss_empty) * 1024 / connections if connections else None
     return [

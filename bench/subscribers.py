@@ -76,22 +76,34 @@ async def open_all(config: dict[str, Any]) -> tuple[list[Subscriber], list[str]]
     return subscribers, errors
 
 
-async def produce(config: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """POST one message every 1/rate s (a steady pace, not a burst); the ids sent, errors."""
+@dataclass
+class Produced:
+    ids: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    post_ms: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+async def produce(config: dict[str, Any]) -> Produced:
+    """POST one message every 1/rate s (a steady pace, not a burst), each after the last reply:
+    when replies take longer than 1/rate, the pace drops (reported as ``produced_per_s``)."""
     body = {"room": config["room"], "sender": config["sender"], "messageType": "text"}
-    ids, errors = [], []
+    out = Produced()
     started = time.monotonic()
     async with httpx.AsyncClient(
         base_url=config["base_url"], headers={"IM-API-KEY": config["api_key"]}, timeout=30
     ) as client:
         for i in range(config["events"]):
             await asyncio.sleep(max(0.0, started + i / config["rate"] - time.monotonic()))
+            sent = time.monotonic()
             reply = await client.post("/messages", json={**body, "message": f"fan-out {i}"})
+            out.post_ms.append((time.monotonic() - sent) * 1000)
             if reply.status_code == 200:
-                ids.append(reply.json()["result"]["_id"])
+                out.ids.append(reply.json()["result"]["_id"])
             else:
-                errors.append(f"{reply.status_code} {reply.text[:200]}")
-    return ids, errors
+                out.errors.append(f"{reply.status_code} {reply.text[:200]}")
+    out.seconds = time.monotonic() - started
+    return out
 
 
 def percentile(ordered: list[float], q: float) -> float:
@@ -180,12 +192,17 @@ async def main(config: dict[str, Any]) -> None:
     if await command() != "produce":
         return
     cpu, wall = time.process_time(), time.monotonic()
-    sent, errors = await produce(config)
-    await delivered(subscribers, len(sent), DELIVERY_DEADLINE_S)
+    produced = await produce(config)
+    await delivered(subscribers, len(produced.ids), DELIVERY_DEADLINE_S)
     cpu, wall = time.process_time() - cpu, time.monotonic() - wall
-    say({"phase": "done", "events_sent": len(sent), "send_errors": errors[:5],
-         "send_failed": len(errors), "seconds": round(wall, 2),
-         "loader_cpu_share": round(cpu / wall, 2), **summary(subscribers, sent)})  # fmt: skip
+    post_ms = sorted(produced.post_ms)
+    say({"phase": "done", "events_sent": len(produced.ids), "send_errors": produced.errors[:5],
+         "send_failed": len(produced.errors),
+         "produced_per_s": round(len(post_ms) / produced.seconds, 1),
+         "post_p50_ms": round(percentile(post_ms, 0.5), 2),
+         "post_p99_ms": round(percentile(post_ms, 0.99), 2), "seconds": round(wall, 2),
+         "loader_cpu_share": round(cpu / wall, 2),
+         **summary(subscribers, produced.ids)})  # fmt: skip
     await command()  # "close"
     for task in readers:
         task.cancel()
