@@ -55,6 +55,31 @@ async def test_hello_of_a_user_stream_names_the_user(imkit: IMKit) -> None:
         await stream.close()
 
 
+async def test_feishu_tokens_open_the_app_and_the_user_streams(imkit: IMKit) -> None:
+    _chat(imkit)
+    keys = {
+        "app_id": imkit.app["feishu"]["app_id"],
+        "app_secret": imkit.app["feishu"]["app_secret"],
+    }
+    reply = imkit.http.post("/open-apis/auth/v3/tenant_access_token/internal", json=keys)
+    assert reply.status_code == 200 and reply.json()["code"] == 0, reply.text
+    tenant = await open_stream(imkit.base_url, reply.json()["tenant_access_token"], after=0)
+    issued = imkit.admin.post(
+        f"/v1/apps/{imkit.app['id']}/tokens", json={"user_id": "bob", "dialect": "feishu"}
+    )
+    assert issued.status_code == 201, issued.text
+    user = await open_stream(imkit.base_url, issued.json()["token"], in_query=True, after=0)
+    try:
+        assert tenant.hello["app_id"] == user.hello["app_id"] == imkit.app["id"]
+        assert tenant.hello["user_id"] is None and user.hello["user_id"] == "bob"
+        listed = outbox(imkit)  # all in the room bob is in, so his view has them all too
+        for stream in (tenant, user):
+            assert [(await stream.next_event())["event"] for _ in listed] == listed
+    finally:
+        await tenant.close()
+        await user.close()
+
+
 async def test_without_after_the_stream_starts_now(imkit: IMKit) -> None:
     _chat(imkit)
     await send_messages(imkit, "alice", "lobby", 3)

@@ -276,7 +276,12 @@ async def schedule(deps: Deps, webhook: Webhook, wanted: list[Wanted], up_to: in
 
 
 async def claim(deps: Deps, webhook_id: str, limit: int, lease_ms: int) -> list[Delivery]:
+    """Lease up to ``limit`` due deliveries. Looks first without the write lock: most rounds
+    find nothing due, and must not queue behind the writes that make events."""
     now = deps.clock.now_ms()
+    async with deps.uow() as uow:
+        if not await uow.deliveries.any_due(webhook_id, now):
+            return []
     async with deps.uow(write=True) as uow:
         return await uow.deliveries.claim_due(webhook_id, now, limit, now + lease_ms)
 

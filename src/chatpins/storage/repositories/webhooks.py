@@ -130,17 +130,25 @@ class DeliveryRepository(Repository):
         )
         return [_delivery(row) for row in await self._conn.execute(query)]
 
+    async def any_due(self, webhook_id: str, now: int) -> bool:
+        query = sa.select(webhook_deliveries.c.id).where(*self._due(webhook_id, now)).limit(1)
+        return (await self._conn.execute(query)).first() is not None
+
+    @staticmethod
+    def _due(webhook_id: str, now: int) -> list[Any]:
+        return [
+            webhook_deliveries.c.webhook_id == webhook_id,
+            webhook_deliveries.c.status == DeliveryStatus.PENDING.value,
+            webhook_deliveries.c.next_attempt_at <= now,
+            webhook_deliveries.c.leased_until <= now,
+        ]
+
     async def claim_due(self, webhook_id: str, now: int, limit: int, until: int) -> list[Delivery]:
         """Lease up to ``limit`` due deliveries until ``until``: a lease held by a worker
         that died runs out, and another (or the restarted one) takes the delivery over."""
         query = (
             webhook_deliveries.select()
-            .where(
-                webhook_deliveries.c.webhook_id == webhook_id,
-                webhook_deliveries.c.status == DeliveryStatus.PENDING.value,
-                webhook_deliveries.c.next_attempt_at <= now,
-                webhook_deliveries.c.leased_until <= now,
-            )
+            .where(*self._due(webhook_id, now))
             .order_by(webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.seq)
             .limit(limit)
         )
