@@ -87,6 +87,16 @@ def build_app(settings: Settings) -> ASGIApp:
         return {"status": "ok"}
 
     metrics = Metrics()
+    metrics.watch(
+        "chatpins_event_stream_subscribers",
+        "Open /v1/events/ws streams in this process.",
+        lambda: hub.subscriber_count,
+    )
+    metrics.watch(
+        "chatpins_webhook_deliveries_in_flight",
+        "Webhook POSTs under way in this process.",
+        lambda: worker.in_flight,
+    )
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.include_router(provisioning_router)
     app.include_router(webhooks_router)

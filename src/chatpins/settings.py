@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # are found within events_poll_seconds when no Redis relays them.
     ws_heartbeat_seconds: float = 15.0
     ws_queue_size: int = 4096
+    # A client whose socket stays full this long has stopped reading: it is dropped (4008).
+    ws_send_timeout_seconds: float = 30.0
     events_poll_seconds: float = 1.0
     # Webhooks: the worker looks for due deliveries this often (a commit wakes it at once);
     # a receiver has webhook_timeout_seconds to answer (Feishu-format: at most 3 s);

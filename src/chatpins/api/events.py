@@ -33,7 +33,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from chatpins.api.provisioning import is_admin_key
 from chatpins.core.context import Deps
 from chatpins.core.errors import ChatpinsError, InvalidArgument, Unauthenticated
-from chatpins.core.events import CHAT_CREATED, MEMBER_ADDED, MEMBER_REMOVED
 from chatpins.core.services import apps, outbox, tokens
 from chatpins.delivery.frames import FORMATS, frame_text
 from chatpins.delivery.hub import LAGGING, EventHub, StreamEvent, Subscription
@@ -43,6 +42,7 @@ log = structlog.get_logger(__name__)
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_LAGGING = 4008
+CLOSE_TIMEOUT_S = 2.0
 CATCH_UP_PAGE = 500
 
 
@@ -76,47 +76,16 @@ async def resolve_reader(websocket: WebSocket, deps: Deps) -> Reader:
     return Reader(app.id, None)
 
 
-async def viewer_at(deps: Deps, reader: Reader, cursor: int) -> outbox.Viewer:
-    """The reader's viewer as it was at ``cursor``, so a resumed user stream shows what an
-    unbroken one would have: the chats the user was in then, not the ones it is in now.
-
-    Membership is read now, then wound back: for each chat, the user's first membership
-    event after ``cursor`` says what it was before (added or created with it: not a member;
-    removed: a member); chats without one have not changed since. Reading the members before
-    the events makes this hold for changes committed in between too.
-    """
-    viewer = await outbox.viewer_for(deps, reader.app_id, reader.user_id)
-    if viewer.user_id is None:
-        return viewer
-    settled: set[str] = set()
-    while True:
-        page = await outbox.events_after(deps, reader.app_id, cursor, outbox.MAX_PAGE)
-        for event in page:
-            kind, _, chat_id = event.audience.partition(":")
-            if kind != "chat" or chat_id in settled:
-                continue
-            if event.type not in (MEMBER_ADDED, MEMBER_REMOVED, CHAT_CREATED):
-                continue
-            payload = event.payload
-            if viewer.user_id in payload.get("user_ids", ()) or viewer.user_id in (
-                payload.get("members") or ()
-            ):
-                settled.add(chat_id)
-                if event.type == MEMBER_REMOVED:
-                    viewer.chats.add(chat_id)
-                else:
-                    viewer.chats.discard(chat_id)
-        if len(page) < outbox.MAX_PAGE:
-            return viewer
-        cursor = page[-1].seq
-
-
 def _cursor(value: str | None) -> int | None:
     if value is None:
         return None
     if not value.isdigit():
         raise InvalidArgument("invalid_cursor", "after must be a seq (an integer >= 0)")
     return int(value)
+
+
+class SlowConsumer(Exception):
+    """The client fell too far behind, or stopped reading."""
 
 
 class EventStream:
@@ -129,18 +98,25 @@ class EventStream:
         viewer: outbox.Viewer,
         format_: str,
         heartbeat_seconds: float,
+        send_timeout_seconds: float,
     ) -> None:
         self._ws = websocket
         self._deps = deps
         self._viewer = viewer
         self._format = format_
         self._heartbeat = heartbeat_seconds
+        self._send_timeout = send_timeout_seconds
         self._send_lock = asyncio.Lock()
+        self.cursor = 0
 
     async def send(self, frame: dict[str, Any] | str) -> None:
         text = frame if isinstance(frame, str) else json.dumps(frame)
         async with self._send_lock:
-            await self._ws.send_text(text)
+            try:
+                await asyncio.wait_for(self._ws.send_text(text), self._send_timeout)
+            except TimeoutError:
+                # The client stopped reading and its socket is full: give up on it.
+                raise SlowConsumer from None
 
     async def _deliver(self, item: StreamEvent) -> None:
         if self._viewer.sees(item.event):
@@ -151,32 +127,37 @@ class EventStream:
             page = await outbox.events_after(self._deps, app_id, cursor, CATCH_UP_PAGE)
             for event in page:
                 await self._deliver(StreamEvent.of(app_id, event))
-                cursor = event.seq
+                cursor = self.cursor = event.seq
             if len(page) < CATCH_UP_PAGE:
                 return cursor
 
     async def pump(self, subscription: Subscription, cursor: int) -> None:
-        cursor = await self.catch_up(subscription.app_id, cursor)
+        """Catch up, then relay live events. The queue may overflow while a long catch-up
+        runs; that is no fault of the client, so it catches up again. Once live, an overflow
+        means the client reads too slowly: it is closed with 4008 and resumes."""
+        self.cursor = await self.catch_up(subscription.app_id, cursor)
+        live = False
         while True:
             try:
                 item = await asyncio.wait_for(subscription.queue.get(), self._heartbeat)
             except TimeoutError:
-                await self.send({"type": "heartbeat", "seq": cursor})
+                await self.send({"type": "heartbeat", "seq": self.cursor})
                 continue
             if item is LAGGING:
-                reason = f"too slow: resume with after={cursor}"
-                await self._ws.close(CLOSE_LAGGING, reason)
-                return
+                if live:
+                    raise SlowConsumer
+                self.cursor = await self.catch_up(subscription.app_id, self.cursor)
+                continue
             assert isinstance(item, StreamEvent)
             seq = item.event.seq
-            if seq <= cursor:
+            if seq <= self.cursor:
                 continue  # already sent while catching up
-            if seq != cursor + 1:  # never expected (seqs are gapless); re-read to be sure
-                cursor = await self.catch_up(subscription.app_id, cursor)
-                if seq <= cursor:
+            if seq != self.cursor + 1:  # never expected (seqs are gapless); re-read to be sure
+                self.cursor = await self.catch_up(subscription.app_id, self.cursor)
+                if seq <= self.cursor:
                     continue
             await self._deliver(item)
-            cursor = seq
+            self.cursor, live = seq, True
 
     async def listen(self) -> None:
         """The client's frames: pings. Returns when the client goes away."""
@@ -213,9 +194,10 @@ async def event_stream(websocket: WebSocket) -> None:
         if cursor > head:
             await websocket.close(CLOSE_BAD_REQUEST, f"after={cursor} is past the newest {head}")
             return
-        viewer = await viewer_at(deps, reader, cursor)
+        viewer = await outbox.viewer_at(deps, reader.app_id, reader.user_id, cursor)
         heartbeat = state.settings.ws_heartbeat_seconds
-        stream = EventStream(websocket, deps, viewer, format_, heartbeat)
+        send_timeout = state.settings.ws_send_timeout_seconds
+        stream = EventStream(websocket, deps, viewer, format_, heartbeat, send_timeout)
         await stream.send(
             {
                 "type": "hello",
@@ -233,10 +215,17 @@ async def event_stream(websocket: WebSocket) -> None:
         finally:
             for task in (pump, listen):
                 task.cancel()
+            slow = False
             for task in (pump, listen):
                 try:
                     await task
+                except SlowConsumer:
+                    slow = True
                 except (asyncio.CancelledError, WebSocketDisconnect, OSError, RuntimeError):
                     pass  # the client went away mid-send, or we closed
                 except Exception:
                     log.exception("event_stream_failed", app_id=reader.app_id)
+        if slow:
+            reason = f"too slow: resume with after={stream.cursor}"
+            with contextlib.suppress(TimeoutError, WebSocketDisconnect, OSError, RuntimeError):
+                await asyncio.wait_for(websocket.close(CLOSE_LAGGING, reason), CLOSE_TIMEOUT_S)

@@ -7,9 +7,10 @@ per event and format, not once per subscriber. A subscriber first catches up fro
 event newer than the feed's head at the moment it joined, and catching up covers at least that
 head, so nothing falls between the two.
 
-A subscriber whose queue is full is a slow consumer: its queue is emptied, it gets ``LAGGING``
-and must close; it resumes from its last seq. No subscriber ever waits for another, and memory
-per subscriber is bounded by its queue size.
+A subscriber whose queue is full has its queue emptied and gets ``LAGGING``: it has missed
+events and must read them from the database again (or, if it is a client that reads too slowly,
+be closed and resume from its last seq). No subscriber ever waits for another, and memory per
+subscriber is bounded by its queue size.
 """
 
 from __future__ import annotations
@@ -135,9 +136,8 @@ class EventHub:
             for event in page:
                 item = StreamEvent.of(feed.app_id, event)
                 feed.head = event.seq
-                for subscription in list(feed.subscribers):
-                    if not subscription.offer(item):
-                        feed.subscribers.discard(subscription)
+                for subscription in feed.subscribers:
+                    subscription.offer(item)
             if len(page) < PAGE:
                 return
 

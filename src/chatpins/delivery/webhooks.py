@@ -134,6 +134,10 @@ class WebhookWorker:
     def committed(self, app_id: str, seq: int) -> None:
         self._wake.set()
 
+    @property
+    def in_flight(self) -> int:
+        return sum(len(group) for group in self._inflight.values())
+
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 

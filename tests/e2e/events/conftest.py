@@ -14,6 +14,8 @@ from tests.e2e.live_server import Server, ServerProcess
 # The tuned server: a full queue after 8 undelivered events, a heartbeat after 0.3 s of quiet.
 TUNED_QUEUE_SIZE = 8
 TUNED_HEARTBEAT_S = 0.3
+# ... and a client whose socket stays full for 1 s is dropped.
+TUNED_SEND_TIMEOUT_S = 1.0
 
 
 @pytest.fixture(scope="package")
@@ -23,6 +25,7 @@ def tuned_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {
         "CHATPINS_WS_QUEUE_SIZE": str(TUNED_QUEUE_SIZE),
         "CHATPINS_WS_HEARTBEAT_SECONDS": str(TUNED_HEARTBEAT_S),
+        "CHATPINS_WS_SEND_TIMEOUT_SECONDS": str(TUNED_SEND_TIMEOUT_S),
     }
     process = ServerProcess(f"sqlite+aiosqlite:///{tmp_dir / 'tuned.db'}", tmp_dir, env)
     process.start()

@@ -3,8 +3,12 @@ waits for it, and resuming gives it the rest, in order, once (server queue: 8 ev
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import time
 from urllib.parse import urlsplit
+
+import httpx
 
 from tests.e2e.events.apps import head, send_messages
 from tests.e2e.events.client import Stream, open_stream
@@ -74,3 +78,41 @@ async def test_a_stalled_subscriber_is_closed_and_resumes_where_it_stopped(
         for stream in (fast, slow, resumed):
             if stream is not None:
                 await stream.close()
+
+
+def _open_streams(base_url: str) -> float:
+    metrics = httpx.get(f"{base_url}/metrics").text
+    line = next(
+        x for x in metrics.splitlines() if x.startswith("chatpins_event_stream_subscribers ")
+    )
+    return float(line.split()[1])
+
+
+async def test_a_subscriber_that_never_reads_again_is_dropped(tuned_imkit: IMKit) -> None:
+    """Nothing waits for it and nothing is kept for it: once its socket has stayed full for
+    the send timeout (1 s here), the server lets it go (the stream count shows it), even
+    though the server is stuck sending to it and cannot even tell it "too slow"."""
+    imkit = tuned_imkit
+    imkit.user("alice")
+    imkit.room("lobby", "alice", [])
+    start = head(imkit)
+    base = _open_streams(imkit.base_url)
+    options = {"sock": _small_buffer_socket(imkit.base_url), "max_queue": 1}
+    stalled = await open_stream(imkit.base_url, imkit.api_key, options=options)
+    fast = await open_stream(imkit.base_url, imkit.api_key)
+    try:
+        assert _open_streams(imkit.base_url) == base + 2
+        # Megabytes more than the kernel's socket buffers hold.
+        events = 3 * TUNED_QUEUE_SIZE
+        for n in range(events):
+            await send_messages(imkit, "alice", "lobby", 1, size=BODY_CHARS, concurrency=1)
+            await fast.read_until_seq(start + n + 1)
+        deadline = time.monotonic() + 20
+        while _open_streams(imkit.base_url) != base + 1 and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+        assert _open_streams(imkit.base_url) == base + 1  # the fast one is still there
+        await send_messages(imkit, "alice", "lobby", 1, concurrency=1)
+        await fast.read_until_seq(start + events + 1)
+    finally:
+        stalled.abort()
+        await fast.close()
