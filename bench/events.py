@@ -2,8 +2,9 @@
 
 1. **idle memory**: the server's RSS after start-up and a warm-up with no stream open, then with
    1,000 idle app-level subscribers (every ``hello`` received, a few seconds' settle);
-2. **fan-out latency**: 200 IMKit messages posted at a steady 25/s, each one ``message.sent``
-   event; for every (subscriber, event) pair, receive time minus the event's ``created_at_ms``.
+2. **fan-out latency**: then, over the same connections, IMKit messages (one ``message.sent``
+   event each) at 5, 10 and 20 per second, each posted on schedule whatever the replies (an
+   open loop); for every (subscriber, event) pair, receive time minus ``created_at_ms``.
 
 The server runs on the server core; subscribers and producer are one asyncio process
 (``bench.subscribers``) on the loader core. ``created_at_ms`` is read at the start of the send
@@ -25,11 +26,11 @@ from websockets.sync.client import connect
 
 from bench import processes
 from bench.loader import LOADER_CPU
-from bench.scenarios import ADMIN_KEY, Plan, Series
+from bench.scenarios import ADMIN_KEY, Plan, Series, unlimited_app
 
 SUBSCRIBERS = 1000
-EVENTS = 200
-RATE_PER_S = 25
+# (events per second, events): one measured step each, over the same connections.
+STEPS = ((5, 100), (10, 200), (20, 200))
 SETTLE_S = 5.0
 WARM_UP_MESSAGES = 20
 WARM_UP_STREAMS = 10
@@ -41,13 +42,7 @@ ROOM, SENDER = "fanout", "producer"
 
 def provision(base_url: str) -> dict[str, Any]:
     """An app with its platform limits off, a user and a room it owns; the app's JSON."""
-    admin = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
-    app = admin.post("/v1/apps", json={"name": "bench events"}).json()
-    # IMKit's 1,000 requests/min per API key would throttle set-up and production, not the stream.
-    admin.patch(
-        f"/v1/apps/{app['id']}",
-        json={"api_rate_per_second": 0, "api_rate_per_minute": 0, "message_rate_per_second": 0},
-    ).raise_for_status()
+    app = unlimited_app(base_url, "bench events")
     api = httpx.Client(base_url=base_url, headers={"IM-API-KEY": app["imkit"]["api_key"]})
     api.post("/admin/clients", json={"_id": SENDER, "nickname": "Producer"}).raise_for_status()
     api.post(
@@ -140,17 +135,20 @@ def event_stream(plan: Plan, database_url: str) -> list[Series]:
         config = {
             "ws_url": base.replace("http://", "ws://", 1) + "/v1/events/ws",
             "base_url": base, "api_key": api_key, "room": ROOM, "sender": SENDER,
-            "subscribers": SUBSCRIBERS, "events": EVENTS, "rate": RATE_PER_S,
+            "subscribers": SUBSCRIBERS,
         }  # fmt: skip
         with Subscribers(config, plan.workdir / "subscribers.log") as loader:
             connected = loader.expect("connected")
             time.sleep(SETTLE_S)
             rss_idle = server.rss_mib()
-            cpu = server.cpu_seconds()
-            loader.tell("produce")
-            fanout = loader.expect("done")
-            del fanout["phase"]
-            server_cpu_share = (server.cpu_seconds() - cpu) / fanout["seconds"]
+            steps = []
+            for rate, events in STEPS:
+                cpu = server.cpu_seconds()
+                loader.tell(f"produce {rate} {events}")
+                done = loader.expect("done")
+                del done["phase"]
+                cpu_share = (server.cpu_seconds() - cpu) / done["seconds"]
+                steps.append({**done, "server_cpu_share": round(cpu_share, 2)})
             rss_after, rss_peak = server.rss_mib(), server.rss_mib("VmHWM")
         problems = _log_since(server.log, log_start)
     connections = connected["subscribers"]
@@ -162,13 +160,10 @@ def event_stream(plan: Plan, database_url: str) -> list[Series]:
             extra={
                 "started": started,
                 "subscribers": connections,
-                "events": EVENTS,
-                "rate_per_s": RATE_PER_S,
                 "connect_seconds": connected["seconds"],
                 "connect_failed": connected["failed"],
                 "connect_errors": connected["errors"],
-                **fanout,
-                "server_cpu_share": round(server_cpu_share, 2),
+                "steps": steps,
                 "target_p99_ms": FANOUT_P99_TARGET_MS,
                 "server_log": problems,
             },

@@ -125,15 +125,21 @@ class FeishuApp:
         }
 
 
-def feishu_app(base_url: str, database_url: str) -> FeishuApp:
+def unlimited_app(base_url: str, name: str) -> dict:
+    """A new app (native API, admin key) with the platform's own limits off (Feishu's 50/s per
+    endpoint and 5 messages/s per chat, IMKit's 1,000 requests/min per API key): we measure the
+    server, not the vendor's quotas."""
     admin = httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
-    app = admin.post("/v1/apps", json={"name": "bench"}).json()
-    # The platform's own limits (50/s per endpoint, 5 messages/s per chat) are off: we measure
-    # the server, not the vendor's quotas.
+    app = admin.post("/v1/apps", json={"name": name}).json()
     admin.patch(
         f"/v1/apps/{app['id']}",
         json={"api_rate_per_second": 0, "api_rate_per_minute": 0, "message_rate_per_second": 0},
     ).raise_for_status()
+    return app
+
+
+def feishu_app(base_url: str, database_url: str) -> FeishuApp:
+    app = unlimited_app(base_url, "bench")
     token = httpx.post(
         base_url + "/open-apis/auth/v3/tenant_access_token/internal",
         json={"app_id": app["feishu"]["app_id"], "app_secret": app["feishu"]["app_secret"]},

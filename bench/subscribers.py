@@ -2,8 +2,9 @@
 process that ``bench.events`` starts on the loader core (``python -m bench.subscribers CONFIG``).
 
 It talks to its parent in JSON lines: it prints ``{"phase": "connected", ...}`` once every
-subscriber has its ``hello``, produces when it reads ``produce`` on stdin, prints
-``{"phase": "done", ...}`` with the latencies, and closes every connection on ``close``.
+subscriber has its ``hello``; for each ``produce RATE EVENTS`` read on stdin it posts EVENTS
+messages at RATE per second, waits for their frames and prints ``{"phase": "done", ...}`` with
+the latencies; on ``close`` (or end of input) it closes every connection.
 
 A frame's latency is its receive time (``time.time_ns()``, taken as soon as ``recv`` returns,
 before parsing) minus the event's ``created_at_ms`` (the server's clock, same machine).
@@ -12,7 +13,9 @@ before parsing) minus the event's ``created_at_ms`` (the server's clock, same ma
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import math
 import resource
 import sys
 import time
@@ -84,7 +87,7 @@ class Produced:
     seconds: float = 0.0
 
 
-async def produce(config: dict[str, Any]) -> Produced:
+async def produce(config: dict[str, Any], rate: float, events: int) -> Produced:
     """POST message ``i`` at ``i / rate`` s whether or not earlier replies are in (an open loop:
     a slow server does not slow the producer down and hide its own delay)."""
     body = {"room": config["room"], "sender": config["sender"], "messageType": "text"}
@@ -92,7 +95,7 @@ async def produce(config: dict[str, Any]) -> Produced:
     started = time.monotonic()
 
     async def post(client: httpx.AsyncClient, i: int) -> None:
-        await asyncio.sleep(max(0.0, started + i / config["rate"] - time.monotonic()))
+        await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
         sent = time.monotonic()
         reply = await client.post("/messages", json={**body, "message": f"fan-out {i}"})
         out.post_ms.append((time.monotonic() - sent) * 1000)
@@ -106,7 +109,7 @@ async def produce(config: dict[str, Any]) -> Produced:
         base_url=config["base_url"], headers={"IM-API-KEY": config["api_key"]}, timeout=30,
         limits=limits,
     ) as client:  # fmt: skip
-        await asyncio.gather(*(post(client, i) for i in range(config["events"])))
+        await asyncio.gather(*(post(client, i) for i in range(events)))
     out.seconds = time.monotonic() - started
     return out
 
@@ -115,13 +118,16 @@ def percentile(ordered: list[float], q: float) -> float:
     """Nearest rank on a sorted list."""
     if not ordered:
         return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 def summary(subscribers: list[Subscriber], sent: list[str]) -> dict[str, Any]:
     wanted = set(sent)
     latencies: list[float] = []
-    last_by_event: dict[str, float] = {}  # the slowest subscriber's latency, per event
+    # Per event: the first subscriber's latency (commit, notice, one read: no fan-out yet)
+    # and the last one's (the whole fan-out).
+    first_by_event: dict[str, float] = {}
+    last_by_event: dict[str, float] = {}
     missing = duplicates = unexpected = 0
     for sub in subscribers:
         seen: set[str] = set()
@@ -135,10 +141,12 @@ def summary(subscribers: list[Subscriber], sent: list[str]) -> dict[str, Any]:
             seen.add(message_id)
             latency = received_ms - created_ms
             latencies.append(latency)
-            last_by_event[message_id] = max(last_by_event.get(message_id, 0.0), latency)
+            last_by_event[message_id] = max(last_by_event.get(message_id, latency), latency)
+            first_by_event[message_id] = min(first_by_event.get(message_id, latency), latency)
         missing += len(wanted - seen)
     latencies.sort()
     slowest = sorted(last_by_event.values())
+    fastest = sorted(first_by_event.values())
     other: dict[str, int] = {}
     for sub in subscribers:
         for kind, n in sub.other_frames.items():
@@ -164,6 +172,8 @@ def summary(subscribers: list[Subscriber], sent: list[str]) -> dict[str, Any]:
         "p999_ms": ms(percentile(latencies, 0.999)),
         "max_ms": ms(latencies[-1]) if latencies else None,
         "min_ms": ms(latencies[0]) if latencies else None,
+        "first_subscriber_p50_ms": ms(percentile(fastest, 0.50)),
+        "first_subscriber_p99_ms": ms(percentile(fastest, 0.99)),
         "last_subscriber_p50_ms": ms(percentile(slowest, 0.50)),
         "last_subscriber_p99_ms": ms(percentile(slowest, 0.99)),
     }
@@ -194,25 +204,41 @@ async def main(config: dict[str, Any]) -> None:
     say({"phase": "connected", "subscribers": len(subscribers), "errors": open_errors[:5],
          "failed": len(open_errors), "seconds": round(time.monotonic() - started, 2)})  # fmt: skip
     readers = [asyncio.create_task(s.read()) for s in subscribers]
-    if await command() != "produce":
-        return
-    cpu, wall = time.process_time(), time.monotonic()
-    produced = await produce(config)
-    await delivered(subscribers, len(produced.ids), DELIVERY_DEADLINE_S)
-    cpu, wall = time.process_time() - cpu, time.monotonic() - wall
-    post_ms = sorted(produced.post_ms)
-    say({"phase": "done", "events_sent": len(produced.ids), "send_errors": produced.errors[:5],
-         "send_failed": len(produced.errors),
-         "produced_per_s": round(len(post_ms) / produced.seconds, 1),
-         "produce_seconds": round(produced.seconds, 2),
-         "post_p50_ms": round(percentile(post_ms, 0.5), 2),
-         "post_p99_ms": round(percentile(post_ms, 0.99), 2), "seconds": round(wall, 2),
-         "loader_cpu_share": round(cpu / wall, 2),
-         **summary(subscribers, produced.ids)})  # fmt: skip
-    await command()  # "close"
+    while (line := await command()).startswith("produce"):
+        _, rate, events = line.split()
+        say(await step(config, subscribers, float(rate), int(events)))
     for task in readers:
         task.cancel()
     await asyncio.gather(*(s.ws.close() for s in subscribers), return_exceptions=True)
+
+
+async def step(
+    config: dict[str, Any], subscribers: list[Subscriber], rate: float, events: int
+) -> dict[str, Any]:
+    for sub in subscribers:
+        sub.received = []
+    # The loader's own collector would stop every reader at once (a full collection over
+    # 1,000 connections took 70-80 ms here) and add that to the server's figure: off while
+    # measuring; what a step allocates is kept until the next.
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        cpu, wall = time.process_time(), time.monotonic()
+        produced = await produce(config, rate, events)
+        await delivered(subscribers, len(produced.ids), DELIVERY_DEADLINE_S)
+        cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+    finally:
+        gc.enable()
+        gc.unfreeze()
+    post_ms = sorted(produced.post_ms)
+    return {"phase": "done", "rate_per_s": rate, "events_sent": len(produced.ids),
+            "send_failed": len(produced.errors), "send_errors": produced.errors[:5],
+            "produced_per_s": round(len(post_ms) / produced.seconds, 1),
+            "post_p50_ms": round(percentile(post_ms, 0.5), 2),
+            "post_p99_ms": round(percentile(post_ms, 0.99), 2), "seconds": round(wall, 2),
+            "loader_cpu_share": round(cpu / wall, 2),
+            **summary(subscribers, produced.ids)}  # fmt: skip
 
 
 if __name__ == "__main__":
