@@ -30,7 +30,7 @@ from bench.scenarios import ADMIN_KEY, Plan, Series, unlimited_app
 
 SUBSCRIBERS = 1000
 # (events per second, events): one measured step each, over the same connections.
-STEPS = ((5, 100), (10, 200), (20, 200))
+STEPS = ((5, 100), (10, 200), (20, 200), (40, 400))
 SETTLE_S = 5.0
 WARM_UP_MESSAGES = 20
 WARM_UP_STREAMS = 10

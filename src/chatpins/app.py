@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp
 
 from chatpins import __version__
 from chatpins.api import errors as api_errors
-from chatpins.api.events import event_stream
+from chatpins.api.events import StreamKeeper, event_stream
 from chatpins.api.metrics import Metrics, MetricsMiddleware
 from chatpins.api.provisioning import router as provisioning_router
 from chatpins.api.webhooks import router as webhooks_router
@@ -52,6 +54,7 @@ def build_app(settings: Settings) -> ASGIApp:
         deps, queue_size=settings.ws_queue_size, poll_seconds=settings.events_poll_seconds
     )
     notifier.listen(hub.committed)
+    keeper = StreamKeeper(settings.ws_heartbeat_seconds, settings.ws_send_timeout_seconds)
     worker = WebhookWorker(
         deps,
         DeliveryRules(settings.webhook_retry_scale, settings.webhook_pause_after),
@@ -65,10 +68,16 @@ def build_app(settings: Settings) -> ASGIApp:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await notifier.start()
         await worker.start()
+        # Everything allocated so far (modules, tables, settings) lives as long as the process:
+        # keep it out of the collector's full passes, which otherwise rescan it every time
+        # the many short-lived objects of a busy stream trigger one.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
             await worker.stop()
+            await keeper.close()
             await hub.close()
             await notifier.stop()
             await db.dispose()
@@ -77,6 +86,7 @@ def build_app(settings: Settings) -> ASGIApp:
     app.state.deps = deps
     app.state.settings = settings
     app.state.hub = hub
+    app.state.stream_keeper = keeper
     app.state.webhooks = worker
     app.add_exception_handler(ChatpinsError, api_errors.core_error)
     app.add_exception_handler(RequestValidationError, api_errors.validation_error)
@@ -100,7 +110,8 @@ def build_app(settings: Settings) -> ASGIApp:
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.include_router(provisioning_router)
     app.include_router(webhooks_router)
-    app.add_api_websocket_route("/v1/events/ws", event_stream)
+    # A plain Starlette route: FastAPI's dependency machinery would cost every open stream.
+    app.router.routes.append(WebSocketRoute("/v1/events/ws", event_stream))
     app.mount("/open-apis", build_feishu_app(deps))
     dispatcher = DialectDispatcher(app, build_imkit_app(deps), IMKIT_PREFIXES, build_zim_app(deps))
     return MetricsMiddleware(dispatcher, metrics)

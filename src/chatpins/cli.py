@@ -11,7 +11,6 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-import httpx
 import typer
 
 from chatpins.api.provisioning import iso, render_app, render_user
@@ -192,6 +191,8 @@ def serve(
         # Per-message deflate keeps a compressor per connection (~100+ KiB each); event frames
         # are small, and 1,000 idle streams should cost little memory.
         ws_per_message_deflate=False,
+        # The sans-I/O protocol keeps no tasks of its own per connection (pings are timers).
+        ws="websockets-sansio",
     )
 
 
@@ -246,6 +247,8 @@ def webhooks_add(
         found = await apps.get_app(deps, app)
         if format_ == "feishu":
             webhooks.validate(spec, known_types(format_))
+            import httpx
+
             async with httpx.AsyncClient() as http:
                 await verify_feishu_url(http, spec)
         return await webhooks.register(deps, found.id, spec, known_types(format_))

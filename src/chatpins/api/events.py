@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,34 +90,52 @@ class SlowConsumer(Exception):
 
 
 class EventStream:
-    """One connection: catch up from the outbox, then relay the hub's live events."""
+    """One connection: catch up from the outbox, then relay the hub's live events.
+
+    Nothing here allocates per frame beyond the send itself (no timer or task per frame: at
+    1,000 subscribers those dominated the garbage collector). Heartbeats and the send timeout
+    are the ``StreamKeeper``'s, one timer for every stream of the process.
+    """
 
     def __init__(
-        self,
-        websocket: WebSocket,
-        deps: Deps,
-        viewer: outbox.Viewer,
-        format_: str,
-        heartbeat_seconds: float,
-        send_timeout_seconds: float,
+        self, websocket: WebSocket, deps: Deps, viewer: outbox.Viewer, format_: str
     ) -> None:
         self._ws = websocket
         self._deps = deps
         self._viewer = viewer
         self._format = format_
-        self._heartbeat = heartbeat_seconds
-        self._send_timeout = send_timeout_seconds
         self._send_lock = asyncio.Lock()
         self.cursor = 0
+        self.last_sent = asyncio.get_running_loop().time()
+        self.sending_since: float | None = None
+        self.heartbeat_due = False
+        self.slow = False
+        self.pump_task: asyncio.Task[None] | None = None
 
     async def send(self, frame: dict[str, Any] | str) -> None:
         text = frame if isinstance(frame, str) else json.dumps(frame)
         async with self._send_lock:
+            loop = asyncio.get_running_loop()
+            self.sending_since = loop.time()
             try:
-                await asyncio.wait_for(self._ws.send_text(text), self._send_timeout)
-            except TimeoutError:
-                # The client stopped reading and its socket is full: give up on it.
-                raise SlowConsumer from None
+                await self._ws.send_text(text)
+            finally:
+                self.sending_since = None
+                self.last_sent = loop.time()
+
+    async def heartbeat(self) -> None:
+        try:
+            await self.send({"type": "heartbeat", "seq": self.cursor})
+        except Exception:  # the client went away: its pump or listener ends the stream
+            pass
+        finally:
+            self.heartbeat_due = False
+
+    def kick(self) -> None:
+        """Stuck sending to a client that stopped reading: end the stream (4008)."""
+        self.slow = True
+        if self.pump_task is not None:
+            self.pump_task.cancel()
 
     async def _deliver(self, item: StreamEvent) -> None:
         if self._viewer.sees(item.event):
@@ -138,11 +157,7 @@ class EventStream:
         self.cursor = await self.catch_up(subscription.app_id, cursor)
         live = False
         while True:
-            try:
-                item = await asyncio.wait_for(subscription.queue.get(), self._heartbeat)
-            except TimeoutError:
-                await self.send({"type": "heartbeat", "seq": self.cursor})
-                continue
+            item = await subscription.queue.get()
             if item is LAGGING:
                 if live:
                     raise SlowConsumer
@@ -171,6 +186,50 @@ class EventStream:
                     await self.send({"type": "pong"})
 
 
+class StreamKeeper:
+    """One timer for every stream of the process: a heartbeat for each stream quiet for
+    ``heartbeat_seconds``, and an end for each stuck in one send for ``send_timeout_seconds``."""
+
+    def __init__(self, heartbeat_seconds: float, send_timeout_seconds: float) -> None:
+        self.heartbeat_seconds = heartbeat_seconds
+        self._send_timeout = send_timeout_seconds
+        self._tick = max(0.05, min(heartbeat_seconds, send_timeout_seconds) / 4)
+        self._streams: set[EventStream] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._beats: set[asyncio.Task[None]] = set()
+
+    @contextlib.contextmanager
+    def keep(self, stream: EventStream) -> Iterator[None]:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._run())
+        self._streams.add(stream)
+        try:
+            yield
+        finally:
+            self._streams.discard(stream)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._streams:
+            await asyncio.sleep(self._tick)
+            now = loop.time()
+            for stream in self._streams:
+                if stream.sending_since is not None:
+                    if now - stream.sending_since > self._send_timeout and not stream.slow:
+                        stream.kick()
+                elif not stream.heartbeat_due and now - stream.last_sent >= self.heartbeat_seconds:
+                    stream.heartbeat_due = True
+                    beat = asyncio.create_task(stream.heartbeat())
+                    self._beats.add(beat)
+                    beat.add_done_callback(self._beats.discard)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
 async def event_stream(websocket: WebSocket) -> None:
     state = websocket.app.state
     deps: Deps = state.deps
@@ -195,9 +254,8 @@ async def event_stream(websocket: WebSocket) -> None:
             await websocket.close(CLOSE_BAD_REQUEST, f"after={cursor} is past the newest {head}")
             return
         viewer = await outbox.viewer_at(deps, reader.app_id, reader.user_id, cursor)
-        heartbeat = state.settings.ws_heartbeat_seconds
-        send_timeout = state.settings.ws_send_timeout_seconds
-        stream = EventStream(websocket, deps, viewer, format_, heartbeat, send_timeout)
+        keeper: StreamKeeper = state.stream_keeper
+        stream = EventStream(websocket, deps, viewer, format_)
         await stream.send(
             {
                 "type": "hello",
@@ -205,27 +263,35 @@ async def event_stream(websocket: WebSocket) -> None:
                 "user_id": reader.user_id,
                 "after": cursor,
                 "head": head,
-                "heartbeat_seconds": heartbeat,
+                "heartbeat_seconds": keeper.heartbeat_seconds,
             }
         )
-        pump = asyncio.create_task(stream.pump(subscription, cursor))
-        listen = asyncio.create_task(stream.listen())
-        try:
-            await asyncio.wait({pump, listen}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (pump, listen):
-                task.cancel()
-            slow = False
-            for task in (pump, listen):
-                try:
-                    await task
-                except SlowConsumer:
-                    slow = True
-                except (asyncio.CancelledError, WebSocketDisconnect, OSError, RuntimeError):
-                    pass  # the client went away mid-send, or we closed
-                except Exception:
-                    log.exception("event_stream_failed", app_id=reader.app_id)
+        with keeper.keep(stream):
+            slow = await _run(stream, subscription, cursor, reader)
         if slow:
             reason = f"too slow: resume with after={stream.cursor}"
             with contextlib.suppress(TimeoutError, WebSocketDisconnect, OSError, RuntimeError):
                 await asyncio.wait_for(websocket.close(CLOSE_LAGGING, reason), CLOSE_TIMEOUT_S)
+
+
+async def _run(
+    stream: EventStream, subscription: Subscription, cursor: int, reader: Reader
+) -> bool:
+    """Relay until the client goes away or is too slow (True)."""
+    pump = stream.pump_task = asyncio.create_task(stream.pump(subscription, cursor))
+    listen = asyncio.create_task(stream.listen())
+    try:
+        await asyncio.wait({pump, listen}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (pump, listen):
+            task.cancel()
+        for task in (pump, listen):
+            try:
+                await task
+            except SlowConsumer:
+                stream.slow = True
+            except (asyncio.CancelledError, WebSocketDisconnect, OSError, RuntimeError):
+                pass  # the client went away mid-send, or we closed
+            except Exception:
+                log.exception("event_stream_failed", app_id=reader.app_id)
+    return stream.slow

@@ -20,9 +20,8 @@ import random
 import secrets
 import time
 from collections.abc import Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import structlog
 
 from chatpins.core.context import Deps
@@ -35,6 +34,9 @@ from chatpins.core.services.webhooks import DeliveryRules, Outcome, Wanted, Webh
 from chatpins.delivery import signing
 from chatpins.delivery.frames import native_event
 from chatpins.dialects.feishu import events as feishu
+
+if TYPE_CHECKING:
+    import httpx
 
 log = structlog.get_logger(__name__)
 
@@ -100,6 +102,8 @@ async def verify_feishu_url(http: httpx.AsyncClient, spec: WebhookSpec) -> None:
     url, challenge = spec.url, secrets.token_urlsafe(16)
     document = feishu.url_verification(spec.verification_token, challenge)
     body, headers = feishu.request(document, spec.encrypt_key, int(time.time()))
+    import httpx
+
     try:
         timeout = FEISHU_CHALLENGE_TIMEOUT_S
         reply = await http.post(url, content=body, headers=headers, timeout=timeout)
@@ -129,7 +133,17 @@ class WebhookWorker:
         self._wake = asyncio.Event()
         self._inflight: dict[str, set[asyncio.Task[None]]] = {}
         self._task: asyncio.Task[None] | None = None
-        self.http = httpx.AsyncClient(headers={"User-Agent": USER_AGENT}, follow_redirects=False)
+        self._http: httpx.AsyncClient | None = None
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """Made on first use: a server without webhooks does not load an HTTP client."""
+        if self._http is None:
+            import httpx
+
+            headers = {"User-Agent": USER_AGENT}
+            self._http = httpx.AsyncClient(headers=headers, follow_redirects=False)
+        return self._http
 
     def committed(self, app_id: str, seq: int) -> None:
         self._wake.set()
@@ -150,7 +164,8 @@ class WebhookWorker:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def _run(self) -> None:
         while True:
@@ -212,6 +227,8 @@ class WebhookWorker:
         self._wake.set()  # a slot is free
 
     async def _post(self, webhook: Webhook, body: bytes, headers: dict[str, Any]) -> Outcome:
+        import httpx
+
         started = time.perf_counter()
         try:
             reply = await self.http.post(

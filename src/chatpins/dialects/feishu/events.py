@@ -27,9 +27,6 @@ import json
 import os
 from typing import Any
 
-from cryptography.hazmat.primitives import padding
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
 from chatpins.core.entities import App, Event, Permission
 from chatpins.core.identity import feishu_open_id, feishu_union_id
 from chatpins.dialects.feishu.render import tenant_key
@@ -203,6 +200,11 @@ def url_verification(verification_token: str, challenge: str) -> dict[str, Any]:
 
 
 def encrypt(encrypt_key: str, plaintext: str) -> str:
+    # Imported here: only Feishu webhooks with an encrypt key need it, and a server without
+    # them should not carry its memory (the idle-memory budget is per instance).
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
     key = hashlib.sha256(encrypt_key.encode()).digest()
     iv = os.urandom(16)
     padder = padding.PKCS7(128).padder()
