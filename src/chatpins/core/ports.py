@@ -55,6 +55,7 @@ class ChatRepository(Protocol):
     async def get(self, app_id: str, chat_id: str, *, for_update: bool = False) -> Chat | None: ...
     async def update(self, chat: Chat) -> None: ...
     async def touch(self, app_id: str, chat_id: str, at: int) -> None: ...
+    async def bump_pin_version(self, app_id: str, chat_id: str) -> int: ...
     async def find_by_create_key(self, app_id: str, key: str, since: int) -> Chat | None: ...
     async def find_p2p(self, app_id: str, user_a: str, user_b: str) -> Chat | None: ...
     async def list_for_member(
@@ -198,7 +199,14 @@ class ServerSettingRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction. Committed when the ``async with`` block ends without an error."""
+    """One transaction. Committed when the ``async with`` block ends without an error.
+
+    ``row_locks``: reads ``for_update`` lock rows until commit (PostgreSQL). Without them
+    (SQLite) a write transaction holds the database's one write lock from its first statement,
+    so everything it reads is already stable.
+    """
+
+    row_locks: bool
 
     apps: AppRepository
     users: UserRepository

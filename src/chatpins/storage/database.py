@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from chatpins.storage.sqlite_inline import connector
+
 WRITE_OPTION = "chatpins_write"
 
 
@@ -39,18 +41,11 @@ class Database:
 
 
 def _sqlite_engine(url: str, synchronous: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_size=8, max_overflow=8)
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Take transaction control away from the driver so we can say BEGIN IMMEDIATE for
-        # writes (the SQLAlchemy-documented recipe for pysqlite/aiosqlite).
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
+    # Statements run on the event loop's thread (see sqlite_inline): no thread hop each.
+    path = make_url(url).database or ":memory:"
+    engine = create_async_engine(
+        url, async_creator=connector(path, synchronous), pool_size=8, max_overflow=8
+    )
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:

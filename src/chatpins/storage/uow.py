@@ -54,6 +54,7 @@ class SqlUnitOfWork:
             self._release()
             raise
         self._conn = conn
+        self.row_locks = not self._db.is_sqlite
         self.apps = AppRepository(conn)
         self.users = UserRepository(conn)
         self.chats = ChatRepository(conn, postgres=not self._db.is_sqlite)

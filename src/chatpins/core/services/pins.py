@@ -169,9 +169,12 @@ async def _load_for_pin_change(
     policies.require_live(chat)
     await policies.require_app_bot(uow, actor, chat)
     await policies.require_available(uow, actor, chat)
-    # Re-read under the lock: a recall that committed while we waited must be seen.
-    message = await uow.messages.get(actor.app_id, message_id)
-    assert message is not None
+    if uow.row_locks:
+        # Re-read under the lock: a recall that committed while we waited must be seen.
+        # (Without row locks the whole write transaction is serialised from its start, and
+        # the first read was already under it.)
+        message = await uow.messages.get(actor.app_id, message_id)
+        assert message is not None
     member = await policies.membership(uow, actor, chat)
     if not policies.can_see(message, member, actor):
         raise PermissionDenied("message_invisible")
@@ -213,8 +216,7 @@ async def _changed(
     order (short by construction). An uncapped chat's order can be thousands long: a client
     that sees a version gap re-reads the list instead.
     """
-    chat.pin_version += 1
-    await uow.chats.update(chat)
+    chat.pin_version = await uow.chats.bump_pin_version(actor.app_id, chat.id)
     change = PinChange(
         chat.id, message_id, action, actor.user.id, actor.dialect, now, reason, chat.pin_version
     )

@@ -55,6 +55,16 @@ class ChatRepository(Repository):
             .values(last_activity_at=at)
         )
 
+    async def bump_pin_version(self, app_id: str, chat_id: str) -> int:
+        """The chat's pin list changed: its version grows by one (returned)."""
+        result = await self._conn.execute(
+            chats.update()
+            .where(chats.c.app_id == app_id, chats.c.id == chat_id)
+            .values(pin_version=chats.c.pin_version + 1)
+            .returning(chats.c.pin_version)
+        )
+        return int(result.scalar_one())
+
     async def find_by_create_key(self, app_id: str, key: str, since: int) -> Chat | None:
         query = (
             chats.select()
