@@ -59,7 +59,7 @@ def insert_p2p_chats(url: str, app_id: str, user_id: str, peer_ids: list[str]) -
         for member in (user_id, peer):
             member_rows.append(
                 {"app_id": app_id, "chat_id": chat_id, "user_id": member, "role": "member",
-                 "joined_at": now}
+                 "joined_at": now, "last_activity_at": now - i}
             )  # fmt: skip
     asyncio.run(_insert(url, [(chats, chat_rows), (members, member_rows)]))
     return ids

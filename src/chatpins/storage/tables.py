@@ -98,7 +98,11 @@ members = sa.Table(
     sa.Column("user_id", sa.String(128), primary_key=True),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("joined_at", sa.BigInteger, nullable=False),
+    # The chat's last activity, copied to each member row so one user's conversations come
+    # newest first straight off an index (a conversation list needs no sort over them all).
+    sa.Column("last_activity_at", sa.BigInteger, nullable=False, default=0, server_default="0"),
     sa.Index("ix_members_user", "app_id", "user_id"),
+    sa.Index("ix_members_activity", "app_id", "user_id", "last_activity_at", "chat_id"),
 )
 
 messages = sa.Table(

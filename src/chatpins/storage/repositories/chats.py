@@ -44,13 +44,23 @@ class ChatRepository(Repository):
         )
 
     async def touch(self, app_id: str, chat_id: str, at: int) -> None:
-        """Record activity (a new message) for conversation-list ordering."""
+        """Record activity (a new message) for conversation-list ordering: on the chat, and on
+        each member's row (what the conversation list reads)."""
         await self._conn.execute(
             chats.update()
             .where(
                 chats.c.app_id == app_id,
                 chats.c.id == chat_id,
                 chats.c.last_activity_at < at,
+            )
+            .values(last_activity_at=at)
+        )
+        await self._conn.execute(
+            members.update()
+            .where(
+                members.c.app_id == app_id,
+                members.c.chat_id == chat_id,
+                members.c.last_activity_at < at,
             )
             .values(last_activity_at=at)
         )
@@ -120,7 +130,16 @@ class ChatRepository(Repository):
 
 class MemberRepository(Repository):
     async def add(self, member: Member) -> None:
-        await self._conn.execute(members.insert().values(**to_row(member, members)))
+        """A new member sees the chat where its last activity puts it."""
+        activity = (
+            sa.select(chats.c.last_activity_at)
+            .where(chats.c.app_id == member.app_id, chats.c.id == member.chat_id)
+            .scalar_subquery()
+        )
+        row = to_row(member, members)
+        await self._conn.execute(
+            members.insert().values(**row, last_activity_at=sa.func.coalesce(activity, 0))
+        )
 
     async def get(self, app_id: str, chat_id: str, user_id: str) -> Member | None:
         query = members.select().where(

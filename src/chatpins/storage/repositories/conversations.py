@@ -128,11 +128,17 @@ class ConversationPinRepository(Repository):
         """The capped list in two cheap steps: one scan keeps the ``newest`` ids with just
         what ordering needs, sorted and paged here; full rows are read for the page only.
         (Sorting and counting the capped set in SQL took two full scans per request.)"""
+        # Newest first off the members' activity index: no sort over all of them.
         light = (
-            sa.select(chats.c.id, chats.c.last_activity_at, pin.c.rank, pin.c.pinned_at)
+            sa.select(
+                members.c.chat_id.label("id"),
+                members.c.last_activity_at,
+                pin.c.rank,
+                pin.c.pinned_at,
+            )
             .select_from(joined)
             .where(where)
-            .order_by(chats.c.last_activity_at.desc(), chats.c.id.desc())
+            .order_by(members.c.last_activity_at.desc(), members.c.chat_id.desc())
             .limit(newest)
         )
         rows = (await self._conn.execute(light)).all()
