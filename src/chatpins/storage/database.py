@@ -9,9 +9,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from chatpins.storage.sqlite_inline import connector
+from chatpins.storage.sqlite_inline import WRITE_OPTION, sqlite_engine
 
-WRITE_OPTION = "chatpins_write"
+__all__ = ["WRITE_OPTION", "Database"]
 
 
 class Database:
@@ -22,6 +22,12 @@ class Database:
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         self.engine: AsyncEngine = (
             _sqlite_engine(url, sqlite_synchronous) if self.is_sqlite else _postgres_engine(url)
+        )
+        # SQLite: units of work run their statements inline (see sqlite_inline).
+        self.sync_engine = (
+            sqlite_engine(make_url(url).database or ":memory:", sqlite_synchronous)
+            if self.is_sqlite
+            else None
         )
         # SQLite has one writer at a time. Queueing writers here, in the event loop, is far
         # cheaper than letting them spin on SQLITE_BUSY; busy_timeout still covers other
@@ -38,21 +44,21 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.sync_engine is not None:
+            self.sync_engine.dispose()
 
 
 def _sqlite_engine(url: str, synchronous: str) -> AsyncEngine:
-    # Statements run on the event loop's thread (see sqlite_inline): no thread hop each.
-    path = make_url(url).database or ":memory:"
-    engine = create_async_engine(
-        url, async_creator=connector(path, synchronous), pool_size=8, max_overflow=8
-    )
+    """The async engine, for migrations and tools; units of work use ``sync_engine``."""
+    engine = create_async_engine(url, pool_size=2, max_overflow=2)
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        # A writer takes the write lock at BEGIN, so the checks it makes cannot be invalidated
-        # by another writer before it commits.
-        write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
 
     return engine
 

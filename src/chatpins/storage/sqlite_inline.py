@@ -1,18 +1,16 @@
-"""SQLite for the async engine without a thread hop per statement.
+"""SQLite for units of work, on the event loop's own thread.
 
-aiosqlite runs every statement on a worker thread and hands the result back to the event loop:
-~0.3 ms per statement on a busy loop, against ~0.04 ms for SQLAlchemy on sqlite3 directly, and a
-pin runs a dozen statements. SQLite itself answers from the page cache in microseconds, so here
-statements run on the loop's own thread. This module quacks like ``aiosqlite.Connection`` (the
-driver-level API SQLAlchemy's aiosqlite dialect adapts), and is handed to the engine as its
-``async_creator``.
+Through aiosqlite every statement is handed to a worker thread and its result handed back:
+~0.3 ms per statement on a busy loop, where SQLAlchemy on sqlite3 directly takes ~0.04 ms, and
+a pin runs a dozen statements. SQLite answers from the page cache in microseconds, so units of
+work use a plain (synchronous) SQLAlchemy engine and run each statement inline. Two things
+must still never hold the loop for long, and don't:
 
-Two things must never block the loop for long, and don't:
-- lock waits: the connection has no busy timeout; a statement that finds the database locked
-  (another process writing: the CLI, a second instance) yields and retries with back-off, for
-  up to ``BUSY_TIMEOUT_S``, like SQLite's own busy handler but without stopping the loop;
-- fsync: a commit that wrote something runs on a worker thread (one hop per write transaction),
-  so other requests go on meanwhile; a read-only commit ends inline.
+- lock waits: connections have no busy timeout; a statement that finds the database locked
+  (another process writing: the CLI, a second instance on the same file) yields to the loop and
+  retries with back-off, for up to ``BUSY_TIMEOUT_S``, like SQLite's busy handler would;
+- fsync: committing a transaction that wrote something runs on one worker thread, so other
+  requests go on meanwhile; a read-only transaction ends inline.
 """
 
 from __future__ import annotations
@@ -20,147 +18,129 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import QueuePool
 
 T = TypeVar("T")
 
 BUSY_TIMEOUT_S = 30.0
 _FIRST_WAIT_S, _LONGEST_WAIT_S = 0.001, 0.05
+WRITE_OPTION = "chatpins_write"
 
 # Commits that fsync run here: one thread, as SQLite has one writer at a time anyway.
 _COMMITS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
 
 
-def _locked(error: sqlite3.OperationalError) -> bool:
-    text = str(error)
+def _locked(error: Exception) -> bool:
+    text = str(getattr(error, "orig", error))
     return "locked" in text or "busy" in text
 
 
-async def _retrying(call: Callable[..., T], *args: Any) -> T:
+async def _retrying(call: Callable[[], T]) -> T:
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     wait = _FIRST_WAIT_S
     while True:
         try:
-            return call(*args)
-        except sqlite3.OperationalError as error:
+            return call()
+        except (OperationalError, sqlite3.OperationalError) as error:
             if not _locked(error) or time.monotonic() >= deadline:
                 raise
         await asyncio.sleep(wait)
         wait = min(wait * 2, _LONGEST_WAIT_S)
 
 
-class InlineCursor:
-    def __init__(self, cursor: sqlite3.Cursor) -> None:
-        self._cursor = cursor
-
-    async def __aenter__(self) -> InlineCursor:
-        return self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        self._cursor.close()
-
-    @property
-    def description(self) -> Any:
-        return self._cursor.description
-
-    @property
-    def rowcount(self) -> int:
-        return self._cursor.rowcount
-
-    @property
-    def lastrowid(self) -> int | None:
-        return self._cursor.lastrowid
-
-    @property
-    def arraysize(self) -> int:
-        return self._cursor.arraysize
-
-    @arraysize.setter
-    def arraysize(self, value: int) -> None:
-        self._cursor.arraysize = value
-
-    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> InlineCursor:
-        await _retrying(self._cursor.execute, sql, parameters if parameters is not None else ())
-        return self
-
-    async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> InlineCursor:
-        await _retrying(self._cursor.executemany, sql, list(parameters))
-        return self
-
-    async def fetchone(self) -> Any:
-        return self._cursor.fetchone()
-
-    async def fetchmany(self, size: int | None = None) -> list[Any]:
-        return self._cursor.fetchmany(size) if size is not None else self._cursor.fetchmany()
-
-    async def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
-
-    async def close(self) -> None:
-        self._cursor.close()
-
-
-class InlineConnection:
-    """The driver-level connection: ``_connection`` is the sqlite3 connection (the name
-    SQLAlchemy's adapter looks for)."""
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self._connection = connection
-        self._changes_at_end = connection.total_changes
-
-    @property
-    def isolation_level(self) -> str | None:
-        return self._connection.isolation_level
-
-    def cursor(self) -> InlineCursor:
-        return InlineCursor(self._connection.cursor())
-
-    async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> InlineCursor:
-        return await self.cursor().execute(sql, parameters)
-
-    async def commit(self) -> None:
-        connection = self._connection
-        if connection.in_transaction and connection.total_changes != self._changes_at_end:
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(_COMMITS, _commit_retrying, connection)
-        else:
-            await _retrying(connection.commit)
-        self._changes_at_end = connection.total_changes
-
-    async def rollback(self) -> None:
-        self._connection.rollback()
-        self._changes_at_end = self._connection.total_changes
-
-    async def close(self) -> None:
-        self._connection.close()
-
-    async def create_function(self, *args: Any, **kwargs: Any) -> None:
-        self._connection.create_function(*args, **kwargs)
-
-
-def _commit_retrying(connection: sqlite3.Connection) -> None:
+def _commit_retrying(connection: sa.Connection) -> None:
     """On the commit thread, where blocking is fine: wait out another process's lock."""
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     while True:
         try:
             connection.commit()
             return
-        except sqlite3.OperationalError as error:
+        except OperationalError as error:
             if not _locked(error) or time.monotonic() >= deadline:
                 raise
             time.sleep(_FIRST_WAIT_S * 10)
 
 
-def connector(path: str, synchronous: str) -> Callable[[], Any]:
-    """The engine's ``async_creator``: a WAL connection we control transactions on (BEGIN is
-    issued by the engine's ``begin`` hook: IMMEDIATE for writers)."""
+def sqlite_engine(path: str, synchronous: str) -> sa.Engine:
+    """A WAL engine whose transactions we begin ourselves: BEGIN IMMEDIATE for writers."""
 
-    async def connect() -> InlineConnection:
+    def connect() -> sqlite3.Connection:
         connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
         for pragma in ("journal_mode=WAL", f"synchronous={synchronous}", "busy_timeout=0"):
-            await _retrying(connection.execute, f"PRAGMA {pragma}")
-        return InlineConnection(connection)
+            while True:  # at start-up only; switching to WAL may briefly need the lock
+                try:
+                    connection.execute(f"PRAGMA {pragma}")
+                    break
+                except sqlite3.OperationalError as error:
+                    if not _locked(error) or time.monotonic() >= deadline:
+                        raise
+                    time.sleep(_FIRST_WAIT_S * 10)
+        return connection
 
-    return connect
+    engine = sa.create_engine(
+        f"sqlite:///{path}", creator=connect, poolclass=QueuePool, pool_size=8, max_overflow=8
+    )
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        # A writer takes the write lock at BEGIN, so the checks it makes cannot be invalidated
+        # by another writer before it commits.
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class InlineConnection:
+    """What repositories see: an awaitable ``execute`` over a synchronous connection."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self._connection = connection
+        self.dialect = connection.dialect
+        self._changes_at_begin = self._changes()
+
+    @classmethod
+    async def begin(cls, engine: sa.Engine, *, write: bool) -> InlineConnection:
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        wait = _FIRST_WAIT_S
+        while True:
+            connection = engine.connect()
+            if write:
+                connection.execution_options(**{WRITE_OPTION: True})
+            try:
+                connection.begin()
+                return cls(connection)
+            except OperationalError as error:
+                connection.close()
+                if not _locked(error) or time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, _LONGEST_WAIT_S)
+
+    def _changes(self) -> int:
+        dbapi = self._connection.connection.dbapi_connection
+        return dbapi.total_changes if dbapi is not None else 0
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        return await _retrying(lambda: self._connection.execute(statement, parameters))
+
+    async def commit(self) -> None:
+        if self._changes() != self._changes_at_begin:  # something to make durable: fsync
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(_COMMITS, _commit_retrying, self._connection)
+        else:
+            self._connection.commit()
+
+    async def rollback(self) -> None:
+        self._connection.rollback()
+
+    async def close(self) -> None:
+        self._connection.close()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatpins.core.errors import Conflict
 from chatpins.storage.database import WRITE_OPTION, Database
@@ -25,9 +26,43 @@ from chatpins.storage.repositories import (
     UserRepository,
     WebhookRepository,
 )
+from chatpins.storage.repositories._base import Connection
+from chatpins.storage.sqlite_inline import InlineConnection
 
 # Told (app id, newest seq) after a commit that wrote events, so live streams wake at once.
 EventsCommitted = Callable[[str, int], None]
+
+
+class AsyncConnectionFace:
+    """PostgreSQL (asyncpg): SQLAlchemy's async connection, begun for a unit of work."""
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+        self.dialect = connection.dialect
+
+    @classmethod
+    async def begin(cls, engine: AsyncEngine, *, write: bool) -> AsyncConnectionFace:
+        connection = await engine.connect()
+        try:
+            if write:
+                await connection.execution_options(**{WRITE_OPTION: True})
+            await connection.begin()
+        except BaseException:
+            await connection.close()
+            raise
+        return cls(connection)
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        return await self._connection.execute(statement, parameters)
+
+    async def commit(self) -> None:
+        await self._connection.commit()
+
+    async def rollback(self) -> None:
+        await self._connection.rollback()
+
+    async def close(self) -> None:
+        await self._connection.close()
 
 
 class SqlUnitOfWork:
@@ -37,7 +72,7 @@ class SqlUnitOfWork:
         self._db = db
         self._on_events = on_events
         self._write = write
-        self._conn: AsyncConnection | None = None
+        self._conn: Connection | None = None
         self._locked = False
 
     async def __aenter__(self) -> SqlUnitOfWork:
@@ -46,10 +81,12 @@ class SqlUnitOfWork:
             await lock.acquire()
             self._locked = True
         try:
-            conn = await self._db.engine.connect()
-            if self._write:
-                await conn.execution_options(**{WRITE_OPTION: True})
-            await conn.begin()
+            if self._db.sync_engine is not None:
+                conn: Connection = await InlineConnection.begin(
+                    self._db.sync_engine, write=self._write
+                )
+            else:
+                conn = await AsyncConnectionFace.begin(self._db.engine, write=self._write)
         except BaseException:
             self._release()
             raise
