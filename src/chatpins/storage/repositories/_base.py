@@ -1,16 +1,33 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 T = TypeVar("T")
 
 
+class Connection(Protocol):
+    """What repositories use: SQLite's inline connection, or PostgreSQL's async one."""
+
+    dialect: Any
+
+    async def execute(self, statement: Any, parameters: Any = None) -> Any: ...
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+def key(name: str) -> sa.BindParameter[Any]:
+    """A named parameter of a statement built once at import. The hot statements are built
+    that way: building a statement per call (and its cache key) costs more than running it
+    on SQLite."""
+    return sa.bindparam("p_" + name)
+
+
 class Repository:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from chatpins.core.entities import App
-from chatpins.storage.repositories._base import Repository, to_entity, to_row
+from chatpins.storage.repositories._base import Repository, key, to_entity, to_row
 from chatpins.storage.tables import apps, server_settings
+
+_GET = apps.select().where(apps.c.id == key("id"))
 
 
 class AppRepository(Repository):
@@ -12,8 +14,7 @@ class AppRepository(Repository):
         await self._conn.execute(apps.insert().values(**to_row(app, apps)))
 
     async def get(self, app_id: str) -> App | None:
-        row = (await self._conn.execute(apps.select().where(apps.c.id == app_id))).first()
-        return to_entity(App, row)
+        return to_entity(App, (await self._conn.execute(_GET, {"p_id": app_id})).first())
 
     async def get_by_feishu_app_id(self, feishu_app_id: str) -> App | None:
         query = apps.select().where(apps.c.feishu_app_id == feishu_app_id)

@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatpins.core.entities import Chat, ChatKind, Member, Overflow, Permission, Role
-from chatpins.storage.repositories._base import Repository, to_entity, to_row
+from chatpins.storage.repositories._base import Connection, Repository, key, to_entity, to_row
 from chatpins.storage.tables import chats, members
 
 
@@ -19,8 +18,23 @@ def chat_from_row(row: sa.Row | None) -> Chat | None:
     return chat
 
 
+_GET = chats.select().where(chats.c.app_id == key("app"), chats.c.id == key("id"))
+_GET_FOR_UPDATE = _GET.with_for_update()
+_BUMP = (
+    chats.update()
+    .where(chats.c.app_id == key("app"), chats.c.id == key("id"))
+    .values(pin_version=chats.c.pin_version + 1)
+    .returning(chats.c.pin_version)
+)
+_MEMBER = members.select().where(
+    members.c.app_id == key("app"),
+    members.c.chat_id == key("chat"),
+    members.c.user_id == key("user"),
+)
+
+
 class ChatRepository(Repository):
-    def __init__(self, conn: AsyncConnection, *, postgres: bool) -> None:
+    def __init__(self, conn: Connection, *, postgres: bool) -> None:
         super().__init__(conn)
         self._row_locks = postgres
 
@@ -28,12 +42,11 @@ class ChatRepository(Repository):
         await self._conn.execute(chats.insert().values(**to_row(chat, chats)))
 
     async def get(self, app_id: str, chat_id: str, *, for_update: bool = False) -> Chat | None:
-        query = chats.select().where(chats.c.app_id == app_id, chats.c.id == chat_id)
-        if for_update and self._row_locks:
-            # Every change that can affect a chat's pins locks the chat row first, so pin,
-            # recall and dissolve on one chat are serialised (SQLite: BEGIN IMMEDIATE does it).
-            query = query.with_for_update()
-        return chat_from_row((await self._conn.execute(query)).first())
+        # Every change that can affect a chat's pins locks the chat row first, so pin, recall
+        # and dissolve on one chat are serialised (SQLite: BEGIN IMMEDIATE does it).
+        query = _GET_FOR_UPDATE if for_update and self._row_locks else _GET
+        result = await self._conn.execute(query, {"p_app": app_id, "p_id": chat_id})
+        return chat_from_row(result.first())
 
     async def update(self, chat: Chat) -> None:
         values = to_row(chat, chats)
@@ -67,12 +80,7 @@ class ChatRepository(Repository):
 
     async def bump_pin_version(self, app_id: str, chat_id: str) -> int:
         """The chat's pin list changed: its version grows by one (returned)."""
-        result = await self._conn.execute(
-            chats.update()
-            .where(chats.c.app_id == app_id, chats.c.id == chat_id)
-            .values(pin_version=chats.c.pin_version + 1)
-            .returning(chats.c.pin_version)
-        )
+        result = await self._conn.execute(_BUMP, {"p_app": app_id, "p_id": chat_id})
         return int(result.scalar_one())
 
     async def find_by_create_key(self, app_id: str, key: str, since: int) -> Chat | None:
@@ -142,10 +150,8 @@ class MemberRepository(Repository):
         )
 
     async def get(self, app_id: str, chat_id: str, user_id: str) -> Member | None:
-        query = members.select().where(
-            members.c.app_id == app_id, members.c.chat_id == chat_id, members.c.user_id == user_id
-        )
-        member = to_entity(Member, (await self._conn.execute(query)).first())
+        params = {"p_app": app_id, "p_chat": chat_id, "p_user": user_id}
+        member = to_entity(Member, (await self._conn.execute(_MEMBER, params)).first())
         if member is not None:
             member.role = Role(member.role)
         return member

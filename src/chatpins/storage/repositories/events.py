@@ -1,15 +1,22 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from chatpins.core.entities import Event
-from chatpins.storage.repositories._base import Repository, to_entity
+from chatpins.storage.repositories._base import Connection, Repository, key, to_entity
 from chatpins.storage.tables import apps, events
+
+_NEXT_SEQ = (
+    apps.update()
+    .where(apps.c.id == key("id"))
+    .values(event_seq=apps.c.event_seq + 1)
+    .returning(apps.c.event_seq)
+)
+_INSERT = events.insert()
 
 
 class EventRepository(Repository):
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: Connection) -> None:
         super().__init__(conn)
         # The newest seq this transaction wrote per app: announced to subscribers on commit.
         self.written: dict[str, int] = {}
@@ -21,24 +28,18 @@ class EventRepository(Repository):
         ``seq`` order and a reader never sees seq N+1 before N. Call this last in a use case
         to keep that lock short.
         """
-        result = await self._conn.execute(
-            apps.update()
-            .where(apps.c.id == app_id)
-            .values(event_seq=apps.c.event_seq + 1)
-            .returning(apps.c.event_seq)
-        )
+        result = await self._conn.execute(_NEXT_SEQ, {"p_id": app_id})
         seq = result.scalar_one()
         self.written[app_id] = seq
-        await self._conn.execute(
-            events.insert().values(
-                app_id=app_id,
-                seq=seq,
-                type=event.type,
-                payload=event.payload,
-                audience=event.audience,
-                created_at=at,
-            )
-        )
+        row = {
+            "app_id": app_id,
+            "seq": seq,
+            "type": event.type,
+            "payload": event.payload,
+            "audience": event.audience,
+            "created_at": at,
+        }
+        await self._conn.execute(_INSERT, row)
         return seq
 
     async def get(self, app_id: str, seq: int) -> Event | None:

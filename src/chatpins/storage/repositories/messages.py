@@ -3,17 +3,29 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from chatpins.core.entities import Message
-from chatpins.storage.repositories._base import Repository, to_entity, to_row
+from chatpins.storage.repositories._base import Repository, key, to_entity, to_row
 from chatpins.storage.tables import messages
+
+_INSERT = messages.insert()
+_GET = messages.select().where(messages.c.app_id == key("app"), messages.c.id == key("id"))
+_TOUCH = (
+    messages.update()
+    .where(
+        messages.c.app_id == key("app"),
+        messages.c.id == key("id"),
+        messages.c.updated_at < key("at"),
+    )
+    .values(updated_at=key("at"))
+)
 
 
 class MessageRepository(Repository):
     async def add(self, message: Message) -> None:
-        await self._conn.execute(messages.insert().values(**to_row(message, messages)))
+        await self._conn.execute(_INSERT, to_row(message, messages))
 
     async def get(self, app_id: str, message_id: str) -> Message | None:
-        query = messages.select().where(messages.c.app_id == app_id, messages.c.id == message_id)
-        return to_entity(Message, (await self._conn.execute(query)).first())
+        result = await self._conn.execute(_GET, {"p_app": app_id, "p_id": message_id})
+        return to_entity(Message, result.first())
 
     async def update(self, message: Message) -> None:
         await self._conn.execute(
@@ -37,15 +49,7 @@ class MessageRepository(Repository):
 
     async def touch(self, app_id: str, message_id: str, at: int) -> None:
         """Advance a message's update time (pinning and unpinning count as changes to it)."""
-        await self._conn.execute(
-            messages.update()
-            .where(
-                messages.c.app_id == app_id,
-                messages.c.id == message_id,
-                messages.c.updated_at < at,
-            )
-            .values(updated_at=at)
-        )
+        await self._conn.execute(_TOUCH, {"p_app": app_id, "p_id": message_id, "p_at": at})
 
     async def last_in_chat(self, app_id: str, chat_id: str, now: int) -> Message | None:
         query = (

@@ -5,23 +5,27 @@ import dataclasses
 import sqlalchemy as sa
 
 from chatpins.core.entities import Pin, PinChange
-from chatpins.storage.repositories._base import Repository, to_entity, to_row
+from chatpins.storage.repositories._base import Repository, key, to_entity, to_row
 from chatpins.storage.tables import messages, pin_history, pins
+
+_INSERT = pins.insert().returning(pins.c.id)
+_BY_MESSAGE = pins.select().where(pins.c.app_id == key("app"), pins.c.message_id == key("id"))
+_RECORD = pin_history.insert()
 
 
 class PinRepository(Repository):
     async def add(self, pin: Pin) -> Pin:
         values = to_row(pin, pins)
         values.pop("id")
-        result = await self._conn.execute(pins.insert().values(**values).returning(pins.c.id))
+        result = await self._conn.execute(_INSERT, values)
         return dataclasses.replace(pin, id=result.scalar_one())
 
     async def remove(self, pin: Pin) -> None:
         await self._conn.execute(pins.delete().where(pins.c.id == pin.id))
 
     async def get_by_message(self, app_id: str, message_id: str) -> Pin | None:
-        query = pins.select().where(pins.c.app_id == app_id, pins.c.message_id == message_id)
-        return to_entity(Pin, (await self._conn.execute(query)).first())
+        result = await self._conn.execute(_BY_MESSAGE, {"p_app": app_id, "p_id": message_id})
+        return to_entity(Pin, result.first())
 
     async def list_for_chat(self, app_id: str, chat_id: str) -> list[Pin]:
         """Every active pin of the chat, oldest rank first."""
@@ -98,5 +102,4 @@ class PinRepository(Repository):
         return [to_entity(Pin, row) for row in await self._conn.execute(query)]  # type: ignore[misc]
 
     async def record(self, app_id: str, change: PinChange) -> None:
-        values = dataclasses.asdict(change)
-        await self._conn.execute(pin_history.insert().values(app_id=app_id, **values))
+        await self._conn.execute(_RECORD, {"app_id": app_id, **dataclasses.asdict(change)})

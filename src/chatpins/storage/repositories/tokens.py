@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from chatpins.core.entities import Token
-from chatpins.storage.repositories._base import Repository, to_entity, to_row
+from chatpins.storage.repositories._base import Repository, key, to_entity, to_row
 from chatpins.storage.tables import tokens
+
+_GET = tokens.select().where(tokens.c.token_hash == key("hash"))
 
 
 class TokenRepository(Repository):
@@ -10,8 +12,8 @@ class TokenRepository(Repository):
         await self._conn.execute(tokens.insert().values(**to_row(token, tokens)))
 
     async def get(self, token_hash: str) -> Token | None:
-        query = tokens.select().where(tokens.c.token_hash == token_hash)
-        return to_entity(Token, (await self._conn.execute(query)).first())
+        result = await self._conn.execute(_GET, {"p_hash": token_hash})
+        return to_entity(Token, result.first())
 
     async def latest(self, app_id: str, kind: str, dialect: str) -> Token | None:
         query = (

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from chatpins.core.entities import User
-from chatpins.storage.repositories._base import Repository, to_entity, to_row
+from chatpins.storage.repositories._base import Repository, key, to_entity, to_row
 from chatpins.storage.tables import users
+
+_GET = users.select().where(users.c.app_id == key("app"), users.c.id == key("id"))
 
 
 class UserRepository(Repository):
@@ -10,7 +12,8 @@ class UserRepository(Repository):
         await self._conn.execute(users.insert().values(**to_row(user, users)))
 
     async def get(self, app_id: str, user_id: str) -> User | None:
-        return await self._one(users.c.id == user_id, app_id)
+        result = await self._conn.execute(_GET, {"p_app": app_id, "p_id": user_id})
+        return to_entity(User, result.first())
 
     async def get_by_open_id(self, app_id: str, open_id: str) -> User | None:
         return await self._one(users.c.open_id == open_id, app_id)
