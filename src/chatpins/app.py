@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +21,7 @@ from chatpins.api.provisioning import router as provisioning_router
 from chatpins.api.webhooks import router as webhooks_router
 from chatpins.core.context import Deps
 from chatpins.core.errors import ChatpinsError
+from chatpins.core.recent import Recent
 from chatpins.core.services.webhooks import DeliveryRules
 from chatpins.delivery.hub import EventHub
 from chatpins.delivery.webhooks import WebhookWorker
@@ -38,11 +40,13 @@ from chatpins.storage.uow import UnitOfWorkFactory
 
 
 def build_deps(db: Database, notifier: LocalNotifier | None = None) -> Deps:
+    identities: Recent[Any] = Recent()
     return Deps(
-        uow=UnitOfWorkFactory(db, notifier.committed if notifier else None),
+        uow=UnitOfWorkFactory(db, notifier.committed if notifier else None, identities.clear),
         clock=SystemClock(),
         limiter=MemoryRateLimiter(),
         ids=RandomIds(),
+        identities=identities,
     )
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from chatpins.core.entities import App, User
 from chatpins.core.ports import Clock, IdGenerator, RateLimiter, UnitOfWorkFactory
+from chatpins.core.recent import Recent
 
 
 @dataclass(frozen=True)
@@ -14,6 +16,9 @@ class Deps:
     clock: Clock
     limiter: RateLimiter
     ids: IdGenerator
+    # Recently authenticated tokens (see core.recent); storage clears it when this process
+    # writes apps, users or tokens.
+    identities: Recent[Any] = field(default_factory=Recent)
 
 
 @dataclass(frozen=True)

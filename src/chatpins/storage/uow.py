@@ -68,9 +68,17 @@ class AsyncConnectionFace:
 class SqlUnitOfWork:
     """``async with uow:`` commits on a clean exit and rolls back on any exception."""
 
-    def __init__(self, db: Database, *, write: bool, on_events: EventsCommitted | None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        write: bool,
+        on_events: EventsCommitted | None,
+        on_identities: Callable[[], None] | None,
+    ) -> None:
         self._db = db
         self._on_events = on_events
+        self._on_identities = on_identities
         self._write = write
         self._conn: Connection | None = None
         self._locked = False
@@ -133,6 +141,13 @@ class SqlUnitOfWork:
         if exc_type is None and self._on_events is not None:
             for app_id, seq in self.events.written.items():
                 self._on_events(app_id, seq)
+        identities = (self.apps, self.users, self.tokens)
+        if (
+            exc_type is None
+            and self._on_identities
+            and any(r.changed_identities for r in identities)
+        ):
+            self._on_identities()
 
     def _release(self) -> None:
         if self._locked:
@@ -145,9 +160,17 @@ class SqlUnitOfWork:
 class UnitOfWorkFactory:
     """Callable handed to core: ``async with deps.uow(write=True) as uow: ...``."""
 
-    def __init__(self, db: Database, on_events: EventsCommitted | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        on_events: EventsCommitted | None = None,
+        on_identities: Callable[[], None] | None = None,
+    ) -> None:
         self._db = db
         self._on_events = on_events
+        self._on_identities = on_identities
 
     def __call__(self, *, write: bool = False) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._db, write=write, on_events=self._on_events)
+        return SqlUnitOfWork(
+            self._db, write=write, on_events=self._on_events, on_identities=self._on_identities
+        )

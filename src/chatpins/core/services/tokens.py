@@ -188,14 +188,21 @@ async def issue_app_token(
 
 async def authenticate(deps: Deps, value: str, dialect: str) -> Identity:
     """The app and user a token acts for. Unknown, revoked, other-dialect → ``unknown_token``."""
-    async with deps.uow() as uow:
-        token = await uow.tokens.get(hash_secret(value))
-        if token is None or token.revoked_at is not None or token.dialect != dialect:
+    token_hash, now = hash_secret(value), deps.clock.now_ms()
+    identity: Identity | None = deps.identities.get(token_hash, now)
+    if identity is None:
+        async with deps.uow() as uow:
+            token = await uow.tokens.get(token_hash)
+            if token is None or token.revoked_at is not None:
+                raise Unauthenticated("unknown_token")
+            app = await uow.apps.get(token.app_id)
+            user = await uow.users.get(token.app_id, token.user_id or "")
+        if app is None or user is None:
             raise Unauthenticated("unknown_token")
-        if token.expires_at <= deps.clock.now_ms():
-            raise Unauthenticated("expired_token")
-        app = await uow.apps.get(token.app_id)
-        user = await uow.users.get(token.app_id, token.user_id or "")
-    if app is None or user is None:
+        identity = Identity(app, user, token)
+        deps.identities.put(token_hash, identity, now)
+    if identity.token.dialect != dialect:
         raise Unauthenticated("unknown_token")
-    return Identity(app, user, token)
+    if identity.token.expires_at <= now:
+        raise Unauthenticated("expired_token")
+    return identity

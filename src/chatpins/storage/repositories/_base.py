@@ -29,6 +29,9 @@ def key(name: str) -> sa.BindParameter[Any]:
 class Repository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        # Set by writes that change who a credential stands for (apps, users, tokens): the
+        # unit of work then tells the process to forget its cached identities.
+        self.changed_identities = False
 
 
 def to_entity(cls: type[T], row: sa.Row[Any] | None) -> T | None:

@@ -33,6 +33,7 @@ class AppRepository(Repository):
         return to_entity(App, (await self._conn.execute(query)).first())
 
     async def update(self, app: App) -> None:
+        self.changed_identities = True
         values = to_row(app, apps)
         values.pop("id")
         await self._conn.execute(apps.update().where(apps.c.id == app.id).values(**values))

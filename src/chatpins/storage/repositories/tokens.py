@@ -30,6 +30,7 @@ class TokenRepository(Repository):
         return to_entity(Token, (await self._conn.execute(query)).first())
 
     async def update(self, token: Token) -> None:
+        self.changed_identities = True
         values = to_row(token, tokens)
         values["revoked_at"] = token.revoked_at
         await self._conn.execute(
@@ -47,6 +48,7 @@ class TokenRepository(Repository):
         only_hash: str | None = None,
     ) -> int:
         """Revoke a user's live tokens of a dialect (all, all but one, or only one); count them."""
+        self.changed_identities = True
         query = tokens.update().where(
             tokens.c.app_id == app_id,
             tokens.c.user_id == user_id,

@@ -32,6 +32,7 @@ class UserRepository(Repository):
         return to_entity(User, (await self._conn.execute(query)).first())
 
     async def update(self, user: User) -> None:
+        self.changed_identities = True
         values = to_row(user, users)
         await self._conn.execute(
             users.update()
