@@ -116,6 +116,7 @@ def build_app(settings: Settings) -> ASGIApp:
     app.include_router(webhooks_router)
     # A plain Starlette route: FastAPI's dependency machinery would cost every open stream.
     app.router.routes.append(WebSocketRoute("/v1/events/ws", event_stream))
-    app.mount("/open-apis", build_feishu_app(deps))
-    dispatcher = DialectDispatcher(app, build_imkit_app(deps), IMKIT_PREFIXES, build_zim_app(deps))
+    dispatcher = DialectDispatcher(
+        app, build_feishu_app(deps), build_imkit_app(deps), IMKIT_PREFIXES, build_zim_app(deps)
+    )
     return MetricsMiddleware(dispatcher, metrics)

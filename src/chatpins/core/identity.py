@@ -8,7 +8,8 @@ import re
 
 # Ids made through the native API and Feishu appear in URL paths, and the Node SDK does not
 # percent-encode path parameters: keep those free of '/', '?', '#', '%' and whitespace.
-_URL_SAFE_ID = re.compile(r"^[A-Za-z0-9_\-.@:+=]{1,128}$")
+# fullmatch, not ^…$: "$" also matches before a trailing newline.
+_URL_SAFE_ID = re.compile(r"[A-Za-z0-9_\-.@:+=]{1,128}")
 MAX_ID_LENGTH = 128  # the id columns' size
 
 
@@ -22,7 +23,7 @@ def is_valid_id(value: str) -> bool:
 
 def is_url_safe_id(value: str) -> bool:
     """The stricter rule for ids that travel in URL paths (native API, Feishu)."""
-    return bool(_URL_SAFE_ID.match(value))
+    return bool(_URL_SAFE_ID.fullmatch(value))
 
 
 def hash_secret(secret: str) -> str:

@@ -59,11 +59,14 @@ def require_app_capabilities(actor: Actor, *, pin_scope: bool = False) -> None:
         raise PermissionDenied("missing_pin_scope")
 
 
-async def require_app_bot(uow: UnitOfWork, actor: Actor, chat: Chat) -> None:
-    if actor.requires_app_bot:
-        bot = await uow.members.get(actor.app_id, chat.id, actor.app.bot_user_id)
-        if bot is None:
-            raise PermissionDenied("bot_not_in_chat")
+async def require_app_bot(uow: UnitOfWork, actor: Actor, chat: Chat) -> Member | None:
+    """The app's bot must be in the chat (Feishu); its membership, when it was looked up."""
+    if not actor.requires_app_bot:
+        return None
+    bot = await uow.members.get(actor.app_id, chat.id, actor.app.bot_user_id)
+    if bot is None:
+        raise PermissionDenied("bot_not_in_chat")
+    return bot
 
 
 async def require_available(uow: UnitOfWork, actor: Actor, chat: Chat) -> None:

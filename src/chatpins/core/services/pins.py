@@ -167,7 +167,7 @@ async def _load_for_pin_change(
     if chat is None:
         raise NotFound("chat_not_found", message.chat_id)
     policies.require_live(chat)
-    await policies.require_app_bot(uow, actor, chat)
+    bot = await policies.require_app_bot(uow, actor, chat)
     await policies.require_available(uow, actor, chat)
     if uow.row_locks:
         # Re-read under the lock: a recall that committed while we waited must be seen.
@@ -175,7 +175,10 @@ async def _load_for_pin_change(
         # the first read was already under it.)
         message = await uow.messages.get(actor.app_id, message_id)
         assert message is not None
-    member = await policies.membership(uow, actor, chat)
+    if bot is not None and bot.user_id == actor.user.id:
+        member: Member | None = bot  # the bot acting: already read
+    else:
+        member = await policies.membership(uow, actor, chat)
     if not policies.can_see(message, member, actor):
         raise PermissionDenied("message_invisible")
     return message, chat, member

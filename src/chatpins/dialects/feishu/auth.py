@@ -18,7 +18,7 @@ from chatpins.core.services import tokens
 from chatpins.dialects.bodies import BodyTooLarge, read_body
 from chatpins.dialects.feishu.errors import FeishuError, to_feishu
 
-_APP_ID = re.compile(r"^cli_[0-9a-f]{16}$")
+_APP_ID = re.compile(r"cli_[0-9a-f]{16}")  # fullmatch: "$" would allow a trailing newline
 RATE_LIMITED = "request trigger frequency limit"
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -45,7 +45,7 @@ async def _issue(request: Request, kind: str) -> Response:
         data = None
     app_id = data.get("app_id") if isinstance(data, dict) else None
     secret = data.get("app_secret") if isinstance(data, dict) else None
-    if not isinstance(app_id, str) or not isinstance(secret, str) or not _APP_ID.match(app_id):
+    if not isinstance(app_id, str) or not isinstance(secret, str) or not _APP_ID.fullmatch(app_id):
         return JSONResponse({"code": 10003, "data": {}, "msg": "invalid param"})
     try:
         issued = await tokens.issue_app_token(deps_of(request), app_id, secret, kind)

@@ -24,8 +24,9 @@ MAX_SKEW_S = 600  # |now − Timestamp| ≤ 10 min
 # at one edge of the window cannot be replayed at the other.
 NONCE_WINDOW_MS = 2 * MAX_SKEW_S * 1000
 MAX_NONCE_CHARS = 128  # the nonce column's size; longer → 100000008 (unconfirmed)
-_UINT = re.compile(r"^(0|[1-9][0-9]*)$")
-_INT = re.compile(r"^-?(0|[1-9][0-9]*)$")
+# Used with fullmatch: "$" would allow a trailing newline.
+_UINT = re.compile(r"0|[1-9][0-9]*")
+_INT = re.compile(r"-?(0|[1-9][0-9]*)")
 UINT32_MAX = 2**32 - 1
 INT64_MAX = 2**63 - 1
 
@@ -71,7 +72,7 @@ def action_name(request: Request) -> str:
 async def authenticate(request: Request, deps: Deps) -> App:
     query = request.query_params
     app_id_text = query.get("AppId", "")
-    if not _UINT.match(app_id_text) or int(app_id_text) > UINT32_MAX:
+    if not _UINT.fullmatch(app_id_text) or int(app_id_text) > UINT32_MAX:
         raise error("app_id_format")
     app_id = int(app_id_text)
     nonce = query.get("SignatureNonce", "")
@@ -80,7 +81,7 @@ async def authenticate(request: Request, deps: Deps) -> App:
     timestamp_text = query.get("Timestamp", "")
     if not timestamp_text:
         raise error("timestamp_empty")
-    if not _INT.match(timestamp_text) or abs(int(timestamp_text)) > INT64_MAX:
+    if not _INT.fullmatch(timestamp_text) or abs(int(timestamp_text)) > INT64_MAX:
         raise error("timestamp_format")
     timestamp = int(timestamp_text)
     version = query.get("SignatureVersion", "")
