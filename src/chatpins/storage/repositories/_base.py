@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
@@ -38,8 +39,13 @@ def to_entity(cls: type[T], row: sa.Row[Any] | None) -> T | None:
     """Build a dataclass from a row whose column names match its fields."""
     if row is None:
         return None
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    names = _field_names(cls)
     return cls(**{k: v for k, v in row._mapping.items() if k in names})
+
+
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
 
 
 def to_row(entity: Any, table: sa.Table) -> dict[str, Any]:
