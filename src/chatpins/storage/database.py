@@ -13,6 +13,8 @@ from chatpins.storage.sqlite_inline import WRITE_OPTION, sqlite_engine
 
 __all__ = ["WRITE_OPTION", "Database"]
 
+POSTGRES_WRITERS = 4  # concurrent write transactions per process (measured best of 2, 4, 8)
+
 
 class Database:
     """One engine plus what a unit of work needs to use it safely on this backend."""
@@ -32,14 +34,20 @@ class Database:
         # SQLite has one writer at a time. Queueing writers here, in the event loop, is far
         # cheaper than letting them spin on SQLITE_BUSY; busy_timeout still covers other
         # processes (the CLI beside a running server).
-        self._write_lock: asyncio.Lock | None = None
+        self._write_lock: asyncio.Semaphore | None = None
 
     @property
-    def write_lock(self) -> asyncio.Lock | None:
-        if not self.is_sqlite:
-            return None
+    def write_lock(self) -> asyncio.Semaphore:
+        """Writers queue here, in the process, before they take a connection.
+
+        SQLite: one at a time (its one writer). PostgreSQL: a few at a time. Hot writes meet
+        on one row (a chat's pins), and a writer waiting there holds a pooled connection while
+        the lock holder waits for the event loop: with every connection held by a waiter, a
+        convoy formed (p99 in seconds at 64 concurrent pins of one chat). A waiter queued here
+        costs nothing.
+        """
         if self._write_lock is None:
-            self._write_lock = asyncio.Lock()
+            self._write_lock = asyncio.Semaphore(1 if self.is_sqlite else POSTGRES_WRITERS)
         return self._write_lock
 
     async def dispose(self) -> None:
