@@ -132,7 +132,7 @@ class ConversationPinRepository(Protocol):
         offset: int,
         limit: int,
         pinned_first: bool,
-        newest: int | None = None,
+        newest: int,
     ) -> tuple[list[tuple[Chat, ConversationPin | None]], int]: ...
 
 

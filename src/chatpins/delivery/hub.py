@@ -60,15 +60,13 @@ class Subscription:
     app_id: str
     queue: asyncio.Queue[StreamEvent | object]
 
-    def offer(self, item: StreamEvent) -> bool:
+    def offer(self, item: StreamEvent) -> None:
         try:
             self.queue.put_nowait(item)
-            return True
         except asyncio.QueueFull:
             while not self.queue.empty():
                 self.queue.get_nowait()
             self.queue.put_nowait(LAGGING)
-            return False
 
 
 @dataclass(eq=False)

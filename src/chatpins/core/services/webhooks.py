@@ -87,26 +87,23 @@ def _check_url(url: str) -> None:
         raise InvalidArgument("invalid_webhook_url", "an http(s) URL of at most 2048 characters")
 
 
+def _matches(pattern: str, event_type: str) -> bool:
+    """A type, or a family of them: ``pin.*`` matches ``pin.created`` (the family ends at
+    the dot)."""
+    if pattern.endswith(".*"):
+        return event_type.startswith(pattern[:-1])
+    return pattern == event_type
+
+
 def _check_types(event_types: list[str], known: Collection[str]) -> None:
-    unknown = [t for t in event_types if t not in known and not _is_known_prefix(t, known)]
+    unknown = [t for t in event_types if not any(_matches(t, k) for k in known)]
     if unknown:
         raise InvalidArgument("unknown_event_types", ", ".join(unknown))
 
 
-def _is_known_prefix(pattern: str, known: Collection[str]) -> bool:
-    if not pattern.endswith(".*"):
-        return False
-    return any(k.startswith(pattern[:-1]) for k in known)
-
-
 def wants(webhook: Webhook, event_type: str) -> bool:
     """Whether the webhook subscribed to ``event_type`` (``[]`` is all, ``pin.*`` a family)."""
-    if not webhook.event_types:
-        return True
-    return any(
-        t == event_type or (t.endswith(".*") and event_type.startswith(t[:-1]))
-        for t in webhook.event_types
-    )
+    return not webhook.event_types or any(_matches(t, event_type) for t in webhook.event_types)
 
 
 def validate(spec: WebhookSpec, known_types: Collection[str]) -> None:

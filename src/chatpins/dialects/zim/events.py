@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatpins.core.entities import Event
+from chatpins.core.entities import ChatKind, Event
+from chatpins.dialects.zim.conversations import WIRE_TYPES
 
 CONVERSATION_UPDATED = 1  # ZIMConversationEvent.Updated
 ACTION_UPDATED = 2  # ZIMConversationListChangeAction.Updated
-PEER, GROUP = 0, 2  # ZIMConversationType
 
 
 def conversation_changed(event: Event) -> dict[str, Any]:
@@ -25,7 +25,9 @@ def conversation_changed(event: Event) -> dict[str, Any]:
                 "action": ACTION_UPDATED,
                 "conversation": {
                     "conversationID": conversation["conversation_id"],
-                    "type": PEER if conversation["type"] == "peer" else GROUP,
+                    "type": WIRE_TYPES[
+                        ChatKind.P2P if conversation["type"] == "peer" else ChatKind.GROUP
+                    ],
                     "isPinned": conversation["is_pinned"],
                     "pinnedTime": conversation["pinned_at"],
                     "orderKey": conversation["order_key"],

@@ -110,66 +110,19 @@ class ConversationPinRepository(Repository):
         offset: int,
         limit: int,
         pinned_first: bool,
-        newest: int | None = None,
-    ) -> tuple[list[tuple[Chat, ConversationPin | None]], int]:
-        """The chats the user belongs to (dissolved ones left out), with the user's pin if any.
-
-        ``newest``: only the that many most recently active chats are listed (ZIM: 1000).
-        Default order: last activity ascending (ZIM's order). ``pinned_first``: pinned ones
-        first, then the rest; inside each part last activity newest first (the ZIM SDK's
-        display order), pin order breaking ties. Returns (page, total).
-        """
-        if newest is not None:
-            return await self._newest_conversations(
-                app_id, user_id, offset, limit, pinned_first, newest
-            )
-        pin, joined = _PIN, _CONVERSATIONS
-        where = sa.and_(
-            members.c.app_id == app_id,
-            members.c.user_id == user_id,
-            chats.c.dissolved_at.is_(None),
-        )
-        if pinned_first:
-            order = [
-                pin.c.rank.is_(None),  # pinned (False) before unpinned (True)
-                chats.c.last_activity_at.desc(),
-                pin.c.rank,
-                chats.c.id,
-            ]
-        else:
-            order = [chats.c.last_activity_at, chats.c.id]
-        query = (
-            sa.select(chats, pin.c.pinned_at.label("_pinned_at"), pin.c.rank.label("_rank"))
-            .select_from(joined)
-            .where(where)
-            .order_by(*order)
-            .offset(offset)
-            .limit(limit)
-        )
-        total_query = sa.select(sa.func.count()).select_from(joined).where(where)
-        total = (await self._conn.execute(total_query)).scalar_one()
-        page = []
-        for row in await self._conn.execute(query):
-            chat = chat_from_row(row)
-            assert chat is not None
-            conv_pin = None
-            if row._rank is not None:
-                conv_pin = ConversationPin(app_id, user_id, chat.id, row._pinned_at, row._rank)
-            page.append((chat, conv_pin))
-        return page, total
-
-    async def _newest_conversations(
-        self,
-        app_id: str,
-        user_id: str,
-        offset: int,
-        limit: int,
-        pinned_first: bool,
         newest: int,
     ) -> tuple[list[tuple[Chat, ConversationPin | None]], int]:
-        """The capped list in two cheap steps: one scan keeps the ``newest`` ids with just
-        what ordering needs, sorted and paged here; full rows are read for the page only.
-        (Sorting and counting the capped set in SQL took two full scans per request.)"""
+        """The user's ``newest`` most recently active chats (dissolved ones left out), with
+        the user's pin if any; returns (page, total).
+
+        Default order: last activity ascending (ZIM's order). ``pinned_first``: pinned ones
+        first, then the rest; inside each part last activity newest first (the ZIM SDK's
+        display order), pin order breaking ties.
+
+        Two cheap steps: one index scan keeps the ``newest`` ids with just what ordering needs,
+        sorted and paged here; full rows are read for the page only. (Sorting and counting the
+        capped set in SQL took two full scans per request.)
+        """
         light = await self._conn.execute(
             _NEWEST, {"p_app": app_id, "p_user": user_id, "p_newest": newest}
         )
