@@ -11,7 +11,7 @@ import hashlib
 from typing import Any
 
 from chatpins.core.context import Actor
-from chatpins.core.entities import Chat, Event
+from chatpins.core.entities import Chat, Event, User
 from chatpins.core.ports import UnitOfWork
 
 CHAT_CREATED = "chat.created"
@@ -38,10 +38,7 @@ async def emit_members(
     """``member.added`` / ``member.removed`` with each user's name, so a subscriber (or a
     vendor-shaped push) can show who came or left without looking them up."""
     found = {u.id: u for u in await uow.users.get_many(actor.app_id, user_ids)}
-    users = [
-        {"id": uid, "name": found[uid].name if uid in found else "", "is_bot": _is_bot(found, uid)}
-        for uid in user_ids
-    ]
+    users = [_brief(uid, found.get(uid)) for uid in user_ids]
     return await emit(
         uow,
         actor,
@@ -56,8 +53,9 @@ async def emit_members(
     )
 
 
-def _is_bot(found: dict[str, Any], user_id: str) -> bool:
-    return bool(found[user_id].is_bot) if user_id in found else False
+def _brief(user_id: str, user: User | None) -> dict[str, Any]:
+    """Who a member event names (a user unknown to the app reads as nameless, not a bot)."""
+    return {"id": user_id, "name": user.name if user else "", "is_bot": bool(user and user.is_bot)}
 
 
 def chat_audience(chat_id: str) -> str:
