@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import math
 import re
 from collections.abc import Awaitable, Callable
@@ -15,8 +14,9 @@ from starlette.responses import JSONResponse, Response
 from chatpins.core.context import Actor, Deps
 from chatpins.core.errors import ChatpinsError, Unauthenticated
 from chatpins.core.services import tokens
-from chatpins.dialects.bodies import BodyTooLarge, read_body
 from chatpins.dialects.feishu.errors import FeishuError, to_feishu
+from chatpins.dialects.feishu.wire import INVALID_TOKEN_REQUEST
+from chatpins.intake import Unreadable, read_json
 
 _APP_ID = re.compile(r"cli_[0-9a-f]{16}")  # fullmatch: "$" would allow a trailing newline
 RATE_LIMITED = "request trigger frequency limit"
@@ -40,13 +40,13 @@ async def _issue(request: Request, kind: str) -> Response:
     # Failures here are HTTP 200 with a non-zero code, as the vendor answers (observed). No
     # token ever appears in a failure: the Node SDK treats any token in the reply as success.
     try:
-        data = json.loads(await read_body(request) or b"{}")
-    except (BodyTooLarge, ValueError):
+        data = await read_json(request, empty={})
+    except Unreadable:
         data = None
     app_id = data.get("app_id") if isinstance(data, dict) else None
     secret = data.get("app_secret") if isinstance(data, dict) else None
     if not isinstance(app_id, str) or not isinstance(secret, str) or not _APP_ID.fullmatch(app_id):
-        return JSONResponse({"code": 10003, "data": {}, "msg": "invalid param"})
+        return JSONResponse(INVALID_TOKEN_REQUEST)
     try:
         issued = await tokens.issue_app_token(deps_of(request), app_id, secret, kind)
     except Unauthenticated as exc:

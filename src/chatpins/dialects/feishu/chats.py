@@ -25,6 +25,7 @@ from chatpins.dialects.feishu.schemas import (
     UserIdTypeQuery,
 )
 from chatpins.dialects.feishu.wire import ok, parse_body, parse_query
+from chatpins.intake import parse_uint
 
 # Body fields that map onto core chat fields; every other setting is kept as an attribute.
 _CORE_FIELDS = {
@@ -269,6 +270,7 @@ def _attributes(body: ChatSettings, *, exclude: set[str]) -> dict[str, Any]:
 def _offset(page_token: str | None) -> int:
     if not page_token:
         return 0
-    if not page_token.isdigit():
+    offset = parse_uint(page_token)
+    if offset is None:
         raise invalid("chat")
-    return int(page_token)
+    return offset

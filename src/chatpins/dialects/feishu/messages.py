@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,6 +13,7 @@ from chatpins.dialects.feishu.auth import deps_of, endpoint
 from chatpins.dialects.feishu.errors import invalid
 from chatpins.dialects.feishu.schemas import MessageCreateBody, MessageCreateQuery
 from chatpins.dialects.feishu.wire import ok, parse_body, parse_query
+from chatpins.intake import Unreadable, load_json
 
 # msg_type -> keys its content must hold (feishu.md §6.7).
 _REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
@@ -72,9 +71,9 @@ def _check_content(msg_type: str, content: str) -> None:
     limit = _MAX_CONTENT_BYTES.get(msg_type)
     if limit is not None and len(content.encode()) > limit:
         raise InvalidArgument("content_too_long")
-    try:
-        parsed = json.loads(content)
-    except ValueError as exc:
+    try:  # content is JSON inside the JSON body: the same rules hold for it
+        parsed = load_json(content)
+    except Unreadable as exc:
         raise invalid("message") from exc
     if not isinstance(parsed, dict) or any(not parsed.get(k) for k in required):
         raise invalid("message")

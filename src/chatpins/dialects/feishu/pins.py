@@ -15,6 +15,7 @@ from chatpins.dialects.feishu.auth import deps_of, endpoint
 from chatpins.dialects.feishu.errors import invalid
 from chatpins.dialects.feishu.schemas import PinBody, PinListQuery
 from chatpins.dialects.feishu.wire import ok, parse_body, parse_query
+from chatpins.intake import parse_uint
 
 
 @endpoint("message.pin")
@@ -76,8 +77,9 @@ def _encode_page_token(after: tuple[int, int]) -> str:
 def _decode_page_token(token: str) -> tuple[int, int]:
     try:
         version, at, pin_id = base64.urlsafe_b64decode(token.encode()).decode().split(":")
-        if version != "p1":
+        keyset = parse_uint(at), parse_uint(pin_id)
+        if version != "p1" or keyset[0] is None or keyset[1] is None:
             raise ValueError(version)
-        return int(at), int(pin_id)
+        return keyset[0], keyset[1]
     except (ValueError, UnicodeError, binascii.Error) as exc:
         raise invalid("message") from exc

@@ -14,7 +14,8 @@ from chatpins.core.context import Deps
 from chatpins.dialects.asgi import client_gone
 from chatpins.dialects.feishu import auth, chats, messages, pins
 from chatpins.dialects.feishu.errors import FeishuError
-from chatpins.dialects.feishu.wire import canonical_headers, error_response
+from chatpins.dialects.feishu.wire import canonical_headers, error_response, refuse
+from chatpins.intake import Intake
 
 log = structlog.get_logger(__name__)
 
@@ -84,4 +85,4 @@ def build_feishu_app(deps: Deps) -> ASGIApp:
     app.router.redirect_slashes = False
     app.state.deps = deps
     # Outermost, so even a 500 from the error middleware carries the vendor's headers.
-    return canonical_headers(app)
+    return canonical_headers(Intake(app, refuse))

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from chatpins.intake import INT64_MAX
+
 UserIdType = Literal["open_id", "union_id", "user_id"]
 Setting = Literal["only_owner", "all_members"]
 
@@ -38,8 +40,8 @@ class PinBody(Body):
 
 class PinListQuery(Query):
     chat_id: str = Field(min_length=1)
-    start_time: int | None = Field(default=None, ge=0)
-    end_time: int | None = Field(default=None, ge=0)
+    start_time: int | None = Field(default=None, ge=0, le=INT64_MAX)
+    end_time: int | None = Field(default=None, ge=0, le=INT64_MAX)
     page_size: int = Field(default=20, ge=1, le=50)
     page_token: str | None = None
 

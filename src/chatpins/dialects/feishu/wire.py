@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.types import ASGIApp
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Scope
 
 from chatpins.dialects.asgi import Headers, RewriteResponseHeaders
-from chatpins.dialects.bodies import BodyTooLarge, first_query_values, read_body
 from chatpins.dialects.feishu.errors import FeishuError, invalid
+from chatpins.intake import Unreadable, first_query_values, read_json
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,12 +34,11 @@ def error_response(error: FeishuError) -> JSONResponse:
 async def parse_body(request: Request, model: type[M], family: str) -> M:
     """Parse a JSON body whatever the Content-Type (the SDK's token call sends none)."""
     try:
-        raw = await read_body(request)
-        data = json.loads(raw or b"{}")
+        data = await read_json(request, empty={})
         if not isinstance(data, dict):
             raise invalid(family)
         return model.model_validate(data)
-    except (BodyTooLarge, ValueError, ValidationError) as exc:
+    except (Unreadable, ValidationError) as exc:
         raise invalid(family) from exc
 
 
@@ -49,6 +47,20 @@ def parse_query(request: Request, model: type[M], family: str) -> M:
         return model.model_validate(first_query_values(request))
     except ValidationError as exc:
         raise invalid(family) from exc
+
+
+def refuse(scope: Scope, _problem: Unreadable) -> Response:
+    """A request the intake will not read: the invalid-parameter answer of its API group
+    (the token endpoints answer HTTP 200 ``10003``, as they do for any bad body)."""
+    path: str = scope["path"]
+    if path.startswith(f"{scope.get('root_path', '')}/auth/"):
+        return JSONResponse(INVALID_TOKEN_REQUEST)
+    family = "chat" if "/im/v1/chats" in path else "message"
+    return error_response(invalid(family))
+
+
+# The token endpoints' answer to a body they cannot use (observed).
+INVALID_TOKEN_REQUEST = {"code": 10003, "data": {}, "msg": "invalid param"}
 
 
 def new_log_id() -> str:

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from chatpins.core.entities import App, ChatKind, Message, Role, User
 from chatpins.core.services.chat_details import ChatDetail
 from chatpins.core.services.members import MEMBER_PROPERTIES
+from chatpins.intake import Unreadable, load_json, parse_uint
 
 # Room settings kept as chat attributes, with IMKit's defaults for a new room.
 ROOM_DEFAULTS: dict[str, Any] = {"cover": "", "roomTags": [], "status": 1}
@@ -26,7 +26,7 @@ def iso(ms: int) -> str:
 def parse_time(value: str) -> int | None:
     """Epoch ms from a 13-digit number or an ISO-8601 string; None when neither."""
     if value.isdigit():
-        return int(value)
+        return parse_uint(value)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -59,10 +59,11 @@ def _unknown_user(user_id: str) -> User:
 
 def content(m: Message) -> Any:
     """IMKit's ``message`` is stored as JSON text; content written by another dialect (not
-    JSON) is shown as the raw string."""
+    JSON, or JSON the intake would not take, such as a Feishu text holding an escaped lone
+    surrogate) is shown as the raw string."""
     try:
-        return json.loads(m.content)
-    except ValueError:
+        return load_json(m.content)
+    except Unreadable:
         return m.content
 
 
@@ -124,6 +125,8 @@ def room(app: App, d: ChatDetail, *, member_ids_only: bool = False) -> dict[str,
         data["lastMessage"] = message(
             app, last, d.users.get(last.sender_id), pinned=last.id in pinned_ids
         )
+    # ``d.pinned`` and ``d.last_message`` hold only what the caller may see (core's one
+    # visibility rule): a pin restricted from the caller reads as no pin, ``null``.
     if d.pinned:
         # One pin per IMKit room; a chat pinned through another dialect shows its latest.
         latest = d.pinned[-1]

@@ -19,7 +19,8 @@ from chatpins.core.context import Deps
 from chatpins.dialects.asgi import client_gone
 from chatpins.dialects.imkit import clients, messages, rooms
 from chatpins.dialects.imkit.errors import INTERNAL, METHOD, ROUTE, ImkitError
-from chatpins.dialects.imkit.wire import Cors, error_response
+from chatpins.dialects.imkit.wire import Cors, error_response, refuse
+from chatpins.intake import Intake
 
 log = structlog.get_logger(__name__)
 
@@ -85,4 +86,4 @@ def build_imkit_app(deps: Deps) -> ASGIApp:
     )
     app.router.redirect_slashes = False
     app.state.deps = deps
-    return Cors(app)
+    return Cors(Intake(app, refuse))

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chatpins.intake import INT64_MAX
+
 # User and room ids travel in URL paths (``/rooms/:id``, ``/admin/clients/:id/token``).
 URL_SAFE_ID = r"^[A-Za-z0-9_\-.@:+=]{1,128}$"
 
@@ -108,12 +110,12 @@ class PlatformMessageBody(Body):
 
 
 class RoomListQuery(Query):
-    skip: int = Field(default=0, ge=0)
-    limit: int = Field(default=20, ge=1)
+    skip: int = Field(default=0, ge=0, le=INT64_MAX)
+    limit: int = Field(default=20, ge=1, le=INT64_MAX)
 
 
 class MessageListQuery(Query):
-    limit: int = Field(default=20, ge=1)
+    limit: int = Field(default=20, ge=1, le=INT64_MAX)
     beforeMessage: str | None = Field(default=None, min_length=1)
     afterMessage: str | None = Field(default=None, min_length=1)
     afterTime: str | None = Field(default=None, min_length=1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -11,8 +10,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chatpins.dialects.asgi import RewriteResponseHeaders
-from chatpins.dialects.bodies import MAX_BODY_BYTES, BodyTooLarge, first_query_values, read_body
 from chatpins.dialects.imkit.errors import ImkitError, fail
+from chatpins.intake import Unreadable, first_query_values
+from chatpins.intake import read_json as read_any_json
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -48,17 +48,20 @@ def error_response(error: ImkitError) -> JSONResponse:
 
 
 async def read_json(request: Request) -> Any:
-    """The JSON body (``None`` when empty), refused past 1 MiB without buffering the rest."""
+    """The JSON body (``None`` when empty), as the intake allows it."""
     try:
-        raw = await read_body(request)
-    except BodyTooLarge as exc:
-        raise fail("body_too_large", f"body is larger than {MAX_BODY_BYTES} bytes") from exc
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise fail("invalid_body", "body is not JSON") from exc
+        return await read_any_json(request, empty=None)
+    except Unreadable as exc:
+        raise unreadable(exc) from exc
+
+
+def unreadable(problem: Unreadable) -> ImkitError:
+    reason = "body_too_large" if problem.reason == "body_too_large" else "invalid_body"
+    return fail(reason, problem.message)
+
+
+def refuse(_scope: Scope, problem: Unreadable) -> Response:
+    return error_response(unreadable(problem))
 
 
 async def parse_body(request: Request, model: type[M]) -> M:

@@ -1,27 +1,30 @@
 """The ZIM sub-application: every action is ``POST /?Action=<Name>`` (zim.md §1).
 
 Every outcome is HTTP 200 with ``Code``, ``Message`` and ``RequestId`` in a JSON body, for any
-method: the gateway, not the HTTP layer, decides.
+method (``TRACE``, ``PROPFIND`` or one nobody defined as well): the gateway, not the HTTP layer,
+decides (zim.md §3).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.routing import Route, request_response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chatpins.core.context import Deps
 from chatpins.core.errors import ChatpinsError
 from chatpins.dialects.zim import conversations, gateway, groups, messages, users
 from chatpins.dialects.zim.errors import ZimError, error, from_core
 from chatpins.dialects.zim.gateway import Call, Rate
-from chatpins.dialects.zim.wire import error_reply, read_json
+from chatpins.dialects.zim.wire import error_reply, read_json, unreadable
+from chatpins.intake import Intake, Unreadable
 
 log = structlog.get_logger(__name__)
 
@@ -74,14 +77,31 @@ async def handle(request: Request) -> Response:
         return _failed(action, error("internal_error"))
 
 
+def _refuse(scope: Scope, problem: Unreadable) -> Response:
+    """A request the intake will not read, answered like a bad body of its action."""
+    action = ACTIONS.get(Request(scope).query_params.get("Action", ""))
+    return _failed(action, unreadable(problem))
+
+
 def _failed(action: Action | None, exc: ZimError) -> Response:
-    lists = {name: [] for name in action.lists} if action is not None else {}
+    lists: dict[str, list[Any]] = {name: [] for name in action.lists} if action is not None else {}
     exc.fields = {**lists, **exc.fields}
     return error_reply(exc)
 
 
+class _EveryMethod:
+    """``handle`` as a plain ASGI app: Starlette checks the method only of a function endpoint
+    (and then answers any method outside its list with a plain-text 405), so this one is
+    routed whatever the method."""
+
+    def __init__(self) -> None:
+        self._app = request_response(handle)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+
 def build_zim_app(deps: Deps) -> ASGIApp:
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-    app = Starlette(routes=[Route("/", handle, methods=methods)])
+    app = Starlette(routes=[Route("/", _EveryMethod())])
     app.state.deps = deps
-    return app
+    return Intake(app, _refuse)

@@ -7,6 +7,9 @@ import string
 from typing import Any
 
 from chatpins.dialects.zim.errors import error
+from chatpins.intake import INT64_MAX
+
+INT64_MIN = -INT64_MAX - 1
 
 MAX_ID_BYTES = 32
 # Digits, letters and ! # $ % & ( ) + - : ; < = . > ? @ [ ] ^ _ space { } | ~ (zim.md §5).
@@ -42,19 +45,20 @@ def int_field(
     *,
     default: int | None = None,
     choices: tuple[int, ...] | None = None,
-    low: int | None = None,
-    high: int | None = None,
+    low: int = INT64_MIN,
+    high: int = INT64_MAX,
 ) -> int:
+    """An integer field; without a narrower range, one that fits a signed 64-bit column."""
     value = body.get(name, default)
-    if value is None and default is None:
+    if value is None:
         raise error("invalid_param", f"{name} is required")
     if not is_int(value):
         raise error("invalid_param", f"{name} must be an integer")
     if choices is not None and value not in choices:
         raise error("invalid_param", f"{name} must be one of {list(choices)}")
-    if (low is not None and value < low) or (high is not None and value > high):
+    if not low <= value <= high:
         raise error("invalid_param", f"{name} out of range")
-    return value  # type: ignore[no-any-return]
+    return int(value)
 
 
 def bool_field(body: dict[str, Any], name: str, default: bool = False) -> bool:

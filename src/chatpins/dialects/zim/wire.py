@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from chatpins.dialects.bodies import BodyTooLarge, read_body
 from chatpins.dialects.zim.errors import ZimError, all_failed_code, error, message_for
+from chatpins.intake import Unreadable
+from chatpins.intake import read_json as read_any_json
 
 
 def request_id() -> str:
@@ -45,13 +45,14 @@ def batch(
 async def read_json(request: Request) -> dict[str, Any]:
     """The body as a JSON object, whatever the Content-Type says (unconfirmed choice)."""
     try:
-        raw = await read_body(request)
-    except BodyTooLarge as exc:
-        raise error("body_unreadable", "larger than 1 MiB") from exc
-    try:
-        data = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise error("invalid_param", "the body is not JSON") from exc
+        data = await read_any_json(request, empty={})
+    except Unreadable as exc:
+        raise unreadable(exc) from exc
     if not isinstance(data, dict):
         raise error("invalid_param", "the body is not a JSON object")
     return data
+
+
+def unreadable(problem: Unreadable) -> ZimError:
+    reason = "body_unreadable" if problem.reason == "body_too_large" else "invalid_param"
+    return error(reason, problem.message)
