@@ -6,14 +6,17 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
-from tests.e2e.events.apps import head, send_messages
+from tests.e2e.events.apps import head, imkit_app, send_messages
 from tests.e2e.events.client import Stream, open_stream
-from tests.e2e.events.conftest import TUNED_QUEUE_SIZE
+from tests.e2e.events.conftest import TUNED_HEARTBEAT_S, TUNED_QUEUE_SIZE
 from tests.e2e.imkit.conftest import IMKit
+from tests.e2e.live_server import Server, ServerProcess
 
 TOO_SLOW = 4008
 EVENTS = 60
@@ -32,15 +35,46 @@ def _small_buffer_socket(base_url: str) -> socket.socket:
     return sock
 
 
+@pytest.fixture(scope="module")
+def patient_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The tuned server's small queue, but a send timeout no test run reaches: a stalled
+    client is then ended only by its queue overflowing, never by the send timeout.
+
+    With the tuned 1 s timeout the outcome was a race on a busy machine: the timeout could end
+    the stream while the test was still writing events, and a client that reads nothing cannot
+    take a close frame, so it saw the connection drop (``code=None``) instead of 4008."""
+    tmp_dir = tmp_path_factory.mktemp("chatpins-patient")
+    env = {
+        "CHATPINS_WS_QUEUE_SIZE": str(TUNED_QUEUE_SIZE),
+        "CHATPINS_WS_HEARTBEAT_SECONDS": str(TUNED_HEARTBEAT_S),
+        "CHATPINS_WS_SEND_TIMEOUT_SECONDS": "3600",
+    }
+    process = ServerProcess(f"sqlite+aiosqlite:///{tmp_dir / 'patient.db'}", tmp_dir, env)
+    process.start()
+    try:
+        yield Server("sqlite", process)
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def patient_imkit(patient_server: Server, request: pytest.FixtureRequest) -> Iterator[IMKit]:
+    with imkit_app(patient_server, request.node.name) as app:
+        yield app
+
+
 async def _expect_idle(stream: Stream, newest: int) -> None:
     """The stream is caught up and open: the next frame is a heartbeat at ``newest``."""
     assert await stream.frame() == {"type": "heartbeat", "seq": newest}
 
 
 async def test_a_stalled_subscriber_is_closed_and_resumes_where_it_stopped(
-    tuned_imkit: IMKit,
+    patient_imkit: IMKit,
 ) -> None:
-    imkit = tuned_imkit
+    """The stalled client's socket fills, the server's send to it waits, and its queue
+    overflows behind that send. When the client reads again, the send completes, the server
+    finds the overflow and closes it with 4008 and the seq to resume from."""
+    imkit = patient_imkit
     imkit.user("alice")
     imkit.room("lobby", "alice", [])
     start = head(imkit)
