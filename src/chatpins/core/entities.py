@@ -131,13 +131,19 @@ class Message:
     recalled_at: int | None = None
     # A self-destructing message: set while it waits for its scheduled deletion.
     expires_at: int | None = None
-    # ``None`` means everyone in the chat may see it; otherwise only these users (and bots).
+    # ``None`` means everyone in the chat may see it; otherwise only these users, its sender
+    # and the app itself (``policies.can_see``, the one rule every read applies).
     visible_to: list[str] | None = None
     send_key: str | None = None
 
     @property
     def recalled(self) -> bool:
         return self.recalled_at is not None
+
+    def visible_for(self, user_id: str) -> bool:
+        """Whether this user is in the message's audience: everyone when it is unrestricted,
+        else the listed users and its sender (who cannot be kept from what they wrote)."""
+        return self.visible_to is None or user_id == self.sender_id or user_id in self.visible_to
 
     def is_expired(self, now: int) -> bool:
         return self.expires_at is not None and self.expires_at <= now

@@ -78,10 +78,16 @@ async def require_available(uow: UnitOfWork, actor: Actor, chat: Chat) -> None:
             raise PermissionDenied("user_unavailable_to_bot")
 
 
+def reads_every_message(actor: Actor) -> bool:
+    """The app itself reads every message of its chats: the platform (IMKit's API key) and
+    the app's bot (Feishu's tenant token). A restriction binds every user, robot users too."""
+    return actor.is_platform or actor.user.id == actor.app.bot_user_id
+
+
 def can_see(message: Message, member: Member | None, actor: Actor) -> bool:
-    """Only members see a chat's messages; a restricted message only its audience and bots."""
+    """The one visibility rule, applied by every read of a message (get, message lists, a
+    chat's pinned and last message, pin changes): only the chat's members see its messages,
+    and a restricted message (``visible_to``) only its audience, its sender and the app."""
     if member is None:
         return False
-    if message.visible_to is None or actor.user.is_bot:
-        return True
-    return actor.user.id in message.visible_to or actor.user.id == message.sender_id
+    return reads_every_message(actor) or message.visible_for(actor.user.id)

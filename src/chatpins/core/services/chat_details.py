@@ -10,6 +10,7 @@ from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import Chat, Member, Message, User
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services.chats import load_chat, require_member
+from chatpins.core.services.messages import visible_page
 
 MAX_PAGE = 100
 
@@ -63,19 +64,34 @@ PINS_SHOWN = 10
 async def _detail(
     uow: UnitOfWork, actor: Actor, chat: Chat, viewer: Member | None, now: int
 ) -> ChatDetail:
+    """The chat as the actor may see it: pinned and last messages pass ``policies.can_see``
+    like every other read, so a pin of a message restricted from the viewer is not shown."""
     members = await uow.members.list(actor.app_id, chat.id)
     pinned: list[Message] = []
     # The newest few pins are enough to show a room's pinned message (IMKit shows one); a
     # Feishu chat read through IMKit may hold thousands.
     for pin in await uow.pins.by_rank(actor.app_id, chat.id, limit=PINS_SHOWN, newest=True):
         message = await uow.messages.get(actor.app_id, pin.message_id)
-        if message is not None and not message.recalled and not message.is_expired(now):
+        if message is None or message.recalled or message.is_expired(now):
+            continue
+        if policies.can_see(message, viewer, actor):
             pinned.insert(0, message)
-    last = await uow.messages.last_in_chat(actor.app_id, chat.id, now)
-    if last is not None and not policies.can_see(last, viewer, actor):
-        last = None
+    last = await _last_visible(uow, actor, chat, viewer, now)
     wanted = {m.user_id for m in members} | {m.sender_id for m in pinned}
     if last is not None:
         wanted.add(last.sender_id)
     users = {u.id: u for u in await uow.users.get_many(actor.app_id, sorted(wanted))}
     return ChatDetail(chat, members, viewer, users, pinned, last)
+
+
+async def _last_visible(
+    uow: UnitOfWork, actor: Actor, chat: Chat, viewer: Member | None, now: int
+) -> Message | None:
+    """The newest message the viewer may see: what its own message list shows first."""
+    if viewer is None:
+        return None
+    last = await uow.messages.last_in_chat(actor.app_id, chat.id, now)
+    if last is None or policies.can_see(last, viewer, actor):
+        return last
+    older, _total = await visible_page(uow, actor, viewer, chat.id, before=last, limit=1, now=now)
+    return older[0] if older else None

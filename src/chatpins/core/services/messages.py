@@ -166,8 +166,10 @@ async def list_chat_messages(
                 if cursor.chat_id != chat.id:
                     raise NotFound("message_not_found", cursor_id)
             cursors.append(cursor)
-        page, total = await uow.messages.page(
-            actor.app_id,
+        page, total = await visible_page(
+            uow,
+            actor,
+            member,
             chat.id,
             before=cursors[0],
             after=cursors[1],
@@ -178,8 +180,53 @@ async def list_chat_messages(
             now=now,
         )
         pinned = await uow.pins.pinned_among(actor.app_id, [m.id for m in page])
-    visible = [m for m in page if policies.can_see(m, member, actor)]
-    return MessagePage(visible, total, pinned)
+    return MessagePage(page, total, pinned)
+
+
+async def visible_page(
+    uow: UnitOfWork,
+    actor: Actor,
+    member: Member | None,
+    chat_id: str,
+    *,
+    before: Message | None = None,
+    after: Message | None = None,
+    since: int | None = None,
+    time_field: str = "created_at",
+    descending: bool = True,
+    limit: int,
+    now: int,
+) -> tuple[list[Message], int]:
+    """Up to ``limit`` of the chat's messages the actor may see (``policies.can_see``), from
+    the cursors in the given order, and the storage's total (all messages matching ``since``).
+
+    Hidden messages are read past rather than left as holes: a page comes back short only
+    where the chat ends, which is where clients stop paging (a page emptied by restricted
+    messages would end an IMKit client's scroll early).
+    """
+    found: list[Message] = []
+    batch = limit
+    while True:
+        raw, total = await uow.messages.page(
+            actor.app_id,
+            chat_id,
+            before=before,
+            after=after,
+            since=since,
+            time_field=time_field,
+            descending=descending,
+            limit=batch,
+            now=now,
+        )
+        found += [m for m in raw if policies.can_see(m, member, actor)]
+        # A non-member sees nothing: no point reading on.
+        if len(found) >= limit or len(raw) < batch or member is None:
+            return found[:limit], total
+        if descending:
+            before = raw[-1]
+        else:
+            after = raw[-1]
+        batch = min(batch * 2, MAX_PAGE)
 
 
 async def get_message(deps: Deps, actor: Actor, message_id: str) -> Message:
