@@ -20,6 +20,7 @@ from chatpins.core.context import Deps
 from chatpins.core.entities import DeliveryStatus, WebhookStatus
 from chatpins.core.errors import ChatpinsError
 from chatpins.core.services import admin, apps, tokens, users, webhooks
+from chatpins.delivery.targets import TargetPolicy, guarded_client
 from chatpins.delivery.webhooks import known_types, verify_feishu_url
 from chatpins.settings import Settings
 from chatpins.storage import migrate
@@ -172,7 +173,10 @@ def serve(
     """Run the server. On the embedded SQLite default, pending migrations are applied first."""
     import uvicorn
 
+    from chatpins.logs import configure_logging
+
     settings = _settings(database_url, host=host, port=port, redis_url=redis_url)
+    configure_logging(settings.log_level, secrets=[settings.admin_key])
 
     async def prepare(deps: Deps) -> tuple[apps.NewApp | None, str | None]:
         new_key = None if settings.admin_key else await admin.ensure_admin_key(deps)
@@ -185,6 +189,9 @@ def serve(
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        # configure_logging set the handlers and their redacting filters; uvicorn's own
+        # config would replace them.
+        log_config=None,
         timeout_keep_alive=settings.keep_alive_seconds,
         # h11 writes header names with the case we give them; lark-oapi needs "X-Tt-Logid".
         http="h11",
@@ -243,17 +250,21 @@ def webhooks_add(
         url, format_, event_types or [], verification_token, encrypt_key, after
     )
 
+    settings = _settings(database_url)
+    # The same address policy as the server's (CHATPINS_WEBHOOK_ALLOW_PRIVATE and the mode).
+    targets = TargetPolicy.from_settings(settings)
+
     async def use_case(deps: Deps) -> Any:
         found = await apps.get_app(deps, app)
         if format_ == "feishu":
-            webhooks.validate(spec, known_types(format_))
-            import httpx
-
-            async with httpx.AsyncClient() as http:
+            webhooks.validate(spec, known_types(format_), targets.check_url)
+            async with guarded_client(targets) as http:
                 await verify_feishu_url(http, spec)
-        return await webhooks.register(deps, found.id, spec, known_types(format_))
+        return await webhooks.register(
+            deps, found.id, spec, known_types(format_), targets.check_url
+        )
 
-    _print(render_webhook(_run(_settings(database_url), use_case)), as_json)
+    _print(render_webhook(_run(settings, use_case)), as_json)
 
 
 @webhooks_cli.command("list")

@@ -17,6 +17,12 @@ order, each once, and a ``heartbeat`` (with the newest seq sent) whenever the st
 quiet for the heartbeat interval. The client may send ``{"type": "ping"}`` and gets ``pong``.
 Close codes: 4400 bad request, 4401 bad credentials, 4008 too slow (resume with ``after``),
 1012 server restarting.
+
+A stream lives no longer than its credential: it closes with 4401 when the token it was opened
+with expires (``StreamKeeper``'s timer), when a ``token.revoked`` event names the token's user
+and the token no longer works (every instance reads that event from the outbox), or when the
+admin key it was opened with no longer matches (checked every ``ADMIN_KEY_CHECK_S``: rotating it
+is a server-wide change that no app's outbox carries).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chatpins.api.provisioning import is_admin_key
 from chatpins.core.context import Deps
+from chatpins.core.entities import Token
 from chatpins.core.errors import ChatpinsError, InvalidArgument, Unauthenticated
 from chatpins.core.services import apps, outbox, tokens
 from chatpins.delivery.frames import FORMATS, frame_text
@@ -45,12 +52,28 @@ CLOSE_UNAUTHENTICATED = 4401
 CLOSE_LAGGING = 4008
 CLOSE_TIMEOUT_S = 2.0
 CATCH_UP_PAGE = 500
+ADMIN_KEY_CHECK_S = 5.0
+MIN_WAIT_S = 0.01  # the keeper's shortest sleep (a token expiring now is ended, not waited for)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """What a stream was opened with, kept in memory to check it again: a token (its expiry,
+    its revocation), the admin key (its rotation), or an app's API key (which has neither)."""
+
+    token: Token | None = None
+    admin_key: str | None = None
+
+    @property
+    def expires_at(self) -> int | None:
+        return self.token.expires_at if self.token is not None else None
 
 
 @dataclass(frozen=True)
 class Reader:
     app_id: str
     user_id: str | None  # None: the app itself
+    credential: Credential = Credential()
 
 
 async def resolve_reader(websocket: WebSocket, deps: Deps) -> Reader:
@@ -64,13 +87,14 @@ async def resolve_reader(websocket: WebSocket, deps: Deps) -> Reader:
         app_ref = websocket.query_params.get("app_id")
         if not app_ref:
             raise InvalidArgument("app_id_required", "the admin key reads one app: ?app_id=")
-        return Reader((await apps.get_app(deps, app_ref)).id, None)
+        return Reader(
+            (await apps.get_app(deps, app_ref)).id, None, Credential(admin_key=credential)
+        )
     for dialect in ("feishu", "imkit"):
         with contextlib.suppress(Unauthenticated):
             identity = await tokens.authenticate(deps, credential, dialect)
-            if identity.token.kind == "user":
-                return Reader(identity.app.id, identity.user.id)
-            return Reader(identity.app.id, None)
+            user_id = identity.user.id if identity.token.kind == "user" else None
+            return Reader(identity.app.id, user_id, Credential(token=identity.token))
     app = await apps.find_app_by_credential(deps, "imkit_api_key", credential)
     if app is None:
         raise Unauthenticated("unknown_credentials")
@@ -89,6 +113,14 @@ class SlowConsumer(Exception):
     """The client fell too far behind, or stopped reading."""
 
 
+class CredentialEnded(Exception):
+    """The stream's credential expired or was revoked: the reason is the close reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class EventStream:
     """One connection: catch up from the outbox, then relay the hub's live events.
 
@@ -98,18 +130,25 @@ class EventStream:
     """
 
     def __init__(
-        self, websocket: WebSocket, deps: Deps, viewer: outbox.Viewer, format_: str
+        self,
+        websocket: WebSocket,
+        deps: Deps,
+        viewer: outbox.Viewer,
+        format_: str,
+        credential: Credential,
     ) -> None:
         self._ws = websocket
         self._deps = deps
         self._viewer = viewer
         self._format = format_
+        self.credential = credential
         self._send_lock = asyncio.Lock()
         self.cursor = 0
         self.last_sent = asyncio.get_running_loop().time()
         self.sending_since: float | None = None
         self.heartbeat_due = False
-        self.slow = False
+        self.close_code: int | None = None
+        self.close_reason = ""
         self.pump_task: asyncio.Task[None] | None = None
 
     async def send(self, frame: dict[str, Any] | str) -> None:
@@ -131,13 +170,45 @@ class EventStream:
         finally:
             self.heartbeat_due = False
 
-    def kick(self) -> None:
-        """Stuck sending to a client that stopped reading: end the stream (4008)."""
-        self.slow = True
+    def end(self, code: int, reason: str = "") -> None:
+        """End the stream with a close ``code`` (the first one given wins)."""
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
         if self.pump_task is not None:
             self.pump_task.cancel()
 
+    def kick(self) -> None:
+        """Stuck sending to a client that stopped reading: end the stream (4008)."""
+        self.end(CLOSE_LAGGING)
+
+    def seconds_left(self) -> float | None:
+        """Until the credential expires (on the deps' clock); None if it never does."""
+        expires_at = self.credential.expires_at
+        if expires_at is None:
+            return None
+        return (expires_at - self._deps.clock.now_ms()) / 1000
+
+    async def credential_works(self) -> bool:
+        """Checked again from the database: the token is neither revoked nor expired, the
+        admin key still the server's."""
+        token, admin_key = self.credential.token, self.credential.admin_key
+        if token is not None:
+            return await tokens.is_live(self._deps, token)
+        if admin_key is not None:
+            return await is_admin_key(self._ws.app.state, admin_key)
+        return True
+
     async def _deliver(self, item: StreamEvent) -> None:
+        left = self.seconds_left()
+        if left is not None and left <= 0:  # the keeper ends it too; no frame goes out late
+            raise CredentialEnded("expired_token")
+        token = self.credential.token
+        if (
+            token is not None
+            and tokens.may_revoke(item.event, token)
+            and not await tokens.is_live(self._deps, token)
+        ):
+            raise CredentialEnded("revoked_token")
         if self._viewer.sees(item.event):
             await self.send(frame_text(item, self._format))
 
@@ -188,7 +259,9 @@ class EventStream:
 
 class StreamKeeper:
     """One timer for every stream of the process: a heartbeat for each stream quiet for
-    ``heartbeat_seconds``, and an end for each stuck in one send for ``send_timeout_seconds``."""
+    ``heartbeat_seconds``, an end (4008) for each stuck in one send for
+    ``send_timeout_seconds``, and an end (4401) for each whose credential expired (the timer
+    wakes for the soonest expiry) or, every ``ADMIN_KEY_CHECK_S``, whose admin key was rotated."""
 
     def __init__(self, heartbeat_seconds: float, send_timeout_seconds: float) -> None:
         self.heartbeat_seconds = heartbeat_seconds
@@ -196,13 +269,18 @@ class StreamKeeper:
         self._tick = max(0.05, min(heartbeat_seconds, send_timeout_seconds) / 4)
         self._streams: set[EventStream] = set()
         self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
         self._beats: set[asyncio.Task[None]] = set()
+        self._admin_check: asyncio.Task[None] | None = None
+        self._admin_check_due = 0.0
 
     @contextlib.contextmanager
     def keep(self, stream: EventStream) -> Iterator[None]:
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run())
         self._streams.add(stream)
+        if stream.credential.expires_at is not None:
+            self._wake.set()  # it may expire before the timer's next tick
         try:
             yield
         finally:
@@ -210,24 +288,60 @@ class StreamKeeper:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        wait = self._tick
         while self._streams:
-            await asyncio.sleep(self._tick)
-            now = loop.time()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
+            self._wake.clear()
+            now, wait = loop.time(), self._tick
             for stream in self._streams:
+                left = stream.seconds_left()
+                if left is not None and left <= 0:
+                    if stream.close_code is None:
+                        stream.end(CLOSE_UNAUTHENTICATED, "expired_token")
+                    continue
+                if left is not None:
+                    wait = min(wait, max(left, MIN_WAIT_S))
                 if stream.sending_since is not None:
-                    if now - stream.sending_since > self._send_timeout and not stream.slow:
+                    if (
+                        now - stream.sending_since > self._send_timeout
+                        and stream.close_code is None
+                    ):
                         stream.kick()
                 elif not stream.heartbeat_due and now - stream.last_sent >= self.heartbeat_seconds:
                     stream.heartbeat_due = True
                     beat = asyncio.create_task(stream.heartbeat())
                     self._beats.add(beat)
                     beat.add_done_callback(self._beats.discard)
+            if now >= self._admin_check_due and (
+                self._admin_check is None or self._admin_check.done()
+            ):
+                self._admin_check_due = now + ADMIN_KEY_CHECK_S
+                admin = [s for s in self._streams if s.credential.admin_key is not None]
+                if admin:
+                    self._admin_check = asyncio.create_task(self._check_admin_keys(admin))
+
+    @staticmethod
+    async def _check_admin_keys(streams: list[EventStream]) -> None:
+        """End the streams whose admin key is no longer the server's: one look per key."""
+        works: dict[str, bool] = {}
+        try:
+            for stream in streams:
+                key = stream.credential.admin_key or ""
+                if key not in works:
+                    works[key] = await stream.credential_works()
+                if not works[key]:
+                    stream.end(CLOSE_UNAUTHENTICATED, "admin_key_rotated")
+        except Exception as exc:  # a database hiccup: the next check tries again
+            log.warning("admin_key_check_failed", error=type(exc).__name__)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._admin_check):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 async def event_stream(websocket: WebSocket) -> None:
@@ -255,7 +369,12 @@ async def event_stream(websocket: WebSocket) -> None:
             return
         viewer = await outbox.viewer_at(deps, reader.app_id, reader.user_id, cursor)
         keeper: StreamKeeper = state.stream_keeper
-        stream = EventStream(websocket, deps, viewer, format_)
+        stream = EventStream(websocket, deps, viewer, format_, reader.credential)
+        # A revocation committed before ``head`` was read is not in the stream: ask once more,
+        # past the identity memory (another instance's revocation reaches it only in a second).
+        if reader.credential.token is not None and not await stream.credential_works():
+            await websocket.close(CLOSE_UNAUTHENTICATED, "revoked_token")
+            return
         await stream.send(
             {
                 "type": "hello",
@@ -264,20 +383,23 @@ async def event_stream(websocket: WebSocket) -> None:
                 "after": cursor,
                 "head": head,
                 "heartbeat_seconds": keeper.heartbeat_seconds,
+                "expires_at_ms": reader.credential.expires_at,
             }
         )
         with keeper.keep(stream):
-            slow = await _run(stream, subscription, cursor, reader)
-        if slow:
-            reason = f"too slow: resume with after={stream.cursor}"
+            await _run(stream, subscription, cursor, reader)
+        if stream.close_code is not None:
+            reason = stream.close_reason
+            if stream.close_code == CLOSE_LAGGING:
+                reason = f"too slow: resume with after={stream.cursor}"
             with contextlib.suppress(TimeoutError, WebSocketDisconnect, OSError, RuntimeError):
-                await asyncio.wait_for(websocket.close(CLOSE_LAGGING, reason), CLOSE_TIMEOUT_S)
+                await asyncio.wait_for(websocket.close(stream.close_code, reason), CLOSE_TIMEOUT_S)
 
 
 async def _run(
     stream: EventStream, subscription: Subscription, cursor: int, reader: Reader
-) -> bool:
-    """Relay until the client goes away or is too slow (True)."""
+) -> None:
+    """Relay until the client goes away or the stream is ended (``stream.close_code``)."""
     pump = stream.pump_task = asyncio.create_task(stream.pump(subscription, cursor))
     listen = asyncio.create_task(stream.listen())
     try:
@@ -289,9 +411,10 @@ async def _run(
             try:
                 await task
             except SlowConsumer:
-                stream.slow = True
+                stream.end(CLOSE_LAGGING)
+            except CredentialEnded as ended:
+                stream.end(CLOSE_UNAUTHENTICATED, ended.reason)
             except (asyncio.CancelledError, WebSocketDisconnect, OSError, RuntimeError):
                 pass  # the client went away mid-send, or we closed
             except Exception:
                 log.exception("event_stream_failed", app_id=reader.app_id)
-    return stream.slow

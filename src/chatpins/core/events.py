@@ -11,12 +11,16 @@ import hashlib
 from typing import Any
 
 from chatpins.core.context import Actor
-from chatpins.core.entities import Chat, Event, User
+from chatpins.core.entities import App, Chat, Event, User
 from chatpins.core.ports import UnitOfWork
 
 CHAT_CREATED = "chat.created"
 MEMBER_ADDED = "member.added"
 MEMBER_REMOVED = "member.removed"
+TOKEN_REVOKED = "token.revoked"
+
+# Addressed to the app itself: its own streams and webhooks see it, no user's view does.
+APP_AUDIENCE = "app"
 
 
 async def emit(
@@ -51,6 +55,36 @@ async def emit_members(
         user_ids=user_ids,
         users=users,
     )
+
+
+async def emit_token_revoked(
+    uow: UnitOfWork,
+    app: App,
+    at: int,
+    *,
+    user_id: str,
+    kind: str,
+    dialect: str,
+    count: int,
+    reason: str,
+) -> int:
+    """``token.revoked``: ``count`` of a user's tokens stopped working before their expiry
+    (``reason``: revoked, or replaced by a newly bound one). It says whose and which kind, never
+    the token or its hash: a stream opened with one of that user's tokens, on any instance,
+    learns of it through the ordinary feed and checks its own token again. The platform acts
+    as the app's bot, as every IMKit platform call does."""
+    payload = {
+        "actor": app.bot_user_id,
+        "actor_is_bot": True,
+        "dialect": dialect,
+        "at": at,
+        "user_id": user_id,
+        "token_kind": kind,
+        "token_dialect": dialect,
+        "revoked": count,
+        "reason": reason,
+    }
+    return await uow.events.append(app.id, Event(TOKEN_REVOKED, payload, APP_AUDIENCE), at)
 
 
 def _brief(user_id: str, user: User | None) -> dict[str, Any]:

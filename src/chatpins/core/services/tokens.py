@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chatpins.core.context import Deps
-from chatpins.core.entities import App, Token, User
+from chatpins.core.entities import App, Event, Token, User
 from chatpins.core.errors import Conflict, InvalidArgument, NotFound, Unauthenticated
+from chatpins.core.events import TOKEN_REVOKED, emit_token_revoked
 from chatpins.core.identity import derive_token, hash_secret, secrets_match
 from chatpins.core.ports import UnitOfWork
 
@@ -111,8 +112,11 @@ async def bind_within(
         existing.app_id != app_id or existing.user_id != user_id or existing.dialect != dialect
     ):
         raise Conflict("token_conflict")
+    replaced = 0
     if replace_others:
-        await uow.tokens.revoke_for_user(app_id, user_id, dialect, now, keep_hash=token_hash)
+        replaced = await uow.tokens.revoke_for_user(
+            app_id, user_id, dialect, now, keep_hash=token_hash
+        )
     token = Token(
         token_hash=token_hash,
         app_id=app_id,
@@ -126,6 +130,8 @@ async def bind_within(
         await uow.tokens.add(token)
     else:
         await uow.tokens.update(token)
+    if replaced:
+        await _revoked(uow, app_id, user_id, dialect, now, replaced, "replaced")
     return IssuedToken(value, expires_at, max(0, (expires_at - now) // 1000))
 
 
@@ -150,7 +156,46 @@ async def revoke_user_tokens(
         if await uow.users.get(app_id, user_id) is None:
             raise NotFound("user_not_found", user_id)
         only = hash_secret(value) if value is not None else None
-        return await uow.tokens.revoke_for_user(app_id, user_id, dialect, now, only_hash=only)
+        count = await uow.tokens.revoke_for_user(app_id, user_id, dialect, now, only_hash=only)
+        if count:
+            await _revoked(uow, app_id, user_id, dialect, now, count, "revoked")
+        return count
+
+
+async def _revoked(
+    uow: UnitOfWork, app_id: str, user_id: str, dialect: str, now: int, count: int, reason: str
+) -> None:
+    """The revocation's event, in its transaction: open streams close on every instance."""
+    app = await uow.apps.get(app_id)
+    if app is None:
+        raise NotFound("app_not_found", app_id)
+    await emit_token_revoked(
+        uow, app, now, user_id=user_id, kind="user", dialect=dialect, count=count, reason=reason
+    )
+
+
+def may_revoke(event: Event, token: Token) -> bool:
+    """Whether ``event`` may have revoked ``token``. It names the user and the kind of token,
+    not which one (a user may hold several), so the holder checks with ``is_live``."""
+    if event.type != TOKEN_REVOKED:
+        return False
+    payload = event.payload
+    return (
+        payload.get("user_id") == token.user_id
+        and payload.get("token_kind") == token.kind
+        and payload.get("token_dialect") == token.dialect
+    )
+
+
+async def is_live(deps: Deps, token: Token) -> bool:
+    """Whether ``token`` still works, read from the database: the identity memory hears of
+    another instance's revocation only within a second, too late for a credential in long use
+    (an open event stream) that checks once when told of a revocation."""
+    async with deps.uow() as uow:
+        stored = await uow.tokens.get(token.token_hash)
+    return (
+        stored is not None and stored.revoked_at is None and stored.expires_at > deps.clock.now_ms()
+    )
 
 
 async def issue_app_token(
