@@ -24,6 +24,7 @@ from chatpins.core.errors import ChatpinsError
 from chatpins.core.recent import Recent
 from chatpins.core.services.webhooks import DeliveryRules
 from chatpins.delivery.hub import EventHub
+from chatpins.delivery.targets import TargetPolicy
 from chatpins.delivery.webhooks import WebhookWorker
 from chatpins.dialects.feishu.routes import build_feishu_app
 from chatpins.dialects.imkit.routes import PREFIXES as IMKIT_PREFIXES
@@ -34,6 +35,7 @@ from chatpins.infra.clock import SystemClock
 from chatpins.infra.ids import RandomIds
 from chatpins.infra.notify import LocalNotifier, RedisNotifier
 from chatpins.infra.ratelimit import MemoryRateLimiter
+from chatpins.intake import Intake
 from chatpins.settings import Settings
 from chatpins.storage.database import Database
 from chatpins.storage.uow import UnitOfWorkFactory
@@ -65,6 +67,7 @@ def build_app(settings: Settings) -> ASGIApp:
         poll_seconds=settings.webhook_poll_seconds,
         timeout_seconds=settings.webhook_timeout_seconds,
         concurrency=settings.webhook_concurrency,
+        targets=TargetPolicy.from_settings(settings),
     )
     notifier.listen(worker.committed)
 
@@ -95,6 +98,7 @@ def build_app(settings: Settings) -> ASGIApp:
     app.add_exception_handler(ChatpinsError, api_errors.core_error)
     app.add_exception_handler(RequestValidationError, api_errors.validation_error)
     app.add_exception_handler(HTTPException, api_errors.http_error)
+    api_errors.without_validation_body(app)
 
     @app.get("/v1/health", tags=["health"])
     async def health() -> dict[str, str]:
@@ -117,6 +121,10 @@ def build_app(settings: Settings) -> ASGIApp:
     # A plain Starlette route: FastAPI's dependency machinery would cost every open stream.
     app.router.routes.append(WebSocketRoute("/v1/events/ws", event_stream))
     dispatcher = DialectDispatcher(
-        app, build_feishu_app(deps), build_imkit_app(deps), IMKIT_PREFIXES, build_zim_app(deps)
+        Intake(app, api_errors.refuse),
+        build_feishu_app(deps),
+        build_imkit_app(deps),
+        IMKIT_PREFIXES,
+        build_zim_app(deps),
     )
     return MetricsMiddleware(dispatcher, metrics)

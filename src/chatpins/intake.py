@@ -189,11 +189,7 @@ def _may_be_unsafe(text: str) -> bool:
     # Decoded JSON can hold NUL or a lone surrogate only through an escape or through a
     # string that already held one (text read back from storage), and a value cannot nest
     # deeper than it has brackets: most bodies skip the walk.
-    return (
-        "\\u" in text
-        or text.count("[") + text.count("{") > MAX_JSON_DEPTH
-        or not storable(text)
-    )
+    return "\\u" in text or text.count("[") + text.count("{") > MAX_JSON_DEPTH or not storable(text)
 
 
 def _refuse_constant(name: str) -> Any:

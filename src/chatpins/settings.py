@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     webhook_retry_scale: float = 1.0
     webhook_pause_after: int = 20
     webhook_concurrency: int = 4
+    # Webhook targets outside the public internet (SSRF guard, docs/events.md "Targets"):
+    # unset = by mode, local (SQLite) reaches loopback only and production (any other
+    # database) nothing private; true = every private range too (a developer's LAN); false =
+    # public addresses only. Multicast, 0.0.0.0 and the server's own address are never targets.
+    webhook_allow_private: bool | None = None
 
     @property
     def is_sqlite(self) -> bool:

@@ -28,6 +28,10 @@ from tests.e2e.live_server import (
     database_url_for,
 )
 
+# Webhook receivers in tests listen on loopback, which production mode (PostgreSQL) refuses by
+# default: the shared servers allow private targets on both backends alike.
+ALLOW_PRIVATE_TARGETS = {"CHATPINS_WEBHOOK_ALLOW_PRIVATE": "true"}
+
 
 @pytest.fixture(
     scope="session",
@@ -41,7 +45,9 @@ def server(
 ) -> Iterator[Server]:
     backend: str = request.param
     tmp_dir = tmp_path_factory.mktemp(f"chatpins-{backend}")
-    process = ServerProcess(database_url_for(backend, tmp_dir), tmp_dir)
+    process = ServerProcess(
+        database_url_for(backend, tmp_dir), tmp_dir, extra_env=ALLOW_PRIVATE_TARGETS
+    )
     process.start()
     try:
         yield Server(backend, process)

@@ -1,14 +1,23 @@
 """Native API errors: ``{"error": {"code": <reason>, "message": ...}}`` with an HTTP status
-per error type."""
+per error type.
+
+The OpenAPI document declares this body (:class:`ErrorBody`) for the statuses each route can
+answer (:func:`responses`); invalid input is 400 here, never FastAPI's 422 validation body.
+"""
 
 from __future__ import annotations
 
-from fastapi import Request
+from typing import Any
+
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
+from starlette.types import Scope
 
 from chatpins.core import errors
+from chatpins.intake import Unreadable
 
 STATUS: dict[type[errors.ChatpinsError], int] = {
     errors.InvalidArgument: 400,
@@ -21,6 +30,41 @@ STATUS: dict[type[errors.ChatpinsError], int] = {
     errors.Unsupported: 422,
     errors.RateLimited: 429,
 }
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+_MEANING = {
+    400: "Invalid input: a malformed body, parameter or value out of range",
+    401: "Missing or wrong admin key",
+    403: "Not allowed",
+    404: "No such app or resource",
+    409: "Conflicts with an existing resource",
+    410: "The resource is gone",
+    413: "The body is larger than 1 MiB",
+    422: "A limit is reached or the change is not supported",
+    429: "Too many requests",
+}
+
+
+def responses(
+    *errors: int, reply: type[BaseModel] | None = None, status: int = 200
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=``: each error status with the error body, and the reply's model
+    under the route's own status. Documented only: the route's reply is not filtered by it."""
+    documented: dict[int | str, dict[str, Any]] = {
+        error: {"model": ErrorBody, "description": _MEANING[error]} for error in errors
+    }
+    if reply is not None:
+        documented[status] = {"model": reply}
+    return documented
 
 
 def _body(code: str, message: str) -> dict:
@@ -44,5 +88,49 @@ async def validation_error(_request: Request, exc: Exception) -> Response:
 
 async def http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
     return JSONResponse(_body(code, str(exc.detail)), status_code=exc.status_code)
+
+
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+
+
+def refuse(_scope: Scope, problem: Unreadable) -> Response:
+    """The intake's refusal (a body over 1 MiB, NUL in the path or query), before any
+    credential is checked or any body parsed."""
+    status = 413 if problem.reason == "body_too_large" else 400
+    return JSONResponse(_body(problem.reason, problem.message), status_code=status)
+
+
+def without_validation_body(app: FastAPI) -> None:
+    """Leave FastAPI's 422 ``HTTPValidationError`` out of the app's OpenAPI document: invalid
+    input is answered by :func:`validation_error` with 400 and the error body, which every
+    route declares. FastAPI adds that 422 to any route with parameters unless the route
+    declares a 422 of its own, and has no switch for it."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()  # cached by FastAPI as app.openapi_schema: changed in place once
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                replies = operation.get("responses", {}) if isinstance(operation, dict) else {}
+                if _is_validation_body(replies.get("422")):
+                    del replies["422"]
+        components = schema.get("components", {}).get("schemas", {})
+        for name in _VALIDATION_SCHEMAS:
+            components.pop(name, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def _is_validation_body(reply: Any) -> bool:
+    if not isinstance(reply, dict):
+        return False
+    schema = reply.get("content", {}).get("application/json", {}).get("schema", {})
+    return str(schema.get("$ref", "")).endswith("/HTTPValidationError")

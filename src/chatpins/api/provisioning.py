@@ -7,9 +7,10 @@ import hmac
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Header, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from chatpins.api.errors import responses
 from chatpins.core.context import Deps
 from chatpins.core.entities import App, Message, User
 from chatpins.core.errors import Unauthenticated
@@ -17,6 +18,7 @@ from chatpins.core.events import event_id
 from chatpins.core.identity import feishu_open_id
 from chatpins.core.services import admin, apps, messages, outbox, tokens, users
 from chatpins.delivery.frames import native_event
+from chatpins.intake import INT64_MAX, Unreadable, check_value
 
 
 def get_deps(request: Request) -> Deps:
@@ -41,12 +43,35 @@ async def is_admin_key(state: Any, given: str) -> bool:
     return await admin.is_admin_key(state.deps, given)
 
 
-router = APIRouter(prefix="/v1", dependencies=[Depends(require_admin)], tags=["provisioning"])
+router = APIRouter(
+    prefix="/v1",
+    dependencies=[Depends(require_admin)],
+    tags=["provisioning"],
+    responses=responses(400, 401, 413),
+)
 DepsDep = Annotated[Deps, Depends(get_deps)]
+
+# Every integer on the wire has a declared range, so a value no column can hold is refused
+# with 400 before it reaches storage (PostgreSQL BIGINT, INTEGER for the rates).
+MAX_RATE = 1_000_000  # requests or messages per second/minute; 0 switches the limit off
+# The last millisecond of year 9999: the latest time every dialect can render as a date.
+MAX_TIME_MS = 253_402_300_799_999
+MAX_EVENTS_PAGE = outbox.MAX_PAGE
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        """The dialects' rule for bodies (``chatpins.intake``): text every backend can store
+        and render back (PostgreSQL refuses NUL), nested within the depth cap."""
+        try:
+            check_value(data)
+        except Unreadable as exc:
+            raise ValueError(exc.message) from exc
+        return data
 
 
 class AppCreate(Strict):
@@ -58,9 +83,9 @@ class AppUpdate(Strict):
     bot_enabled: bool | None = None
     pin_scope_granted: bool | None = None
     unavailable_user_ids: list[str] | None = None
-    api_rate_per_second: int | None = Field(default=None, ge=0)
-    api_rate_per_minute: int | None = Field(default=None, ge=0)
-    message_rate_per_second: int | None = Field(default=None, ge=0)
+    api_rate_per_second: int | None = Field(default=None, ge=0, le=MAX_RATE)
+    api_rate_per_minute: int | None = Field(default=None, ge=0, le=MAX_RATE)
+    message_rate_per_second: int | None = Field(default=None, ge=0, le=MAX_RATE)
     zim_rate_limits: bool | None = None
 
 
@@ -74,12 +99,87 @@ class UserCreate(Strict):
 class TokenIssue(Strict):
     user_id: str = Field(min_length=1)
     dialect: Literal["feishu", "imkit"] = "feishu"
-    ttl_seconds: int | None = Field(default=None, ge=1)
+    ttl_seconds: int | None = Field(default=None, ge=1, le=tokens.MAX_USER_TOKEN_TTL_S)
 
 
 class MessageUpdate(Strict):
-    self_destruct_at_ms: int | None = Field(default=None, ge=0)
+    self_destruct_at_ms: int | None = Field(default=None, ge=0, le=MAX_TIME_MS)
     visible_to: list[str] | None = None
+
+
+# Replies, for the OpenAPI document only (``responses=``): the routes return the rendered dicts
+# unchanged, so a field added to a renderer is never filtered out by a stale model.
+
+
+class FeishuCredentials(BaseModel):
+    app_id: str
+    bot_open_id: str
+    app_secret: str | None = Field(default=None, description="Only in the creation reply")
+
+
+class ImkitCredentials(BaseModel):
+    client_key: str
+    api_key: str | None = Field(default=None, description="Only in the creation reply")
+
+
+class ZimCredentials(BaseModel):
+    app_id: int
+    server_secret: str
+
+
+class AppReply(BaseModel):
+    id: str
+    name: str
+    created_at: str
+    feishu: FeishuCredentials
+    imkit: ImkitCredentials
+    zim: ZimCredentials
+    settings: dict[str, Any]
+
+
+class FeishuIds(BaseModel):
+    open_id: str
+    union_id: str
+    user_id: str
+
+
+class UserReply(BaseModel):
+    id: str
+    name: str
+    is_bot: bool
+    registered_at: str
+    feishu: FeishuIds
+
+
+class TokenReply(BaseModel):
+    token: str
+    expires_at: str
+
+
+class MessageReply(BaseModel):
+    id: str
+    chat_id: str
+    sender_id: str
+    type: str
+    content: str
+    created_at_ms: int
+    recalled_at_ms: int | None
+    self_destruct_at_ms: int | None
+    visible_to: list[str] | None
+
+
+class EventReply(BaseModel):
+    id: str
+    seq: int
+    type: str
+    audience: str
+    created_at_ms: int
+    payload: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    events: list[EventReply]
+    next_after: int
 
 
 def render_app(app: App, new: apps.NewApp | None = None) -> dict[str, Any]:
@@ -130,25 +230,39 @@ def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat().replace("+00:00", "Z")
 
 
-@router.post("/apps", status_code=201)
+@router.post(
+    "/apps",
+    status_code=201,
+    response_model=None,
+    responses=responses(400, reply=AppReply, status=201),
+)
 async def create_app(body: AppCreate, deps: DepsDep) -> dict[str, Any]:
     new = await apps.create_app(deps, body.name)
     return render_app(new.app, new)
 
 
-@router.get("/apps/{app_id}")
+@router.get("/apps/{app_id}", response_model=None, responses=responses(404, reply=AppReply))
 async def get_app(app_id: str, deps: DepsDep) -> dict[str, Any]:
     return render_app(await apps.get_app(deps, app_id))
 
 
-@router.patch("/apps/{app_id}")
+@router.patch(
+    "/apps/{app_id}",
+    response_model=None,
+    responses=responses(400, 404, reply=AppReply),
+)
 async def update_app(app_id: str, body: AppUpdate, deps: DepsDep) -> dict[str, Any]:
     app = await apps.get_app(deps, app_id)
     changes = body.model_dump(exclude_none=True)
     return render_app(await apps.configure_app(deps, app.id, changes))
 
 
-@router.post("/apps/{app_id}/users", status_code=201)
+@router.post(
+    "/apps/{app_id}/users",
+    status_code=201,
+    response_model=None,
+    responses=responses(400, 404, 409, reply=UserReply, status=201),
+)
 async def create_user(app_id: str, body: UserCreate, deps: DepsDep) -> dict[str, Any]:
     app = await apps.get_app(deps, app_id)
     user = await users.create_user(
@@ -157,7 +271,12 @@ async def create_user(app_id: str, body: UserCreate, deps: DepsDep) -> dict[str,
     return render_user(user)
 
 
-@router.post("/apps/{app_id}/tokens", status_code=201)
+@router.post(
+    "/apps/{app_id}/tokens",
+    status_code=201,
+    response_model=None,
+    responses=responses(400, 404, reply=TokenReply, status=201),
+)
 async def issue_token(app_id: str, body: TokenIssue, deps: DepsDep) -> dict[str, Any]:
     app = await apps.get_app(deps, app_id)
     issued = await tokens.issue_user_token(
@@ -166,7 +285,11 @@ async def issue_token(app_id: str, body: TokenIssue, deps: DepsDep) -> dict[str,
     return {"token": issued.value, "expires_at": iso(issued.expires_at)}
 
 
-@router.patch("/apps/{app_id}/messages/{message_id}")
+@router.patch(
+    "/apps/{app_id}/messages/{message_id}",
+    response_model=None,
+    responses=responses(400, 404, reply=MessageReply),
+)
 async def update_message(
     app_id: str, message_id: str, body: MessageUpdate, deps: DepsDep
 ) -> dict[str, Any]:
@@ -177,9 +300,16 @@ async def update_message(
     return render_message(message)
 
 
-@router.get("/apps/{app_id}/events")
+@router.get(
+    "/apps/{app_id}/events",
+    response_model=None,
+    responses=responses(400, 404, reply=EventPage),
+)
 async def list_events(
-    app_id: str, deps: DepsDep, after: int = 0, limit: int = 100
+    app_id: str,
+    deps: DepsDep,
+    after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_EVENTS_PAGE)] = 100,
 ) -> dict[str, Any]:
     """The app's event outbox after a ``seq`` cursor (oldest first), to poll and resume."""
     app = await apps.get_app(deps, app_id)

@@ -9,6 +9,11 @@ event id the receiver gets with it.
 
 Formats: ``native`` (our event JSON, Standard Webhooks signature, see ``signing``) and
 ``feishu`` (Feishu's v2.0 envelope, encrypted and signed with the webhook's encrypt key).
+
+Every POST goes through ``targets.guarded_client``: the target's address is resolved and
+checked before each attempt (a refused one is a failed attempt, nothing sent), redirects are
+not followed, and of a reply only its status and size are kept, never its body, so the
+delivery log cannot be used to read what answers on an internal address.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from chatpins.core.services import webhooks as rules_
 from chatpins.core.services.webhooks import DeliveryRules, Outcome, Wanted, WebhookSpec
 from chatpins.delivery import signing
 from chatpins.delivery.frames import native_event
+from chatpins.delivery.targets import TargetPolicy, TargetRefused, guarded_client
 from chatpins.dialects.feishu import events as feishu
 
 if TYPE_CHECKING:
@@ -44,6 +50,8 @@ PAGE = 500
 FEISHU_TIMEOUT_S = 3.0  # Feishu's receivers must answer within 3 s (feishu.md §7)
 FEISHU_CHALLENGE_TIMEOUT_S = 1.0  # ... and the URL check within 1 s
 USER_AGENT = "chatpins-webhooks"
+# A reply's size is counted up to this; its bytes are read only to count them.
+REPLY_COUNT_CAP = 1 << 20
 
 NATIVE_EVENT_TYPES = (
     "chat.created",
@@ -58,6 +66,7 @@ NATIVE_EVENT_TYPES = (
     "pin.created",
     "pin.deleted",
     "conversation.changed",
+    "token.revoked",
 )
 
 
@@ -108,8 +117,12 @@ async def verify_feishu_url(http: httpx.AsyncClient, spec: WebhookSpec) -> None:
         timeout = FEISHU_CHALLENGE_TIMEOUT_S
         reply = await http.post(url, content=body, headers=headers, timeout=timeout)
         echoed = reply.json().get("challenge") if reply.status_code == 200 else None
-    except (httpx.HTTPError, ValueError, AttributeError) as exc:
-        raise InvalidArgument("url_verification_failed", f"{url}: {exc}") from exc
+    except TargetRefused as exc:
+        raise InvalidArgument("webhook_target_refused", str(exc)) from exc
+    except httpx.HTTPError as exc:
+        raise InvalidArgument("url_verification_failed", f"{url}: {_failure(exc)}") from exc
+    except (ValueError, AttributeError) as exc:
+        raise InvalidArgument("url_verification_failed", f"{url}: not a JSON object") from exc
     if echoed != challenge:
         detail = f"{url} answered {reply.status_code} without the challenge"
         raise InvalidArgument("url_verification_failed", detail)
@@ -124,8 +137,10 @@ class WebhookWorker:
         poll_seconds: float = 1.0,
         timeout_seconds: float = 10.0,
         concurrency: int = 4,
+        targets: TargetPolicy | None = None,
     ) -> None:
         self._deps = deps
+        self.targets = targets or TargetPolicy()
         self._rules = rules
         self._poll = poll_seconds
         self._timeout = timeout_seconds
@@ -139,10 +154,7 @@ class WebhookWorker:
     def http(self) -> httpx.AsyncClient:
         """Made on first use: a server without webhooks does not load an HTTP client."""
         if self._http is None:
-            import httpx
-
-            headers = {"User-Agent": USER_AGENT}
-            self._http = httpx.AsyncClient(headers=headers, follow_redirects=False)
+            self._http = guarded_client(self.targets, headers={"User-Agent": USER_AGENT})
         return self._http
 
     def committed(self, app_id: str, seq: int) -> None:
@@ -229,15 +241,55 @@ class WebhookWorker:
     async def _post(self, webhook: Webhook, body: bytes, headers: dict[str, Any]) -> Outcome:
         import httpx
 
+        limit = self._timeout_for(webhook)
         started = time.perf_counter()
+        status, size, error = None, 0, None
         try:
-            reply = await self.http.post(
-                webhook.url, content=body, headers=headers, timeout=self._timeout_for(webhook)
-            )
+            # One deadline for the whole attempt (httpx's applies to each step), so an
+            # attempt never outlives its lease, however slowly a receiver drips its reply.
+            async with asyncio.timeout(limit):
+                request = self.http.stream(
+                    "POST", webhook.url, content=body, headers=headers, timeout=limit
+                )
+                async with request as reply:
+                    status = reply.status_code
+                    async for chunk in reply.aiter_raw():
+                        size += len(chunk)
+                        if size > REPLY_COUNT_CAP:
+                            break
+        except TargetRefused as exc:
+            error = str(exc)  # refused before connecting: nothing was sent
+        except TimeoutError:
+            if status is None:
+                error = f"no answer within {limit:g} s"
         except httpx.HTTPError as exc:
-            elapsed = int((time.perf_counter() - started) * 1000)
-            return Outcome(None, f"{type(exc).__name__}: {exc}".strip(), elapsed)
+            if status is None:
+                error = _failure(exc)
         elapsed = int((time.perf_counter() - started) * 1000)
-        ok = 200 <= reply.status_code < 300
-        error = None if ok else (reply.text[:200] or f"HTTP {reply.status_code}")
-        return Outcome(reply.status_code, error, elapsed)
+        if status is not None and not 200 <= status < 300:
+            error = _describe_reply(status, size)
+        return Outcome(status, error, elapsed)
+
+
+def _failure(exc: httpx.HTTPError) -> str:
+    """An attempt that got no status. Connection failures say why (refused, no route, no such
+    name, a bad certificate); later ones are only named, since protocol errors quote the bytes
+    the peer sent (an SSH or Redis banner on an internal port, say)."""
+    import httpx
+
+    if isinstance(exc, httpx.ConnectError | httpx.TimeoutException):
+        return f"{type(exc).__name__}: {exc}".strip()
+    return type(exc).__name__
+
+
+def _describe_reply(status: int, size: int) -> str:
+    """What the log keeps of a failed reply: its status and size. Never its body: that would
+    hand whoever registers a webhook what an internal address answers."""
+    parts = [f"HTTP {status}"]
+    if size > REPLY_COUNT_CAP:
+        parts.append(f"over {REPLY_COUNT_CAP} bytes")
+    elif size:
+        parts.append(f"{size} bytes")
+    if 300 <= status < 400:
+        parts.append("redirect not followed")
+    return ", ".join(parts)

@@ -28,6 +28,8 @@ QUICK_RETRIES = {
     "CHATPINS_WEBHOOK_PAUSE_AFTER": "1000",
     "CHATPINS_WEBHOOK_TIMEOUT_SECONDS": "2",
 }
+# The receivers listen on loopback: allowed explicitly, whatever the mode's default.
+ALLOW_PRIVATE_TARGETS = {"CHATPINS_WEBHOOK_ALLOW_PRIVATE": "true"}
 
 
 @dataclass
@@ -110,7 +112,7 @@ def _start(
     marker = request.node.get_closest_marker("pause_after")
     if marker is not None:
         monkeypatch.setenv("CHATPINS_WEBHOOK_PAUSE_AFTER", str(marker.args[0]))
-    process = ServerProcess(database_url, tmp)
+    process = ServerProcess(database_url, tmp, extra_env=ALLOW_PRIVATE_TARGETS)
     process.start()
     return process
 

@@ -15,6 +15,7 @@ from chatpins.core.identity import hash_secret
 from chatpins.core.services.users import new_user
 
 DEMO_APP_NAME = "demo"
+ZIM_APP_ID_MAX = 2**32 - 1
 
 # Settings a tenant may change after creation, with the type each must have.
 CONFIGURABLE: dict[str, type] = {
@@ -79,7 +80,8 @@ async def get_app(deps: Deps, ref: str) -> App:
     """By chatpins id (``app_…``), Feishu app id (``cli_…``) or ZIM AppId (decimal)."""
     async with deps.uow() as uow:
         app = await uow.apps.get(ref) or await uow.apps.get_by_feishu_app_id(ref)
-        if app is None and ref.isdigit():
+        # A ZIM AppId is a uint32 in ASCII digits ("²".isdigit() is true, int() refuses it).
+        if app is None and ref.isascii() and ref.isdigit() and int(ref) <= ZIM_APP_ID_MAX:
             app = await uow.apps.get_by_zim_app_id(int(ref))
     if app is None:
         raise NotFound("app_not_found", ref)

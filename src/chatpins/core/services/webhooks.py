@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -26,6 +26,10 @@ from chatpins.core.entities import (
     WebhookStatus,
 )
 from chatpins.core.errors import InvalidArgument, LimitExceeded, NotFound
+
+# Refuses (``InvalidArgument``) a URL whose target may not be delivered to. The address policy
+# lives with delivery (``chatpins.delivery.targets``); core asks it after its own URL rule.
+TargetCheck = Callable[[str], None]
 
 FORMATS = ("native", "feishu")
 MAX_WEBHOOKS_PER_APP = 20
@@ -81,10 +85,12 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _check_url(url: str) -> None:
+def _check_url(url: str, check_target: TargetCheck | None) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2048:
         raise InvalidArgument("invalid_webhook_url", "an http(s) URL of at most 2048 characters")
+    if check_target is not None:
+        check_target(url)
 
 
 def _matches(pattern: str, event_type: str) -> bool:
@@ -106,17 +112,23 @@ def wants(webhook: Webhook, event_type: str) -> bool:
     return not webhook.event_types or any(_matches(t, event_type) for t in webhook.event_types)
 
 
-def validate(spec: WebhookSpec, known_types: Collection[str]) -> None:
+def validate(
+    spec: WebhookSpec, known_types: Collection[str], check_target: TargetCheck | None = None
+) -> None:
     if spec.format not in FORMATS:
         raise InvalidArgument("unknown_webhook_format", f"format is one of {', '.join(FORMATS)}")
-    _check_url(spec.url)
+    _check_url(spec.url, check_target)
     _check_types(spec.event_types, known_types)
 
 
 async def register(
-    deps: Deps, app_id: str, spec: WebhookSpec, known_types: Collection[str]
+    deps: Deps,
+    app_id: str,
+    spec: WebhookSpec,
+    known_types: Collection[str],
+    check_target: TargetCheck | None = None,
 ) -> Webhook:
-    validate(spec, known_types)
+    validate(spec, known_types, check_target)
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         if await uow.apps.get(app_id) is None:
@@ -170,11 +182,12 @@ async def update_webhook(
     url: str | None = None,
     event_types: list[str] | None = None,
     status: WebhookStatus | None = None,
+    check_target: TargetCheck | None = None,
 ) -> Webhook:
     """Change a webhook. Setting ``active`` on a paused one resumes it: the failure count
     restarts and its pending deliveries are due now."""
     if url is not None:
-        _check_url(url)
+        _check_url(url, check_target)
     if event_types is not None:
         _check_types(event_types, known_types)
     now = deps.clock.now_ms()
