@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import json
 import shlex
-import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
@@ -378,4 +377,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -206,21 +206,36 @@ class UnitOfWork(Protocol):
     so everything it reads is already stable.
     """
 
-    row_locks: bool
-
-    apps: AppRepository
-    users: UserRepository
-    chats: ChatRepository
-    members: MemberRepository
-    messages: MessageRepository
-    pins: PinRepository
-    tokens: TokenRepository
-    events: EventRepository
-    server: ServerSettingRepository
-    conversation_pins: ConversationPinRepository
-    nonces: NonceRepository
-    webhooks: WebhookRepository
-    deliveries: DeliveryRepository
+    # Read-only properties: an implementation may hold narrower types (its own repository
+    # classes), which a mutable protocol attribute would refuse.
+    @property
+    def row_locks(self) -> bool: ...
+    @property
+    def apps(self) -> AppRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def chats(self) -> ChatRepository: ...
+    @property
+    def members(self) -> MemberRepository: ...
+    @property
+    def messages(self) -> MessageRepository: ...
+    @property
+    def pins(self) -> PinRepository: ...
+    @property
+    def tokens(self) -> TokenRepository: ...
+    @property
+    def events(self) -> EventRepository: ...
+    @property
+    def server(self) -> ServerSettingRepository: ...
+    @property
+    def conversation_pins(self) -> ConversationPinRepository: ...
+    @property
+    def nonces(self) -> NonceRepository: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
+    @property
+    def deliveries(self) -> DeliveryRepository: ...
 
 
 UnitOfWorkFactory = Callable[..., AbstractAsyncContextManager[UnitOfWork]]

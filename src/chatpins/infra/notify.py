@@ -56,11 +56,12 @@ class RedisNotifier(LocalNotifier):
         # Local streams wake now; the others when Redis relays the notice (ours comes back too
         # and is harmless: a stream already past ``seq`` ignores it).
         self.deliver(app_id, seq)
-        task = asyncio.get_running_loop().create_task(
-            self._redis.publish(CHANNEL_PREFIX + app_id, str(seq))
-        )
+        task = asyncio.get_running_loop().create_task(self._publish(app_id, seq))
         self._pending.add(task)
         task.add_done_callback(self._published)
+
+    async def _publish(self, app_id: str, seq: int) -> None:
+        await self._redis.publish(CHANNEL_PREFIX + app_id, str(seq))
 
     def _published(self, task: asyncio.Task[object]) -> None:
         self._pending.discard(task)

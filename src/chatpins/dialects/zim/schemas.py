@@ -32,7 +32,8 @@ def require_id(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
     if id_problem(value) is not None:
         raise error("invalid_param", f"{name} must be 1-32 bytes of the allowed characters")
-    return value  # type: ignore[no-any-return]
+    assert isinstance(value, str)  # id_problem accepts strings only
+    return value
 
 
 def is_int(value: Any) -> bool:

@@ -24,26 +24,28 @@ async def user_register(call: Call) -> Response:
     )
     failures: list[dict[str, Any]] = []
     for item in items:
-        user_id = item.get("UserId")
         try:
-            name, avatar = _checked(item)
+            user_id, name, avatar = _checked(item)
             await users.create_user(
                 call.deps, call.app.id, user_id, name, avatar=avatar, url_safe_id=False
             )
         except ZimError as exc:
-            failures.append(_failure(user_id, exc.code, exc.message))
+            failures.append(_failure(item.get("UserId"), exc.code, exc.message))
         except ChatpinsError as exc:
-            failures.append(_failure(user_id, *sub(exc)))
+            failures.append(_failure(item.get("UserId"), *sub(exc)))
     return batch("ErrorList", failures, len(items))
 
 
-def _checked(item: dict[str, Any]) -> tuple[str, str]:
-    problem = schemas.id_problem(item.get("UserId"))
+def _checked(item: dict[str, Any]) -> tuple[str, str, str]:
+    """The item's UserId, UserName and UserAvatar, or the item's failure."""
+    user_id = item.get("UserId")
+    problem = schemas.id_problem(user_id)
     if problem is not None:
         raise ZimError(*lookup(problem))
+    assert isinstance(user_id, str)  # id_problem accepts strings only
     name = schemas.str_field(item, "UserName", MAX_NAME_BYTES, reason="user_name_too_long")
     avatar = schemas.str_field(item, "UserAvatar", MAX_AVATAR_BYTES, reason="user_avatar_too_long")
-    return name, avatar
+    return user_id, name, avatar
 
 
 def _failure(user_id: Any, code: int, message: str) -> dict[str, Any]:

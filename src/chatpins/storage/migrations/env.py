@@ -25,7 +25,9 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    db = Database(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    assert url is not None, "migrate.py sets sqlalchemy.url"
+    db = Database(url)
     async with db.engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

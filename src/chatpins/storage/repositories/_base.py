@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 
@@ -39,7 +39,7 @@ def to_entity(cls: type[T], row: sa.Row[Any] | None) -> T | None:
     """Build a dataclass from a row whose column names match its fields."""
     if row is None:
         return None
-    names = _field_names(cls)
+    names = _field_names(cast(type, cls))  # a class is hashable; typeshed's cache says Hashable
     return cls(**{k: v for k, v in row._mapping.items() if k in names})
 
 

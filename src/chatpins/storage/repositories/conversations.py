@@ -144,7 +144,7 @@ class ConversationPinRepository(Repository):
         page = []
         for r in page_rows:
             conv_pin = None
-            if r.rank is not None:
+            if r.rank is not None and r.pinned_at is not None:
                 conv_pin = ConversationPin(app_id, user_id, r.id, r.pinned_at, r.rank)
             page.append((by_id[r.id], conv_pin))
         return page, len(rows)
