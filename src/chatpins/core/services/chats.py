@@ -75,13 +75,8 @@ class ChatChanges:
 
 
 async def create_chat(deps: Deps, actor: Actor, spec: NewChat) -> Chat:
-    if actor.requires_app_bot:
-        policies.require_app_capabilities(actor)
-    if not is_valid_id(spec.id):
-        raise InvalidArgument("invalid_chat_id", spec.id)
+    check_new_chat(actor, spec)
     now = deps.clock.now_ms()
-    owner_id = None if spec.ownerless else spec.owner_id or actor.user.id
-    creator = [actor.user.id] if spec.creator_joins else []
     async with deps.uow(write=True) as uow:
         if spec.create_key:
             earlier = await uow.chats.find_by_create_key(
@@ -91,48 +86,64 @@ async def create_chat(deps: Deps, actor: Actor, spec: NewChat) -> Chat:
                 return earlier
         if await uow.chats.get(actor.app_id, spec.id) is not None:
             raise InvalidArgument("chat_exists", spec.id)
-        owner = [owner_id] if owner_id is not None else []
-        wanted = dict.fromkeys([*owner, *creator, *spec.admin_ids, *spec.member_ids])
-        users = await uow.users.get_many(actor.app_id, list(wanted))
-        unknown = sorted(set(wanted) - {u.id for u in users})
-        if unknown:
-            raise InvalidArgument("unknown_users", ",".join(unknown))
-        chat = Chat(
-            app_id=actor.app_id,
-            id=spec.id,
-            kind=spec.kind,
-            name=spec.name,
-            description=spec.description,
-            owner_id=owner_id,
-            creator_id=actor.user.id,
-            created_at=now,
-            pin_permission=spec.pin_permission,
-            edit_permission=spec.edit_permission,
-            add_member_permission=spec.add_member_permission,
-            max_pins=spec.max_pins,
-            overflow=spec.overflow,
-            dialect=actor.dialect,
-            attributes=spec.attributes,
-            create_key=spec.create_key,
-            last_activity_at=now,
-        )
-        await uow.chats.add(chat)
-        for user_id in wanted:
-            role = Role.MEMBER
-            if user_id == owner_id:
-                role = Role.OWNER
-            elif user_id in spec.admin_ids:
-                role = Role.ADMIN
-            await uow.members.add(Member(actor.app_id, chat.id, user_id, role, now))
-        await emit(
-            uow,
-            actor,
-            now,
-            "chat.created",
-            chat_audience(chat.id),
-            chat_id=chat.id,
-            members=list(wanted),
-        )
+        return await create_within(uow, actor, spec, now)
+
+
+def check_new_chat(actor: Actor, spec: NewChat) -> None:
+    """What a new chat needs before any read: a usable id, and the app's capabilities."""
+    if actor.requires_app_bot:
+        policies.require_app_capabilities(actor)
+    if not is_valid_id(spec.id):
+        raise InvalidArgument("invalid_chat_id", spec.id)
+
+
+async def create_within(uow: UnitOfWork, actor: Actor, spec: NewChat, now: int) -> Chat:
+    """Store a new chat, its members and ``chat.created`` inside an open unit of work (the
+    caller has checked that ``spec.id`` is free)."""
+    owner_id = None if spec.ownerless else spec.owner_id or actor.user.id
+    creator = [actor.user.id] if spec.creator_joins else []
+    owner = [owner_id] if owner_id is not None else []
+    wanted = dict.fromkeys([*owner, *creator, *spec.admin_ids, *spec.member_ids])
+    users = await uow.users.get_many(actor.app_id, list(wanted))
+    unknown = sorted(set(wanted) - {u.id for u in users})
+    if unknown:
+        raise InvalidArgument("unknown_users", ",".join(unknown))
+    chat = Chat(
+        app_id=actor.app_id,
+        id=spec.id,
+        kind=spec.kind,
+        name=spec.name,
+        description=spec.description,
+        owner_id=owner_id,
+        creator_id=actor.user.id,
+        created_at=now,
+        pin_permission=spec.pin_permission,
+        edit_permission=spec.edit_permission,
+        add_member_permission=spec.add_member_permission,
+        max_pins=spec.max_pins,
+        overflow=spec.overflow,
+        dialect=actor.dialect,
+        attributes=spec.attributes,
+        create_key=spec.create_key,
+        last_activity_at=now,
+    )
+    await uow.chats.add(chat)
+    for user_id in wanted:
+        role = Role.MEMBER
+        if user_id == owner_id:
+            role = Role.OWNER
+        elif user_id in spec.admin_ids:
+            role = Role.ADMIN
+        await uow.members.add(Member(actor.app_id, chat.id, user_id, role, now))
+    await emit(
+        uow,
+        actor,
+        now,
+        "chat.created",
+        chat_audience(chat.id),
+        chat_id=chat.id,
+        members=list(wanted),
+    )
     return chat
 
 
@@ -142,11 +153,7 @@ async def get_or_create_p2p(deps: Deps, actor: Actor, peer_id: str) -> Chat:
         chat = await uow.chats.find_p2p(actor.app_id, actor.user.id, peer_id)
     if chat is not None:
         return chat
-    spec = NewChat(
-        id=p2p_chat_id(actor.app_id, actor.user.id, peer_id),
-        kind=ChatKind.P2P,
-        member_ids=[peer_id],
-    )
+    spec = p2p_spec(actor, peer_id)
     try:
         return await create_chat(deps, actor, spec)
     except (InvalidArgument, Conflict) as exc:
@@ -158,6 +165,15 @@ async def get_or_create_p2p(deps: Deps, actor: Actor, peer_id: str) -> Chat:
         if chat is None:
             raise
         return chat
+
+
+def p2p_spec(actor: Actor, peer_id: str) -> NewChat:
+    """The one-on-one chat of the actor and a peer (its id follows from the pair)."""
+    return NewChat(
+        id=p2p_chat_id(actor.app_id, actor.user.id, peer_id),
+        kind=ChatKind.P2P,
+        member_ids=[peer_id],
+    )
 
 
 async def get_chat(deps: Deps, actor: Actor, chat_id: str) -> ChatView:
@@ -174,39 +190,47 @@ async def update_chat(deps: Deps, actor: Actor, chat_id: str, changes: ChatChang
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         chat, member = await lock_for_change(uow, actor, chat_id)
-        if not policies.is_manager(chat, member):
-            if changes.touches_settings():
-                raise PermissionDenied("only_managers_may_change_settings")
-            if chat.edit_permission is Permission.OWNER_ADMINS:
-                raise PermissionDenied("only_managers_may_edit")
-        transfer = changes.owner_id is not None and changes.owner_id != chat.owner_id
-        if transfer and not policies.may_transfer_ownership(chat, member):
-            raise PermissionDenied("only_owner_may_manage_admins")
-        if changes.admin_ids is not None and not _owns(chat, member):
-            raise PermissionDenied("only_owner_may_manage_admins")
-        if changes.owner_id is not None and transfer:
-            await _transfer_ownership(uow, chat, changes.owner_id)
-        if changes.admin_ids is not None:
-            await _replace_admins(uow, chat, changes.admin_ids)
-        updates = {
-            k: v
-            for k, v in dataclasses.asdict(changes).items()
-            if v is not None and k in ("name", "description") + _PERMISSIONS
-        }
-        attributes = {**chat.attributes, **changes.profile_attributes}
-        attributes.update(changes.setting_attributes)
-        before = chat
-        chat = dataclasses.replace(chat, **updates, attributes=attributes)
-        await uow.chats.update(chat)
-        await emit(
-            uow,
-            actor,
-            now,
-            "chat.updated",
-            chat_audience(chat.id),
-            chat_id=chat.id,
-            changes=_changes(before, chat),
-        )
+        return await update_within(uow, actor, chat, member, changes, now)
+
+
+async def update_within(
+    uow: UnitOfWork, actor: Actor, chat: Chat, member: Member, changes: ChatChanges, now: int
+) -> Chat:
+    """Apply ``changes`` to a chat locked by ``lock_for_change`` (``member``: the actor's
+    membership), writing ``chat.updated`` with them; returns the chat as changed."""
+    if not policies.is_manager(chat, member):
+        if changes.touches_settings():
+            raise PermissionDenied("only_managers_may_change_settings")
+        if chat.edit_permission is Permission.OWNER_ADMINS:
+            raise PermissionDenied("only_managers_may_edit")
+    transfer = changes.owner_id is not None and changes.owner_id != chat.owner_id
+    if transfer and not policies.may_transfer_ownership(chat, member):
+        raise PermissionDenied("only_owner_may_manage_admins")
+    if changes.admin_ids is not None and not _owns(chat, member):
+        raise PermissionDenied("only_owner_may_manage_admins")
+    if changes.owner_id is not None and transfer:
+        await _transfer_ownership(uow, chat, changes.owner_id)
+    if changes.admin_ids is not None:
+        await _replace_admins(uow, chat, changes.admin_ids)
+    updates = {
+        k: v
+        for k, v in dataclasses.asdict(changes).items()
+        if v is not None and k in ("name", "description") + _PERMISSIONS
+    }
+    attributes = {**chat.attributes, **changes.profile_attributes}
+    attributes.update(changes.setting_attributes)
+    before = chat
+    chat = dataclasses.replace(chat, **updates, attributes=attributes)
+    await uow.chats.update(chat)
+    await emit(
+        uow,
+        actor,
+        now,
+        "chat.updated",
+        chat_audience(chat.id),
+        chat_id=chat.id,
+        changes=_changes(before, chat),
+    )
     return chat
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import Chat, ChatKind, ConversationPin, Member, Role
+from chatpins.core.entities import Chat, ChatKind, ConversationPin
 from chatpins.core.errors import (
     ChatpinsError,
     InvalidArgument,
@@ -19,9 +19,9 @@ from chatpins.core.errors import (
     NotFound,
     PermissionDenied,
 )
-from chatpins.core.events import chat_audience, emit, user_audience
-from chatpins.core.identity import p2p_chat_id
+from chatpins.core.events import emit, user_audience
 from chatpins.core.ports import UnitOfWork
+from chatpins.core.services.chats import create_within, p2p_spec
 
 MAX_PINNED_CONVERSATIONS = 100  # ZIM 660800048: 100 per user, not configurable
 MAX_LISTED_CONVERSATIONS = 1000  # ZIM lists a user's 1000 latest conversations
@@ -39,6 +39,9 @@ class ConversationRef:
 @dataclass
 class PinOutcome:
     ref: ConversationRef
+    # Where the batch first names the conversation (an index into the refs given); a later
+    # item naming it again is handled, and counted, with that one.
+    item: int
     error: ChatpinsError | None = None  # None: done (or nothing to do)
 
 
@@ -69,9 +72,14 @@ async def set_pinned(
     remaining slots and the rest fail with ``conversation_pin_limit``. Duplicates count once.
     Pinning a pinned conversation, or unpinning an unpinned one, succeeds and changes nothing
     (the original pin time is kept).
+
+    Returns one outcome per conversation, in the order the batch first names them.
     """
     now = deps.clock.now_ms()
     outcomes: list[PinOutcome] = []
+    first: dict[ConversationRef, int] = {}
+    for index, ref in enumerate(refs):
+        first.setdefault(ref, index)
     async with deps.uow(write=True) as uow:
         # Batches of one user serialise here: the cap is checked against a list nobody else
         # is changing.
@@ -80,20 +88,20 @@ async def set_pinned(
         current = await uow.conversation_pins.list_for_user(actor.app_id, actor.user.id)
         pins = {p.chat_id: p for p in current}
         changed: list[tuple[ConversationRef, Chat]] = []
-        for ref in dict.fromkeys(refs):
+        for ref, index in first.items():
             try:
-                chat = await _resolve(uow, deps, actor, ref, pins, create=pinned, now=now)
+                chat = await _resolve(uow, actor, ref, pins, create=pinned, now=now)
                 if chat is None or _apply(actor, pins, chat, pinned, now) is None:
-                    outcomes.append(PinOutcome(ref))
+                    outcomes.append(PinOutcome(ref, index))
                     continue
                 if pinned:
                     await uow.conversation_pins.add(pins[chat.id])
                 else:
                     await uow.conversation_pins.remove(actor.app_id, actor.user.id, chat.id)
                 changed.append((ref, chat))
-                outcomes.append(PinOutcome(ref))
+                outcomes.append(PinOutcome(ref, index))
             except ChatpinsError as exc:
-                outcomes.append(PinOutcome(ref, exc))
+                outcomes.append(PinOutcome(ref, index, exc))
         order = sorted(pins.values(), key=lambda p: (p.rank, p.chat_id))
         for ref, chat in changed:
             await emit(
@@ -132,7 +140,6 @@ def _require_room(pins: dict[str, ConversationPin]) -> None:
 
 async def _resolve(
     uow: UnitOfWork,
-    deps: Deps,
     actor: Actor,
     ref: ConversationRef,
     pins: dict[str, ConversationPin],
@@ -151,7 +158,7 @@ async def _resolve(
             # A conversation with no messages yet may be pinned: it starts here, unless the
             # pin is bound to fail (a refused item leaves nothing behind).
             _require_room(pins)
-            chat = await _start_p2p(uow, deps, actor, ref.id, now)
+            chat = await create_within(uow, actor, p2p_spec(actor, ref.id), now)
         return chat
     chat = await uow.chats.get(actor.app_id, ref.id)
     if chat is None or chat.kind is not ChatKind.GROUP or chat.dissolved:
@@ -160,29 +167,6 @@ async def _resolve(
     # A user who left may still unpin a group it had pinned.
     if member is None and (create or chat.id not in pins):
         raise PermissionDenied("not_group_member", ref.id)
-    return chat
-
-
-async def _start_p2p(uow: UnitOfWork, deps: Deps, actor: Actor, peer_id: str, now: int) -> Chat:
-    chat = Chat(
-        app_id=actor.app_id,
-        id=p2p_chat_id(actor.app_id, actor.user.id, peer_id),
-        kind=ChatKind.P2P,
-        name="",
-        creator_id=actor.user.id,
-        created_at=now,
-        owner_id=actor.user.id,
-        dialect=actor.dialect,
-        last_activity_at=now,
-    )
-    await uow.chats.add(chat)
-    for user_id in (actor.user.id, peer_id):
-        role = Role.OWNER if user_id == actor.user.id else Role.MEMBER
-        await uow.members.add(Member(actor.app_id, chat.id, user_id, role, now))
-    members = [actor.user.id, peer_id]
-    await emit(
-        uow, actor, now, "chat.created", chat_audience(chat.id), chat_id=chat.id, members=members
-    )
     return chat
 
 

@@ -38,23 +38,38 @@ async def add_members(
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         chat, member = await lock_for_change(uow, actor, chat_id)
-        if not policies.allowed(chat.add_member_permission, chat, member) and not (
-            policies.is_manager(chat, member)
-        ):
-            raise PermissionDenied("only_managers_may_add_members")
-        users = await uow.users.get_many(actor.app_id, user_ids)
-        unknown = sorted(set(user_ids) - {u.id for u in users})
-        if unknown:
-            raise InvalidArgument("unknown_users", ",".join(unknown))
-        added = []
-        for user_id in dict.fromkeys(user_ids):
-            if await uow.members.get(actor.app_id, chat.id, user_id) is None:
-                await uow.members.add(Member(actor.app_id, chat.id, user_id, Role.MEMBER, now))
-                added.append(user_id)
-        if note is not None:
-            await write_within(uow, actor, chat, note, now)
-        if added:
-            await emit_members(uow, actor, now, MEMBER_ADDED, chat, added)
+        return await add_within(uow, actor, chat, member, user_ids, now, note=note)
+
+
+async def add_within(
+    uow: UnitOfWork,
+    actor: Actor,
+    chat: Chat,
+    member: Member,
+    user_ids: list[str],
+    now: int,
+    *,
+    note: NewMessage | None = None,
+) -> list[str]:
+    """``add_members`` inside an open unit of work, on a chat locked by ``lock_for_change``
+    (``member``: the actor's membership)."""
+    if not policies.allowed(chat.add_member_permission, chat, member) and not (
+        policies.is_manager(chat, member)
+    ):
+        raise PermissionDenied("only_managers_may_add_members")
+    users = await uow.users.get_many(actor.app_id, user_ids)
+    unknown = sorted(set(user_ids) - {u.id for u in users})
+    if unknown:
+        raise InvalidArgument("unknown_users", ",".join(unknown))
+    added = []
+    for user_id in dict.fromkeys(user_ids):
+        if await uow.members.get(actor.app_id, chat.id, user_id) is None:
+            await uow.members.add(Member(actor.app_id, chat.id, user_id, Role.MEMBER, now))
+            added.append(user_id)
+    if note is not None:
+        await write_within(uow, actor, chat, note, now)
+    if added:
+        await emit_members(uow, actor, now, MEMBER_ADDED, chat, added)
     return added
 
 

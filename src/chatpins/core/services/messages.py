@@ -240,8 +240,14 @@ async def get_message(deps: Deps, actor: Actor, message_id: str) -> Message:
     return message
 
 
-async def recall_message(deps: Deps, actor: Actor, message_id: str) -> None:
-    """Recall a message; its pin, if any, goes with it. Recalling twice succeeds."""
+async def recall_message(
+    deps: Deps, actor: Actor, message_id: str, *, chat_id: str | None = None
+) -> Message:
+    """Recall a message; its pin, if any, goes with it. Recalling twice succeeds.
+
+    ``chat_id``: the chat the caller names the message in (IMKit's room path); a message of
+    another chat is not found there. Returns the message as recalled.
+    """
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         message = await load_message(uow, actor, now, message_id)
@@ -250,8 +256,10 @@ async def recall_message(deps: Deps, actor: Actor, message_id: str) -> None:
         await policies.require_app_bot(uow, actor, chat)
         await policies.require_available(uow, actor, chat)
         member = await require_visible(uow, actor, chat, message)
+        if chat_id is not None and chat.id != chat_id:
+            raise NotFound("message_not_found", message_id)
         if message.recalled:
-            return
+            return message
         policies.require_live(chat)
         if message.type in UNACTIONABLE_TYPES:
             raise Unsupported("message_type", message.type)
@@ -272,6 +280,7 @@ async def recall_message(deps: Deps, actor: Actor, message_id: str) -> None:
             sender_id=message.sender_id,
             recalled_by=_recalled_by(actor, member, message),
         )
+    return message
 
 
 def _recalled_by(actor: Actor, member: Member | None, message: Message) -> str:

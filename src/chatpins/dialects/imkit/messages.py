@@ -33,11 +33,7 @@ async def send_as_user(request: Request, actor: Actor) -> Response:
     if body.messageType == render.RECALL:
         if body.id is None:
             raise fail("missing_parameter", "_id: the message to recall")
-        current = await messages.get_message(deps, actor, body.id)
-        if current.chat_id != room_id:
-            raise fail("message_not_found", family="message")
-        await messages.recall_message(deps, actor, body.id)
-        recalled = await messages.get_message(deps, actor, body.id)
+        recalled = await messages.recall_message(deps, actor, body.id, chat_id=room_id)
         return ok(await _render(request, actor, recalled, pinned=False))
     message_type, content = _content(body.message, body.messageType)
     if body.id is not None:

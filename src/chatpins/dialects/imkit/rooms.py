@@ -10,8 +10,7 @@ from starlette.responses import Response
 
 from chatpins.core.context import Actor
 from chatpins.core.entities import ChatKind, Overflow, Permission
-from chatpins.core.errors import InvalidArgument
-from chatpins.core.services import chat_details, chats, members
+from chatpins.core.services import chat_details, chat_upsert, chats, members
 from chatpins.core.services.messages import NewMessage
 from chatpins.dialects.imkit import render
 from chatpins.dialects.imkit.auth import deps_of, endpoint
@@ -150,7 +149,7 @@ async def _create_or_update(
     member_ids: list[str],
 ) -> str:
     """Create the room; re-posting an existing ``_id`` updates the given fields and adds the
-    listed members (chosen)."""
+    listed members (chosen), in one transaction."""
     deps = deps_of(request)
     direct = getattr(body, "roomType", "group") == "direct"
     wanted = list(dict.fromkeys(member_ids))
@@ -174,22 +173,14 @@ async def _create_or_update(
         overflow=Overflow.REPLACE_OLDEST,
         attributes={**render.ROOM_DEFAULTS, **_attributes(body)},
     )
-    try:
-        chat = await chats.create_chat(deps, actor, spec)
-        return chat.id
-    except InvalidArgument as exc:
-        if exc.reason != "chat_exists":
-            raise
-    assert room_id is not None
-    await members.add_members(deps, actor, room_id, wanted)
     changes = chats.ChatChanges(
         name=body.name,
         description=body.description,
         owner_id=owner if actor.is_platform else None,
         profile_attributes=_attributes(body),
     )
-    await chats.update_chat(deps, actor, room_id, changes)
-    return room_id
+    chat = await chat_upsert.upsert_chat(deps, actor, spec, changes)
+    return chat.id
 
 
 async def _room(

@@ -31,31 +31,29 @@ async def conv_pinned(call: Call) -> Response:
     pinned = schemas.int_field(body, "PinnedType", choices=(0, 1)) == 1
     actor = await call.actor(from_user_id)
 
-    # One slot per item, in ConvList order: a malformed item fails alone with SubCode
-    # 660000002 (the vendor's own example); the rest go to core as one batch.
-    slots: list[ConversationRef | dict[str, Any]] = []
-    for item in items:
-        conv_id, conv_type = item.get("ConvId"), item.get("ConvType")
+    # A malformed item fails alone with SubCode 660000002 (the vendor's own example); the rest
+    # go to core as one batch. ``failed`` and ``places`` are keyed by ConvList position.
+    failed: dict[int, dict[str, Any]] = {}
+    refs: list[ConversationRef] = []
+    places: list[int] = []  # refs[k] is ConvList item places[k]
+    for place, item in enumerate(items):
+        conv_id: Any = item.get("ConvId")  # a str once id_problem finds nothing
+        conv_type: Any = item.get("ConvType")
         if (
             schemas.id_problem(conv_id) is not None
             or not schemas.is_int(conv_type)
             or conv_type not in CONV_TYPES
         ):
-            slots.append(_failure(conv_id, conv_type, *lookup("invalid_param")))
+            failed[place] = _failure(conv_id, conv_type, *lookup("invalid_param"))
         else:
-            slots.append(ConversationRef(CONV_TYPES[conv_type], conv_id))
-    refs = [slot for slot in slots if isinstance(slot, ConversationRef)]
+            refs.append(ConversationRef(CONV_TYPES[conv_type], conv_id))
+            places.append(place)
     outcomes = await conversations.set_pinned(call.deps, actor, refs, pinned) if refs else []
-    errors = {o.ref: o.error for o in outcomes}
-    failures, seen = [], set()
-    for slot in slots:
-        if isinstance(slot, dict):
-            failures.append(slot)
-        elif slot not in seen:  # a duplicate item counts once
-            seen.add(slot)
-            if (exc := errors.get(slot)) is not None:
-                failures.append(_failure(slot.id, WIRE_TYPES[slot.kind], *sub(exc)))
-    return batch("ErrorList", failures, len(slots) - len(refs) + len(outcomes))
+    attempted = len(failed) + len(outcomes)  # core answers a repeated conversation once
+    for o in outcomes:
+        if o.error is not None:
+            failed[places[o.item]] = _failure(o.ref.id, WIRE_TYPES[o.ref.kind], *sub(o.error))
+    return batch("ErrorList", [failed[place] for place in sorted(failed)], attempted)
 
 
 def _failure(conv_id: Any, conv_type: Any, code: int, message: str) -> dict[str, Any]:

@@ -1,0 +1,258 @@
+"""A use case is one transaction: when its last step fails, nothing it did before is kept.
+
+Each test makes the last step of a use case fail inside its unit of work (the outbox write that
+ends it, or an update the policy refuses after members were added), then reads the state back
+through a fresh unit of work and finds it as it was: no chat, no member, no event, no message
+change, no pin change, no conversation pin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from chatpins.core.context import Actor, Deps
+from chatpins.core.entities import (
+    Chat,
+    ChatKind,
+    ConversationPin,
+    Event,
+    Message,
+    Overflow,
+    Permission,
+    Pin,
+    Role,
+)
+from chatpins.core.errors import NotFound, PermissionDenied
+from chatpins.core.services import chat_upsert, chats, conversations, messages, pins, users
+from chatpins.core.services.conversations import ConversationRef
+from chatpins.storage.repositories import EventRepository
+from chatpins.storage.tables import pin_history
+
+
+class Injected(Exception):
+    """The failure a test makes happen inside a use case's unit of work."""
+
+
+def fail_event(monkeypatch: pytest.MonkeyPatch, event_type: str, *, nth: int = 1) -> None:
+    """Make the ``nth`` outbox write of ``event_type`` raise: the events are each use case's
+    last writes, so everything else it does has been done when this fails."""
+    real = EventRepository.append
+    seen = 0
+
+    async def append(self: EventRepository, app_id: str, event: Event, at: int) -> int:
+        nonlocal seen
+        if event.type == event_type:
+            seen += 1
+            if seen == nth:
+                raise Injected(event_type)
+        return await real(self, app_id, event, at)
+
+    monkeypatch.setattr(EventRepository, "append", append)
+
+
+@dataclass
+class State:
+    """What the use cases here may change, read in one fresh unit of work."""
+
+    chat: Chat | None
+    members: list[tuple[str, Role]]
+    events: int  # the app's newest event seq
+    history: int  # pin history rows of the chat
+    message: Message | None = None
+    pin: Pin | None = None
+    conversation_pins: list[ConversationPin] | None = None
+    p2p: Chat | None = None
+
+
+async def read_state(
+    deps: Deps,
+    app_id: str,
+    chat_id: str,
+    *,
+    message_id: str | None = None,
+    pins_of: str | None = None,
+    peer: str | None = None,
+) -> State:
+    async with deps.uow() as uow:
+        count = sa.select(sa.func.count()).where(
+            pin_history.c.app_id == app_id, pin_history.c.chat_id == chat_id
+        )
+        history = (await uow._conn.execute(count)).scalar_one()  # type: ignore[attr-defined]
+        state = State(
+            chat=await uow.chats.get(app_id, chat_id),
+            members=sorted((m.user_id, m.role) for m in await uow.members.list(app_id, chat_id)),
+            events=await uow.events.head(app_id),
+            history=history,
+        )
+        if message_id is not None:
+            state.message = await uow.messages.get(app_id, message_id)
+            state.pin = await uow.pins.get_by_message(app_id, message_id)
+        if pins_of is not None:
+            state.conversation_pins = await uow.conversation_pins.list_for_user(app_id, pins_of)
+            if peer is not None:
+                state.p2p = await uow.chats.find_p2p(app_id, pins_of, peer)
+    return state
+
+
+async def imkit_user(deps: Deps, bot: Actor, user_id: str) -> Actor:
+    user = (await users.upsert_user(deps, bot.app_id, user_id, name=user_id.title())).user
+    return Actor(bot.app, user, "imkit")
+
+
+def platform(bot: Actor) -> Actor:
+    """IMKit's platform API key: the app's bot, acting in every room."""
+    return Actor(bot.app, bot.user, "imkit", is_platform=True)
+
+
+def room_spec(
+    room_id: str, owner: str | None, member_ids: list[str], **fields: Any
+) -> chats.NewChat:
+    """A group room as IMKit's ``POST /rooms`` describes it."""
+    return chats.NewChat(
+        id=room_id,
+        owner_id=owner,
+        ownerless=owner is None,
+        creator_joins=False,
+        member_ids=member_ids,
+        pin_permission=Permission.OWNER_ADMINS,
+        edit_permission=Permission.OWNER_ADMINS,
+        add_member_permission=Permission.MEMBERS,
+        max_pins=1,
+        overflow=Overflow.REPLACE_OLDEST,
+        **fields,
+    )
+
+
+async def test_room_upsert_that_fails_creating_leaves_no_room_no_member_no_event(
+    deps: Deps, bot: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for user_id in ("owner", "a"):
+        await imkit_user(deps, bot, user_id)
+    before = await read_state(deps, bot.app_id, "fresh")
+    assert before.chat is None and before.members == []
+    fail_event(monkeypatch, "chat.created")
+
+    spec = room_spec("fresh", "owner", ["owner", "a"], name="Fresh")
+    with pytest.raises(Injected):
+        await chat_upsert.upsert_chat(deps, platform(bot), spec, chats.ChatChanges(name="Fresh"))
+
+    assert await read_state(deps, bot.app_id, "fresh") == before
+
+
+@pytest.mark.parametrize("last_step", ["refused_update", "update_event_fails"])
+async def test_room_upsert_that_fails_updating_keeps_members_and_room_as_they_were(
+    deps: Deps, bot: Actor, monkeypatch: pytest.MonkeyPatch, last_step: str
+) -> None:
+    member = await imkit_user(deps, bot, "member")
+    for user_id in ("owner", "newcomer"):
+        await imkit_user(deps, bot, user_id)
+    await chats.create_chat(deps, platform(bot), room_spec("r", "owner", ["member"], name="Old"))
+    before = await read_state(deps, bot.app_id, "r")
+    assert before.members == [("member", Role.MEMBER), ("owner", Role.OWNER)]
+
+    # Re-posting the room adds the listed members first, then renames it.
+    spec = room_spec("r", None, ["member", "newcomer"], name="New")
+    changes = chats.ChatChanges(name="New")
+    if last_step == "refused_update":
+        # A plain member may add members to an IMKit room, but not rename it.
+        with pytest.raises(PermissionDenied) as refused:
+            await chat_upsert.upsert_chat(deps, member, spec, changes)
+        assert refused.value.reason == "only_managers_may_edit"
+    else:
+        fail_event(monkeypatch, "chat.updated")
+        with pytest.raises(Injected):
+            await chat_upsert.upsert_chat(deps, platform(bot), spec, changes)
+
+    after = await read_state(deps, bot.app_id, "r")
+    assert after == before
+    assert after.chat is not None and after.chat.name == "Old"
+
+
+async def test_room_upsert_of_an_existing_room_adds_then_updates_with_their_events(
+    deps: Deps, bot: Actor
+) -> None:
+    for user_id in ("owner", "a", "b"):
+        await imkit_user(deps, bot, user_id)
+    await chats.create_chat(deps, platform(bot), room_spec("r", "owner", ["a"], name="Old"))
+    head = (await read_state(deps, bot.app_id, "r")).events
+
+    spec = room_spec("r", "owner", ["owner", "b"], name="New")
+    chat = await chat_upsert.upsert_chat(deps, platform(bot), spec, chats.ChatChanges(name="New"))
+
+    assert chat.name == "New" and chat.owner_id == "owner"
+    after = await read_state(deps, bot.app_id, "r")
+    assert [u for u, _ in after.members] == ["a", "b", "owner"]
+    async with deps.uow() as uow:
+        written = await uow.events.after(bot.app_id, head, 10)
+    assert [e.type for e in written] == ["member.added", "chat.updated"]
+    assert written[0].payload["user_ids"] == ["b"]
+
+
+async def test_recall_that_fails_at_its_event_keeps_the_message_and_its_pin(
+    deps: Deps, bot: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    owner = await imkit_user(deps, bot, "owner")
+    await chats.create_chat(deps, platform(bot), room_spec("r", "owner", []))
+    new = messages.NewMessage(deps.ids.hex(24), "text", '"hi"', chat_rate_limited=False)
+    sent = await messages.send_message(deps, owner, "r", new)
+    await pins.pin_message(deps, owner, sent.id)
+    before = await read_state(deps, bot.app_id, "r", message_id=sent.id)
+    assert before.pin is not None and before.history == 1
+    # Recalling unpins first (history row, pin event), then writes message.recalled last.
+    fail_event(monkeypatch, "message.recalled")
+
+    with pytest.raises(Injected):
+        await messages.recall_message(deps, owner, sent.id, chat_id="r")
+
+    after = await read_state(deps, bot.app_id, "r", message_id=sent.id)
+    assert after == before
+    assert after.message is not None and not after.message.recalled
+
+
+async def test_recall_named_in_another_room_is_not_found_and_changes_nothing(
+    deps: Deps, bot: Actor
+) -> None:
+    owner = await imkit_user(deps, bot, "owner")
+    for room_id in ("r", "other"):
+        await chats.create_chat(deps, platform(bot), room_spec(room_id, "owner", []))
+    new = messages.NewMessage(deps.ids.hex(24), "text", '"hi"', chat_rate_limited=False)
+    sent = await messages.send_message(deps, owner, "r", new)
+    before = await read_state(deps, bot.app_id, "r", message_id=sent.id)
+
+    with pytest.raises(NotFound) as missing:
+        await messages.recall_message(deps, owner, sent.id, chat_id="other")
+
+    assert missing.value.reason == "message_not_found"
+    assert await read_state(deps, bot.app_id, "r", message_id=sent.id) == before
+    recalled = await messages.recall_message(deps, owner, sent.id, chat_id="r")
+    assert recalled.recalled and recalled.id == sent.id
+
+
+async def test_conversation_pin_batch_that_fails_at_its_last_event_pins_and_starts_nothing(
+    deps: Deps, bot: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await imkit_user(deps, bot, "alice")
+    alice = Actor(alice.app, alice.user, "zim")
+    for user_id in ("bob", "carol"):
+        await imkit_user(deps, bot, user_id)
+    await chats.create_chat(deps, alice, chats.NewChat(id="team", member_ids=["carol"]))
+    before = await read_state(deps, bot.app_id, "team", pins_of="alice", peer="bob")
+    assert before.conversation_pins == [] and before.p2p is None
+    # Three changed conversations write three events, the last step of the batch; pinning the
+    # peer first starts the chat with bob (its chat.created is written along the way).
+    fail_event(monkeypatch, conversations.CONVERSATION_CHANGED, nth=3)
+
+    refs = [
+        ConversationRef(ChatKind.P2P, "bob"),
+        ConversationRef(ChatKind.GROUP, "team"),
+        ConversationRef(ChatKind.P2P, "bob"),
+        ConversationRef(ChatKind.P2P, "carol"),
+    ]
+    with pytest.raises(Injected):
+        await conversations.set_pinned(deps, alice, refs, True)
+
+    assert await read_state(deps, bot.app_id, "team", pins_of="alice", peer="bob") == before
