@@ -22,21 +22,28 @@ def test_webhooks_from_the_command_line(restartable_server: Server) -> None:
     )  # fmt: skip
     hook = json.loads(added.stdout)
     assert hook["event_types"] == ["pin.*", "message.sent"] and hook["secret"].startswith("whsec_")
-    listed = json.loads(chatpins("webhooks", "list", "--app", app["id"], *db).stdout)
+    listed = json.loads(chatpins("webhooks", "list", "--app", app["id"], "--json", *db).stdout)
     assert [w["id"] for w in listed["webhooks"]] == [hook["id"]]
+    # Without --json: one line per webhook.
+    lines = chatpins("webhooks", "list", "--app", app["id"], *db).stdout.splitlines()
+    assert lines == [f"{hook['id']}  active  native  http://127.0.0.1:9/x  pin.*,message.sent"]
     # The running server sees what the command line wrote.
     with admin_client(restartable_server) as admin:
         assert admin.get(f"/v1/apps/{app['id']}/webhooks/{hook['id']}").status_code == 200
-    paused = chatpins("webhooks", "set-status", "--app", app["id"], hook["id"], "paused", *db)
+    paused = chatpins(
+        "webhooks", "set-status", "--app", app["id"], hook["id"], "paused", "--json", *db
+    )  # fmt: skip
     assert json.loads(paused.stdout)["status"] == "paused"
-    deliveries = chatpins("webhooks", "deliveries", "--app", app["id"], hook["id"], *db)
+    deliveries = chatpins(
+        "webhooks", "deliveries", "--app", app["id"], hook["id"], "--json", *db
+    )  # fmt: skip
     assert json.loads(deliveries.stdout) == {"deliveries": []}
     bad = chatpins(
         "webhooks", "add", "--app", app["id"], "--url", "mailto:x", *db, check=False
     )  # fmt: skip
     assert bad.returncode != 0 and "invalid_webhook_url" in bad.stdout + bad.stderr
     chatpins("webhooks", "remove", "--app", app["id"], hook["id"], *db)
-    listed = json.loads(chatpins("webhooks", "list", "--app", app["id"], *db).stdout)
+    listed = json.loads(chatpins("webhooks", "list", "--app", app["id"], "--json", *db).stdout)
     assert listed == {"webhooks": []}
 
 
