@@ -8,6 +8,7 @@ change, no pin change, no conversation pin.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,11 +27,20 @@ from chatpins.core.entities import (
     Pin,
     Role,
 )
-from chatpins.core.errors import NotFound, PermissionDenied
-from chatpins.core.services import chat_upsert, chats, conversations, messages, pins, users
+from chatpins.core.errors import NotFound, PermissionDenied, RateLimited
+from chatpins.core.services import (
+    chat_upsert,
+    chats,
+    conversations,
+    direct_messages,
+    messages,
+    pins,
+    users,
+)
 from chatpins.core.services.conversations import ConversationRef
 from chatpins.storage.repositories import EventRepository
 from chatpins.storage.tables import pin_history
+from tests.integration.conftest import as_user
 
 
 class Injected(Exception):
@@ -256,3 +266,106 @@ async def test_conversation_pin_batch_that_fails_at_its_last_event_pins_and_star
         await conversations.set_pinned(deps, alice, refs, True)
 
     assert await read_state(deps, bot.app_id, "team", pins_of="alice", peer="bob") == before
+
+
+def refuse_chat_rate(monkeypatch: pytest.MonkeyPatch, deps: Deps) -> None:
+    """Make every chat's message budget spent (Feishu 230020): the last check before a send
+    writes anything of its own."""
+
+    async def hit(key: str, limit: int, window_seconds: float) -> float | None:
+        return window_seconds
+
+    monkeypatch.setattr(deps.limiter, "hit", hit)
+
+
+@pytest.mark.parametrize("last_step", ["chat_message_rate", "message_event_fails"])
+async def test_send_to_a_new_user_refused_at_sending_leaves_no_chat_no_member_no_event(
+    deps: Deps, bot: Actor, monkeypatch: pytest.MonkeyPatch, last_step: str
+) -> None:
+    await as_user(deps, bot, "alice")
+    p2p_id = chats.p2p_spec(bot, "alice").id
+    new = messages.NewMessage("om_first", "text", '{"text":"hi"}')
+    before = await read_state(deps, bot.app_id, p2p_id, message_id=new.id)
+    assert before.chat is None and before.members == [] and before.message is None
+    # Starting the chat (its members, chat.created) comes first; the send is checked after.
+    if last_step == "chat_message_rate":
+        refuse_chat_rate(monkeypatch, deps)
+        with pytest.raises(RateLimited) as refused:
+            await direct_messages.send_to_user(deps, bot, "alice", new)
+        assert refused.value.reason == "chat_message_rate"
+    else:
+        fail_event(monkeypatch, "message.sent")
+        with pytest.raises(Injected):
+            await direct_messages.send_to_user(deps, bot, "alice", new)
+
+    assert await read_state(deps, bot.app_id, p2p_id, message_id=new.id) == before
+
+
+async def test_send_to_a_user_where_the_bot_may_not_send_leaves_no_chat(
+    deps: Deps, bot: Actor
+) -> None:
+    # With a user token the app's bot must be in the chat (Feishu 230002), and a new p2p chat
+    # of two users never has it.
+    alice = await as_user(deps, bot, "alice")
+    await as_user(deps, bot, "bob")
+    p2p_id = chats.p2p_spec(alice, "bob").id
+    new = messages.NewMessage("om_first", "text", '{"text":"hi"}')
+    before = await read_state(deps, bot.app_id, p2p_id, message_id=new.id)
+
+    with pytest.raises(PermissionDenied) as refused:
+        await direct_messages.send_to_user(deps, alice, "bob", new)
+
+    assert refused.value.reason == "bot_not_in_chat"
+    assert await read_state(deps, bot.app_id, p2p_id, message_id=new.id) == before
+
+
+async def test_send_to_a_user_starts_the_chat_once_and_then_sends_into_it(
+    deps: Deps, bot: Actor
+) -> None:
+    await as_user(deps, bot, "alice")
+    head = (await read_state(deps, bot.app_id, "none")).events
+
+    first = await direct_messages.send_to_user(
+        deps, bot, "alice", messages.NewMessage("om_1", "text", '{"text":"hi"}', send_key="k")
+    )
+    again = await direct_messages.send_to_user(
+        deps, bot, "alice", messages.NewMessage("om_2", "text", '{"text":"hi"}', send_key="k")
+    )
+    second = await direct_messages.send_to_user(
+        deps, bot, "alice", messages.NewMessage("om_3", "text", '{"text":"there"}')
+    )
+
+    # The same key returns the first message and writes nothing.
+    assert again.id == first.id
+    assert second.chat_id == first.chat_id == chats.p2p_spec(bot, "alice").id
+    state = await read_state(deps, bot.app_id, first.chat_id)
+    assert state.members == sorted([(bot.user.id, Role.OWNER), ("alice", Role.MEMBER)])
+    async with deps.uow() as uow:
+        written = await uow.events.after(bot.app_id, head, 10)
+    assert [e.type for e in written] == ["chat.created", "message.sent", "message.sent"]
+    assert [e.payload.get("message_id") for e in written[1:]] == ["om_1", "om_3"]
+
+
+async def test_racing_first_messages_from_both_sides_all_arrive_in_one_chat(
+    deps: Deps, bot: Actor
+) -> None:
+    # A pair's chat id follows from the pair: concurrent first messages meet on its key, and
+    # the ones that lose that race send again into the chat the winner committed.
+    alice = await imkit_user(deps, bot, "alice")
+    bob = await imkit_user(deps, bot, "bob")
+    alice, bob = Actor(alice.app, alice.user, "zim"), Actor(bob.app, bob.user, "zim")
+    sends = [(alice, "bob"), (bob, "alice")] * 8
+
+    def new(i: int) -> messages.NewMessage:
+        return messages.NewMessage(str(i), "text", '"hi"', chat_rate_limited=False)
+
+    sent = await asyncio.gather(
+        *(
+            direct_messages.send_to_user(deps, actor, peer, new(i))
+            for i, (actor, peer) in enumerate(sends)
+        )
+    )
+
+    assert {m.chat_id for m in sent} == {chats.p2p_spec(alice, "bob").id}
+    page = await messages.list_chat_messages(deps, alice, sent[0].chat_id, limit=100)
+    assert page.total == len(sends)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from chatpins.core import policies
@@ -47,6 +48,19 @@ class MessagePage:
 
 
 async def send_message(deps: Deps, actor: Actor, chat_id: str, new: NewMessage) -> Message:
+    async def find_chat(uow: UnitOfWork, now: int) -> Chat:
+        return await load_chat(uow, actor, chat_id)
+
+    return await send_into(deps, actor, find_chat, new)
+
+
+ChatFinder = Callable[[UnitOfWork, int], Awaitable[Chat]]
+
+
+async def send_into(deps: Deps, actor: Actor, find_chat: ChatFinder, new: NewMessage) -> Message:
+    """A send use case, in one unit of work: the message an earlier send with the same key
+    stored (within the hour), else a new one in the chat ``find_chat(uow, now)`` finds (or
+    starts) when the actor may send there (``_send_within``)."""
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         if new.send_key:
@@ -55,23 +69,32 @@ async def send_message(deps: Deps, actor: Actor, chat_id: str, new: NewMessage) 
             )
             if earlier is not None:
                 return earlier
-        chat = await load_chat(uow, actor, chat_id)
-        policies.require_live(chat)
-        policies.require_app_capabilities(actor)
-        await policies.require_app_bot(uow, actor, chat)
-        if await policies.membership(uow, actor, chat) is None:
-            raise PermissionDenied("may_not_send")
-        await policies.require_available(uow, actor, chat)
-        if new.type in P2P_ONLY_TYPES and chat.kind is not ChatKind.P2P:
-            raise InvalidArgument("p2p_only_message_type", new.type)
-        if new.chat_rate_limited and actor.app.message_rate_per_second:
-            wait = await deps.limiter.hit(
-                f"send:{actor.app_id}:{chat.id}", actor.app.message_rate_per_second, 1.0
-            )
-            if wait is not None:
-                raise RateLimited("chat_message_rate", limit=actor.app.message_rate_per_second)
-        message = await write_within(uow, actor, chat, new, now)
-    return message
+        chat = await find_chat(uow, now)
+        return await _send_within(deps, uow, actor, chat, new, now)
+
+
+async def _send_within(
+    deps: Deps, uow: UnitOfWork, actor: Actor, chat: Chat, new: NewMessage, now: int
+) -> Message:
+    """Check that the actor may send into the chat now, then store the message, inside an
+    open unit of work: what every send use case does once it has found its chat."""
+    policies.require_live(chat)
+    policies.require_app_capabilities(actor)
+    await policies.require_app_bot(uow, actor, chat)
+    if await policies.membership(uow, actor, chat) is None:
+        raise PermissionDenied("may_not_send")
+    await policies.require_available(uow, actor, chat)
+    if new.type in P2P_ONLY_TYPES and chat.kind is not ChatKind.P2P:
+        raise InvalidArgument("p2p_only_message_type", new.type)
+    # The limiter is not transactional: it is hit last of the checks, so a refused check does
+    # not spend the chat's budget.
+    if new.chat_rate_limited and actor.app.message_rate_per_second:
+        wait = await deps.limiter.hit(
+            f"send:{actor.app_id}:{chat.id}", actor.app.message_rate_per_second, 1.0
+        )
+        if wait is not None:
+            raise RateLimited("chat_message_rate", limit=actor.app.message_rate_per_second)
+    return await write_within(uow, actor, chat, new, now)
 
 
 async def write_within(

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from chatpins.core.context import Actor
 from chatpins.core.errors import InvalidArgument
-from chatpins.core.services import chats, messages, users
+from chatpins.core.services import direct_messages, messages, users
 from chatpins.dialects.feishu import render
 from chatpins.dialects.feishu.auth import deps_of, endpoint
 from chatpins.dialects.feishu.errors import invalid
@@ -39,14 +39,14 @@ async def create_message(request: Request, actor: Actor) -> Response:
     body = await parse_body(request, MessageCreateBody, "message")
     _check_content(body.msg_type, body.content)
     deps = deps_of(request)
-    if query.receive_id_type == "chat_id":
-        chat_id = body.receive_id
-    else:
-        chat_id = await _p2p_chat_id(request, actor, query.receive_id_type, body.receive_id)
     new = messages.NewMessage(
         id="om_" + deps.ids.hex(32), type=body.msg_type, content=body.content, send_key=body.uuid
     )
-    message = await messages.send_message(deps, actor, chat_id, new)
+    if query.receive_id_type == "chat_id":
+        message = await messages.send_message(deps, actor, body.receive_id, new)
+    else:
+        peer_id = await _peer_id(request, actor, query.receive_id_type, body.receive_id)
+        message = await direct_messages.send_to_user(deps, actor, peer_id, new)
     return ok(render.message(actor.app, message, actor.user))
 
 
@@ -79,13 +79,11 @@ def _check_content(msg_type: str, content: str) -> None:
         raise invalid("message")
 
 
-async def _p2p_chat_id(request: Request, actor: Actor, id_type: str, receive_id: str) -> str:
+async def _peer_id(request: Request, actor: Actor, id_type: str, receive_id: str) -> str:
     """A message to a user goes to the p2p chat of the sender and that user."""
-    deps = deps_of(request)
     if id_type == "email":
         raise InvalidArgument("invalid_receive_id")  # chatpins users have no e-mail address
-    peer = await users.lookup_user(deps, actor.app_id, id_type, receive_id)
+    peer = await users.lookup_user(deps_of(request), actor.app_id, id_type, receive_id)
     if peer is None or peer.id == actor.user.id:
         raise InvalidArgument("invalid_receive_id")
-    chat = await chats.get_or_create_p2p(deps, actor, peer.id)
-    return chat.id
+    return peer.id

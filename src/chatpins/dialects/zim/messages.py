@@ -7,10 +7,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from chatpins.core.context import Actor
-from chatpins.core.entities import Message
 from chatpins.core.errors import ChatpinsError
-from chatpins.core.services import chats, messages, users
+from chatpins.core.services import direct_messages, messages, users
 from chatpins.core.services.messages import NewMessage
 from chatpins.dialects.zim import schemas
 from chatpins.dialects.zim.errors import ZimError, error, from_core, sub
@@ -53,7 +51,8 @@ async def send_peer_message(call: Call) -> Response:
                 raise error("self_message")
             if receiver not in registered:
                 raise error("user_not_registered")
-            message = await _send_peer(call, sender, receiver, new_type, content)
+            new = NewMessage(_numeric_id(call), new_type, content)
+            message = await direct_messages.send_to_user(call.deps, sender, receiver, new)
         except ChatpinsError as exc:
             code, message_text = sub(exc)
             failures.append({"UserId": receiver, "SubCode": code, "SubMessage": message_text})
@@ -79,15 +78,6 @@ async def send_group_message(call: Call) -> Response:
         raise from_core(exc) from exc
     # MsgId is documented as a number for group messages.
     return ok(MsgId=int(message.id), MsgSeq=message.created_at, AuditInfos=[])
-
-
-async def _send_peer(
-    call: Call, sender: Actor, receiver: str, new_type: str, content: str
-) -> Message:
-    chat = await chats.get_or_create_p2p(call.deps, sender, receiver)
-    return await messages.send_message(
-        call.deps, sender, chat.id, NewMessage(_numeric_id(call), new_type, content)
-    )
 
 
 def _numeric_id(call: Call) -> str:
