@@ -90,6 +90,9 @@ def build_app(settings: Settings) -> ASGIApp:
             await db.dispose()
 
     app = FastAPI(title="chatpins", version=__version__, lifespan=lifespan)
+    # A path with a slash too many is unknown (404 with the error body), not a bodiless 307:
+    # clients of an API follow no redirects.
+    app.router.redirect_slashes = False
     app.state.deps = deps
     app.state.settings = settings
     app.state.hub = hub

@@ -2,7 +2,7 @@
 
 - **A body cap** (1 MiB), enforced while the body streams in and before anything parses it or
   checks a credential: a declared ``Content-Length`` over the cap is refused at once, and a body
-  that grows past it stops at the first chunk over (``BodyTooLarge`` from ``receive``).
+  that grows past it stops at the first chunk over.
 - **JSON that is safe to keep**: nested at most ``MAX_JSON_DEPTH`` deep (deeper structures
   exhaust the interpreter's stack when encoded again), text that can be stored and rendered
   back (valid Unicode without U+0000: PostgreSQL cannot store NUL, and a lone surrogate cannot
@@ -25,7 +25,6 @@ import re
 from collections.abc import Callable
 from typing import Any, Literal
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -56,19 +55,16 @@ class Unreadable(Exception):
         self.message = _MESSAGES[reason]
 
 
-class BodyTooLarge(HTTPException):
-    """Raised by ``receive`` once a body grows past the cap. An HTTPException, so FastAPI's
-    body reading passes it on to the native error handler (a 413) untouched."""
-
-    def __init__(self) -> None:
-        super().__init__(status_code=413, detail=_MESSAGES["body_too_large"])
-
-
 Refuse = Callable[[Scope, Unreadable], Response]
 
 
 class Intake:
-    """The cap and the target check, around one dialect's (or the native) ASGI app."""
+    """The cap and the target check, around one dialect's (or the native) ASGI app.
+
+    The body is read here, up to the cap, before the app runs: an oversized body is refused
+    for its size before any credential is looked at, whether its length was declared or it
+    arrives in chunks, and no more than the cap is ever held. The app then reads it from
+    memory."""
 
     def __init__(self, app: ASGIApp, refuse: Refuse) -> None:
         self.app = app
@@ -83,10 +79,25 @@ class Intake:
             problem = "unstorable_text"
         elif _declared_length(scope) > MAX_BODY_BYTES:
             problem = "body_too_large"
+        else:
+            try:
+                body = await _read_capped(receive)
+            except _TooLarge:
+                problem = "body_too_large"
+            except _ClientGone:
+                return  # nobody is left to answer
         if problem is not None:
             await self.refuse(scope, Unreadable(problem))(scope, receive, send)
             return
-        await self.app(scope, _capped(receive), send)
+        await self.app(scope, _replay(body, receive), send)
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def _nul_in_target(scope: Scope) -> bool:
@@ -101,27 +112,39 @@ def _declared_length(scope: Scope) -> int:
     return 0
 
 
-def _capped(receive: Receive) -> Receive:
+async def _read_capped(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
     size = 0
-
-    async def receive_capped() -> Message:
-        nonlocal size
+    while True:
         message = await receive()
-        if message["type"] == "http.request":
-            size += len(message.get("body", b""))
-            if size > MAX_BODY_BYTES:
-                raise BodyTooLarge
-        return message
+        if message["type"] == "http.disconnect":
+            raise _ClientGone
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
 
-    return receive_capped
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body already read, then the server's own messages (a disconnect, for an app that
+    waits for one)."""
+    pending: list[Message] = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return replay
 
 
 async def read_json(request: Request, empty: Any) -> Any:
-    """The body as JSON, or ``empty`` when it is blank; ``Unreadable`` otherwise."""
-    try:
-        raw = await request.body()
-    except BodyTooLarge as exc:
-        raise Unreadable("body_too_large") from exc
+    """The body as JSON, or ``empty`` when it is blank; ``Unreadable`` otherwise. (The intake
+    has already read the body, within the cap.)"""
+    raw = await request.body()
     if not raw.strip():
         return empty
     return load_json(raw)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from starlette.requests import Request
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 Headers = list[tuple[bytes, bytes]]
@@ -33,10 +31,3 @@ class RewriteResponseHeaders:
             await send(message)
 
         await self.app(scope, receive, send_rewritten)
-
-
-async def client_gone(_request: Request, _exc: Exception) -> Response:
-    """The client closed the connection before its body arrived (a load generator stopping,
-    a cancelled call): nobody is left to answer and nothing went wrong here, so no error is
-    logged. The response is dropped by the server."""
-    return Response(status_code=400)

@@ -5,13 +5,12 @@ from __future__ import annotations
 import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from chatpins.core.context import Deps
-from chatpins.dialects.asgi import client_gone
 from chatpins.dialects.feishu import auth, chats, messages, pins
 from chatpins.dialects.feishu.errors import FeishuError
 from chatpins.dialects.feishu.wire import canonical_headers, error_response, refuse
@@ -78,7 +77,6 @@ def build_feishu_app(deps: Deps) -> ASGIApp:
         exception_handlers={
             FeishuError: _feishu_error,
             HTTPException: _http_error,
-            ClientDisconnect: client_gone,
             Exception: _internal_error,
         },
     )

@@ -10,13 +10,12 @@ from collections.abc import Iterator
 import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from chatpins.core.context import Deps
-from chatpins.dialects.asgi import client_gone
 from chatpins.dialects.imkit import clients, messages, rooms
 from chatpins.dialects.imkit.errors import INTERNAL, METHOD, ROUTE, ImkitError
 from chatpins.dialects.imkit.wire import Cors, error_response, refuse
@@ -80,7 +79,6 @@ def build_imkit_app(deps: Deps) -> ASGIApp:
         exception_handlers={
             ImkitError: _imkit_error,
             HTTPException: _http_error,
-            ClientDisconnect: client_gone,
             Exception: _internal_error,
         },
     )
