@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.e2e.live_server import fresh_database
 
 POSTGRES_URL = os.environ.get("CHATPINS_TEST_POSTGRES_URL")
 
@@ -40,25 +41,8 @@ def fresh_postgres_url() -> Iterator[str]:
     """A new, empty PostgreSQL database, dropped afterwards."""
     if not POSTGRES_URL:
         pytest.skip("CHATPINS_TEST_POSTGRES_URL not set")
-    import asyncio
-
-    import asyncpg
-
-    name = "chatpins_cli_" + secrets.token_hex(4)
-    dsn = POSTGRES_URL.replace("postgresql+asyncpg://", "postgresql://")
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f"CREATE DATABASE {name}"))
-    try:
-        yield POSTGRES_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    with fresh_database(POSTGRES_URL, "chatpins_cli") as url:
+        yield url
 
 
 def _provision(url: str) -> None:

@@ -3,6 +3,7 @@ private server with small limits for the edge cases."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 
 import pytest
@@ -18,21 +19,30 @@ TUNED_HEARTBEAT_S = 0.3
 TUNED_SEND_TIMEOUT_S = 1.0
 
 
-@pytest.fixture(scope="package")
-def tuned_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A private SQLite server with a small per-subscriber queue and a short heartbeat."""
-    tmp_dir = tmp_path_factory.mktemp("chatpins-tuned")
+@contextlib.contextmanager
+def tuned(
+    tmp_path_factory: pytest.TempPathFactory, name: str, send_timeout_s: float
+) -> Iterator[Server]:
+    """A private SQLite server with a small per-subscriber queue, a short heartbeat and the
+    given send timeout."""
+    tmp_dir = tmp_path_factory.mktemp(f"chatpins-{name}")
     env = {
         "CHATPINS_WS_QUEUE_SIZE": str(TUNED_QUEUE_SIZE),
         "CHATPINS_WS_HEARTBEAT_SECONDS": str(TUNED_HEARTBEAT_S),
-        "CHATPINS_WS_SEND_TIMEOUT_SECONDS": str(TUNED_SEND_TIMEOUT_S),
+        "CHATPINS_WS_SEND_TIMEOUT_SECONDS": str(send_timeout_s),
     }
-    process = ServerProcess(f"sqlite+aiosqlite:///{tmp_dir / 'tuned.db'}", tmp_dir, env)
+    process = ServerProcess(f"sqlite+aiosqlite:///{tmp_dir / f'{name}.db'}", tmp_dir, env)
     process.start()
     try:
         yield Server("sqlite", process)
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="package")
+def tuned_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with tuned(tmp_path_factory, "tuned", TUNED_SEND_TIMEOUT_S) as server:
+        yield server
 
 
 @pytest.fixture

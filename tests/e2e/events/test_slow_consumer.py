@@ -14,9 +14,9 @@ import pytest
 
 from tests.e2e.events.apps import head, imkit_app, send_messages
 from tests.e2e.events.client import Stream, open_stream
-from tests.e2e.events.conftest import TUNED_HEARTBEAT_S, TUNED_QUEUE_SIZE
+from tests.e2e.events.conftest import TUNED_QUEUE_SIZE, tuned
 from tests.e2e.imkit.conftest import IMKit
-from tests.e2e.live_server import Server, ServerProcess
+from tests.e2e.live_server import Server
 
 TOO_SLOW = 4008
 EVENTS = 60
@@ -43,18 +43,8 @@ def patient_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     With the tuned 1 s timeout the outcome was a race on a busy machine: the timeout could end
     the stream while the test was still writing events, and a client that reads nothing cannot
     take a close frame, so it saw the connection drop (``code=None``) instead of 4008."""
-    tmp_dir = tmp_path_factory.mktemp("chatpins-patient")
-    env = {
-        "CHATPINS_WS_QUEUE_SIZE": str(TUNED_QUEUE_SIZE),
-        "CHATPINS_WS_HEARTBEAT_SECONDS": str(TUNED_HEARTBEAT_S),
-        "CHATPINS_WS_SEND_TIMEOUT_SECONDS": "3600",
-    }
-    process = ServerProcess(f"sqlite+aiosqlite:///{tmp_dir / 'patient.db'}", tmp_dir, env)
-    process.start()
-    try:
-        yield Server("sqlite", process)
-    finally:
-        process.stop()
+    with tuned(tmp_path_factory, "patient", 3600) as server:
+        yield server
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ body."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import ipaddress
 import json
 import secrets
@@ -21,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.live_server import Server, ServerProcess, database_url_for
+from tests.e2e.live_server import Server, ServerProcess, database_url_for, fresh_database
 from tests.e2e.test_cli import chatpins
 from tests.e2e.webhooks.conftest import QUICK_RETRIES, HookApp, Received, Receiver, hook_app
 
@@ -111,32 +109,11 @@ def strict_server(
     if request.param == "postgres":
         # A database of its own: every server on a database delivers all of its webhooks, and
         # the shared test server allows private targets.
-        with _fresh_database(database_url_for("postgres", tmp)) as url:
+        with fresh_database(database_url_for("postgres", tmp), "chatpins_targets") as url:
             yield from _serve(url, tmp)
     else:
         url = f"sqlite+aiosqlite:///{tmp / 'strict.db'}"
         yield from _serve(url, tmp, CHATPINS_WEBHOOK_ALLOW_PRIVATE="false")
-
-
-@contextlib.contextmanager
-def _fresh_database(url: str) -> Iterator[str]:
-    import asyncpg
-
-    name = "chatpins_targets_" + secrets.token_hex(4)
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(dsn)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f"CREATE DATABASE {name}"))
-    try:
-        yield url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 
 def _hooks(app: HookApp) -> list[dict[str, Any]]:
