@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import enum
 from typing import Any
 
 from sqlalchemy import event
@@ -11,9 +12,29 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from chatpins.storage.sqlite_inline import WRITE_OPTION, sqlite_engine
 
-__all__ = ["WRITE_OPTION", "Database"]
+__all__ = ["WRITE_OPTION", "Backend", "Database"]
 
 POSTGRES_WRITERS = 4  # concurrent write transactions per process (measured best of 2, 4, 8)
+
+
+class Backend(enum.Enum):
+    """Which database a URL names: decided once, in ``Database``, and read from there by the
+    unit of work and the repositories (any other URL is treated as PostgreSQL)."""
+
+    SQLITE = "sqlite"
+    POSTGRESQL = "postgresql"
+
+    @classmethod
+    def of(cls, url: str) -> Backend:
+        is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        return cls.SQLITE if is_sqlite else cls.POSTGRESQL
+
+    @property
+    def row_locks(self) -> bool:
+        """Whether ``SELECT ... FOR UPDATE`` locks rows until commit. PostgreSQL: yes.
+        SQLite: no such clause, and none needed: a writer holds the database's one write
+        lock from BEGIN IMMEDIATE, so what it reads is already stable."""
+        return self is Backend.POSTGRESQL
 
 
 class Database:
@@ -21,7 +42,8 @@ class Database:
 
     def __init__(self, url: str, *, sqlite_synchronous: str = "FULL") -> None:
         self.url = url
-        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        self.backend = Backend.of(url)
+        self.is_sqlite = self.backend is Backend.SQLITE
         self.engine: AsyncEngine = (
             _sqlite_engine(url, sqlite_synchronous) if self.is_sqlite else _postgres_engine(url)
         )

@@ -104,7 +104,6 @@ class InlineConnection:
 
     def __init__(self, connection: sa.Connection) -> None:
         self._connection = connection
-        self.dialect = connection.dialect
         self._changes_at_begin = self._changes()
 
     @classmethod

@@ -38,7 +38,6 @@ class AsyncConnectionFace:
 
     def __init__(self, connection: AsyncConnection) -> None:
         self._connection = connection
-        self.dialect = connection.dialect
 
     @classmethod
     async def begin(cls, engine: AsyncEngine, *, write: bool) -> AsyncConnectionFace:
@@ -99,18 +98,19 @@ class SqlUnitOfWork:
             self._release()
             raise
         self._conn = conn
-        self.row_locks = not self._db.is_sqlite
+        backend = self._db.backend
+        self.row_locks = backend.row_locks
         self.apps = AppRepository(conn)
         self.users = UserRepository(conn)
-        self.chats = ChatRepository(conn, postgres=not self._db.is_sqlite)
+        self.chats = ChatRepository(conn, row_locks=backend.row_locks)
         self.members = MemberRepository(conn)
         self.messages = MessageRepository(conn)
         self.pins = PinRepository(conn)
         self.tokens = TokenRepository(conn)
         self.events = EventRepository(conn)
         self.server = ServerSettingRepository(conn)
-        self.conversation_pins = ConversationPinRepository(conn)
-        self.nonces = NonceRepository(conn)
+        self.conversation_pins = ConversationPinRepository(conn, row_locks=backend.row_locks)
+        self.nonces = NonceRepository(conn, backend)
         self.webhooks = WebhookRepository(conn)
         self.deliveries = DeliveryRepository(conn)
         return self

@@ -13,11 +13,11 @@ from chatpins.storage.tables import metadata
 config = context.config
 
 
-def _run(connection: Connection) -> None:
+def _run(connection: Connection, sqlite: bool) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
     with context.begin_transaction():
@@ -29,7 +29,7 @@ async def _run_async() -> None:
     assert url is not None, "migrate.py sets sqlalchemy.url"
     db = Database(url)
     async with db.engine.connect() as connection:
-        await connection.run_sync(_run)
+        await connection.run_sync(_run, db.is_sqlite)
         await connection.commit()
     await db.dispose()
 

@@ -2,12 +2,10 @@
 
 from chatpins.storage.repositories.apps import AppRepository, ServerSettingRepository
 from chatpins.storage.repositories.chats import ChatRepository, MemberRepository
-from chatpins.storage.repositories.conversations import (
-    ConversationPinRepository,
-    NonceRepository,
-)
+from chatpins.storage.repositories.conversations import ConversationPinRepository
 from chatpins.storage.repositories.events import EventRepository
 from chatpins.storage.repositories.messages import MessageRepository
+from chatpins.storage.repositories.nonces import NonceRepository
 from chatpins.storage.repositories.pins import PinRepository
 from chatpins.storage.repositories.tokens import TokenRepository
 from chatpins.storage.repositories.users import UserRepository

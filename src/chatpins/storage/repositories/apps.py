@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from chatpins.core.entities import App
-from chatpins.storage.repositories._base import Repository, key, to_entity, to_row
+from chatpins.storage.repositories._base import Repository, key, to_row
 from chatpins.storage.tables import apps, server_settings
 
 _GET = apps.select().where(apps.c.id == key("id"))
@@ -14,23 +14,23 @@ class AppRepository(Repository):
         await self._conn.execute(apps.insert().values(**to_row(app, apps)))
 
     async def get(self, app_id: str) -> App | None:
-        return to_entity(App, (await self._conn.execute(_GET, {"p_id": app_id})).first())
+        return await self._one(App, _GET, {"p_id": app_id})
 
     async def get_by_feishu_app_id(self, feishu_app_id: str) -> App | None:
         query = apps.select().where(apps.c.feishu_app_id == feishu_app_id)
-        return to_entity(App, (await self._conn.execute(query)).first())
+        return await self._one(App, query)
 
     async def get_by_imkit_client_key(self, key: str) -> App | None:
         query = apps.select().where(apps.c.imkit_client_key == key)
-        return to_entity(App, (await self._conn.execute(query)).first())
+        return await self._one(App, query)
 
     async def get_by_imkit_api_key_hash(self, key_hash: str) -> App | None:
         query = apps.select().where(apps.c.imkit_api_key_hash == key_hash)
-        return to_entity(App, (await self._conn.execute(query)).first())
+        return await self._one(App, query)
 
     async def get_by_zim_app_id(self, zim_app_id: int) -> App | None:
         query = apps.select().where(apps.c.zim_app_id == zim_app_id)
-        return to_entity(App, (await self._conn.execute(query)).first())
+        return await self._one(App, query)
 
     async def update(self, app: App) -> None:
         self.changed_identities = True

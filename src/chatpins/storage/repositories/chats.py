@@ -2,21 +2,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from chatpins.core.entities import Chat, ChatKind, Member, Overflow, Permission, Role
-from chatpins.storage.repositories._base import Connection, Repository, key, to_entity, to_row
+from chatpins.core.entities import Chat, ChatKind, Member, Role
+from chatpins.storage.repositories._base import Connection, Repository, key, to_row
 from chatpins.storage.tables import chats, members
-
-
-def chat_from_row(row: sa.Row | None) -> Chat | None:
-    chat = to_entity(Chat, row)
-    if chat is not None:
-        chat.kind = ChatKind(chat.kind)
-        chat.pin_permission = Permission(chat.pin_permission)
-        chat.edit_permission = Permission(chat.edit_permission)
-        chat.add_member_permission = Permission(chat.add_member_permission)
-        chat.overflow = Overflow(chat.overflow)
-    return chat
-
 
 _GET = chats.select().where(chats.c.app_id == key("app"), chats.c.id == key("id"))
 _GET_FOR_UPDATE = _GET.with_for_update()
@@ -34,9 +22,9 @@ _MEMBER = members.select().where(
 
 
 class ChatRepository(Repository):
-    def __init__(self, conn: Connection, *, postgres: bool) -> None:
+    def __init__(self, conn: Connection, *, row_locks: bool) -> None:
         super().__init__(conn)
-        self._row_locks = postgres
+        self._get_for_update = _GET_FOR_UPDATE if row_locks else _GET
 
     async def add(self, chat: Chat) -> None:
         await self._conn.execute(chats.insert().values(**to_row(chat, chats)))
@@ -44,9 +32,8 @@ class ChatRepository(Repository):
     async def get(self, app_id: str, chat_id: str, *, for_update: bool = False) -> Chat | None:
         # Every change that can affect a chat's pins locks the chat row first, so pin, recall
         # and dissolve on one chat are serialised (SQLite: BEGIN IMMEDIATE does it).
-        query = _GET_FOR_UPDATE if for_update and self._row_locks else _GET
-        result = await self._conn.execute(query, {"p_app": app_id, "p_id": chat_id})
-        return chat_from_row(result.first())
+        query = self._get_for_update if for_update else _GET
+        return await self._one(Chat, query, {"p_app": app_id, "p_id": chat_id})
 
     async def update(self, chat: Chat) -> None:
         values = to_row(chat, chats)
@@ -90,7 +77,7 @@ class ChatRepository(Repository):
             .order_by(chats.c.created_at)
             .limit(1)
         )
-        return chat_from_row((await self._conn.execute(query)).first())
+        return await self._one(Chat, query)
 
     async def find_p2p(self, app_id: str, user_a: str, user_b: str) -> Chat | None:
         mine = members.alias("mine")
@@ -110,7 +97,7 @@ class ChatRepository(Repository):
             )
             .limit(1)
         )
-        return chat_from_row((await self._conn.execute(query)).first())
+        return await self._one(Chat, query)
 
     async def list_for_member(
         self, app_id: str, user_id: str | None, *, offset: int, limit: int
@@ -132,8 +119,7 @@ class ChatRepository(Repository):
             .offset(offset)
             .limit(limit)
         )
-        page = [chat_from_row(row) for row in await self._conn.execute(query)]
-        return [c for c in page if c is not None], total
+        return await self._all(Chat, query), total
 
 
 class MemberRepository(Repository):
@@ -151,10 +137,7 @@ class MemberRepository(Repository):
 
     async def get(self, app_id: str, chat_id: str, user_id: str) -> Member | None:
         params = {"p_app": app_id, "p_chat": chat_id, "p_user": user_id}
-        member = to_entity(Member, (await self._conn.execute(_MEMBER, params)).first())
-        if member is not None:
-            member.role = Role(member.role)
-        return member
+        return await self._one(Member, _MEMBER, params)
 
     async def remove(self, app_id: str, chat_id: str, user_id: str) -> None:
         await self._conn.execute(
@@ -188,10 +171,4 @@ class MemberRepository(Repository):
             .where(members.c.app_id == app_id, members.c.chat_id == chat_id)
             .order_by(members.c.joined_at, members.c.user_id)
         )
-        result = []
-        for row in await self._conn.execute(query):
-            member = to_entity(Member, row)
-            assert member is not None
-            member.role = Role(member.role)
-            result.append(member)
-        return result
+        return await self._all(Member, query)

@@ -3,12 +3,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from chatpins.core.entities import Chat, ConversationPin
-from chatpins.storage.repositories._base import Repository, key, to_entity, to_row
-from chatpins.storage.repositories.chats import chat_from_row
-from chatpins.storage.tables import chats, conversation_pins, members, nonces, users
+from chatpins.storage.repositories._base import Connection, Repository, key, to_row
+from chatpins.storage.tables import chats, conversation_pins, members, users
 
 
 class _Light(NamedTuple):
@@ -52,6 +50,8 @@ _NEWEST = (
 _CHATS = chats.select().where(
     chats.c.app_id == key("app"), chats.c.id.in_(sa.bindparam("p_ids", expanding=True))
 )
+_OWNER = sa.select(users.c.id).where(users.c.app_id == key("app"), users.c.id == key("user"))
+_OWNER_FOR_UPDATE = _OWNER.with_for_update()
 _PEERS = sa.select(members.c.chat_id, members.c.user_id).where(
     members.c.app_id == key("app"),
     members.c.chat_id.in_(sa.bindparam("p_ids", expanding=True)),
@@ -62,13 +62,17 @@ _PEERS = sa.select(members.c.chat_id, members.c.user_id).where(
 class ConversationPinRepository(Repository):
     """Each user's pinned conversations: an ordered list (by ``rank``) of chats."""
 
+    def __init__(self, conn: Connection, *, row_locks: bool) -> None:
+        super().__init__(conn)
+        self._owner_query = _OWNER_FOR_UPDATE if row_locks else _OWNER
+
     async def list_for_user(self, app_id: str, user_id: str) -> list[ConversationPin]:
         query = (
             conversation_pins.select()
             .where(conversation_pins.c.app_id == app_id, conversation_pins.c.user_id == user_id)
             .order_by(conversation_pins.c.rank, conversation_pins.c.chat_id)
         )
-        return [to_entity(ConversationPin, r) for r in await self._conn.execute(query)]  # type: ignore[misc]
+        return await self._all(ConversationPin, query)
 
     async def add(self, pin: ConversationPin) -> None:
         await self._conn.execute(
@@ -90,10 +94,8 @@ class ConversationPinRepository(Repository):
         This is what keeps the per-user cap under concurrent batches on PostgreSQL; on SQLite
         writers are already serialised (BEGIN IMMEDIATE). False when the user does not exist.
         """
-        query = sa.select(users.c.id).where(users.c.app_id == app_id, users.c.id == user_id)
-        if self._conn.dialect.name == "postgresql":
-            query = query.with_for_update()
-        return (await self._conn.execute(query)).first() is not None
+        params = {"p_app": app_id, "p_user": user_id}
+        return (await self._conn.execute(self._owner_query, params)).first() is not None
 
     async def p2p_peers(self, app_id: str, user_id: str, chat_ids: list[str]) -> dict[str, str]:
         """For each of the user's one-on-one chats given, the other member's id."""
@@ -135,12 +137,8 @@ class ConversationPinRepository(Repository):
         else:
             rows.sort(key=lambda r: (r.last_activity_at, r.id))
         page_rows = rows[offset : offset + limit]
-        by_id = {}
         params = {"p_app": app_id, "p_ids": [r.id for r in page_rows]}
-        for row in await self._conn.execute(_CHATS, params):
-            chat = chat_from_row(row)
-            assert chat is not None
-            by_id[chat.id] = chat
+        by_id = {chat.id: chat for chat in await self._all(Chat, _CHATS, params)}
         page = []
         for r in page_rows:
             conv_pin = None
@@ -148,28 +146,3 @@ class ConversationPinRepository(Repository):
                 conv_pin = ConversationPin(app_id, user_id, r.id, r.pinned_at, r.rank)
             page.append((by_id[r.id], conv_pin))
         return page, len(rows)
-
-
-class NonceRepository(Repository):
-    async def claim(self, app_id: str, nonce: str, now: int, window_ms: int) -> bool:
-        """Record a nonce; False when it was already seen within the window (a replay).
-
-        The primary key decides between concurrent claims of one nonce, on any number of
-        instances: exactly one insert wins.
-        """
-        await self._conn.execute(
-            nonces.delete().where(
-                nonces.c.app_id == app_id,
-                nonces.c.nonce == nonce,
-                nonces.c.seen_at < now - window_ms,
-            )
-        )
-        dialect = self._conn.dialect.name
-        insert = (postgresql if dialect == "postgresql" else sqlite).insert(nonces)
-        result = await self._conn.execute(
-            insert.values(app_id=app_id, nonce=nonce, seen_at=now).on_conflict_do_nothing()
-        )
-        return result.rowcount == 1
-
-    async def forget_older_than(self, cutoff: int) -> None:
-        await self._conn.execute(nonces.delete().where(nonces.c.seen_at < cutoff))

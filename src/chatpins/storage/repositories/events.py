@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from chatpins.core.entities import Event
-from chatpins.storage.repositories._base import Connection, Repository, key, to_entity
+from chatpins.storage.repositories._base import Connection, Repository, key
 from chatpins.storage.tables import apps, events
 
 _NEXT_SEQ = (
@@ -44,7 +44,7 @@ class EventRepository(Repository):
 
     async def get(self, app_id: str, seq: int) -> Event | None:
         query = events.select().where(events.c.app_id == app_id, events.c.seq == seq)
-        return to_entity(Event, (await self._conn.execute(query)).first())
+        return await self._one(Event, query)
 
     async def head(self, app_id: str) -> int:
         """The app's newest ``seq`` (0 before its first event)."""
@@ -59,4 +59,4 @@ class EventRepository(Repository):
             .order_by(events.c.seq)
             .limit(limit)
         )
-        return [to_entity(Event, row) for row in await self._conn.execute(query)]  # type: ignore[misc]
+        return await self._all(Event, query)

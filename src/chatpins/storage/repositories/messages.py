@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from chatpins.core.entities import Message
-from chatpins.storage.repositories._base import Repository, key, to_entity, to_row
+from chatpins.storage.repositories._base import Repository, key, to_row
 from chatpins.storage.tables import messages
 
 _INSERT = messages.insert()
@@ -24,8 +24,7 @@ class MessageRepository(Repository):
         await self._conn.execute(_INSERT, to_row(message, messages))
 
     async def get(self, app_id: str, message_id: str) -> Message | None:
-        result = await self._conn.execute(_GET, {"p_app": app_id, "p_id": message_id})
-        return to_entity(Message, result.first())
+        return await self._one(Message, _GET, {"p_app": app_id, "p_id": message_id})
 
     async def update(self, message: Message) -> None:
         await self._conn.execute(
@@ -45,7 +44,7 @@ class MessageRepository(Repository):
             .order_by(messages.c.created_at)
             .limit(1)
         )
-        return to_entity(Message, (await self._conn.execute(query)).first())
+        return await self._one(Message, query)
 
     async def touch(self, app_id: str, message_id: str, at: int) -> None:
         """Advance a message's update time (pinning and unpinning count as changes to it)."""
@@ -58,7 +57,7 @@ class MessageRepository(Repository):
             .order_by(messages.c.created_at.desc(), messages.c.id.desc())
             .limit(1)
         )
-        return to_entity(Message, (await self._conn.execute(query)).first())
+        return await self._one(Message, query)
 
     async def page(
         self,
@@ -101,8 +100,7 @@ class MessageRepository(Repository):
             else [messages.c.created_at, messages.c.id]
         )
         query = messages.select().where(*where).order_by(*order).limit(limit)
-        page = [to_entity(Message, row) for row in await self._conn.execute(query)]
-        return [m for m in page if m is not None], total
+        return await self._all(Message, query), total
 
     @staticmethod
     def _live_in_chat(app_id: str, chat_id: str, now: int) -> tuple[sa.ColumnElement[bool], ...]:

@@ -5,7 +5,7 @@ import dataclasses
 import sqlalchemy as sa
 
 from chatpins.core.entities import Pin, PinChange
-from chatpins.storage.repositories._base import Repository, key, to_entity, to_row
+from chatpins.storage.repositories._base import Repository, key, to_row
 from chatpins.storage.tables import messages, pin_history, pins
 
 _INSERT = pins.insert().returning(pins.c.id)
@@ -24,12 +24,7 @@ class PinRepository(Repository):
         await self._conn.execute(pins.delete().where(pins.c.id == pin.id))
 
     async def get_by_message(self, app_id: str, message_id: str) -> Pin | None:
-        result = await self._conn.execute(_BY_MESSAGE, {"p_app": app_id, "p_id": message_id})
-        return to_entity(Pin, result.first())
-
-    async def list_for_chat(self, app_id: str, chat_id: str) -> list[Pin]:
-        """Every active pin of the chat, oldest rank first."""
-        return await self.by_rank(app_id, chat_id)
+        return await self._one(Pin, _BY_MESSAGE, {"p_app": app_id, "p_id": message_id})
 
     async def by_rank(
         self, app_id: str, chat_id: str, *, limit: int | None = None, newest: bool = False
@@ -42,7 +37,7 @@ class PinRepository(Repository):
             .order_by(*order)
             .limit(limit)
         )
-        return [to_entity(Pin, row) for row in await self._conn.execute(query)]  # type: ignore[misc]
+        return await self._all(Pin, query)
 
     async def count_for_chat(self, app_id: str, chat_id: str) -> int:
         query = (
@@ -99,7 +94,7 @@ class PinRepository(Repository):
             query = query.where(
                 sa.or_(pins.c.pinned_at < at, sa.and_(pins.c.pinned_at == at, pins.c.id < pin_id))
             )
-        return [to_entity(Pin, row) for row in await self._conn.execute(query)]  # type: ignore[misc]
+        return await self._all(Pin, query)
 
     async def record(self, app_id: str, change: PinChange) -> None:
         await self._conn.execute(_RECORD, {"app_id": app_id, **dataclasses.asdict(change)})

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from chatpins.core.entities import Token
-from chatpins.storage.repositories._base import Repository, key, to_entity, to_row
+from chatpins.storage.repositories._base import Repository, key, to_row
 from chatpins.storage.tables import tokens
 
 _GET = tokens.select().where(tokens.c.token_hash == key("hash"))
@@ -12,8 +12,7 @@ class TokenRepository(Repository):
         await self._conn.execute(tokens.insert().values(**to_row(token, tokens)))
 
     async def get(self, token_hash: str) -> Token | None:
-        result = await self._conn.execute(_GET, {"p_hash": token_hash})
-        return to_entity(Token, result.first())
+        return await self._one(Token, _GET, {"p_hash": token_hash})
 
     async def latest(self, app_id: str, kind: str, dialect: str) -> Token | None:
         query = (
@@ -27,7 +26,7 @@ class TokenRepository(Repository):
             .order_by(tokens.c.issued_at.desc())
             .limit(1)
         )
-        return to_entity(Token, (await self._conn.execute(query)).first())
+        return await self._one(Token, query)
 
     async def update(self, token: Token) -> None:
         self.changed_identities = True

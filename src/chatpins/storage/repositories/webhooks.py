@@ -11,22 +11,8 @@ from chatpins.core.entities import (
     Webhook,
     WebhookStatus,
 )
-from chatpins.storage.repositories._base import Repository, to_entity, to_row
+from chatpins.storage.repositories._base import Repository, from_row, to_row
 from chatpins.storage.tables import webhook_attempts, webhook_deliveries, webhooks
-
-
-def _webhook(row: sa.Row[Any] | None) -> Webhook | None:
-    webhook = to_entity(Webhook, row)
-    if webhook is not None:
-        webhook.status = WebhookStatus(webhook.status)
-    return webhook
-
-
-def _delivery(row: sa.Row[Any]) -> Delivery:
-    delivery = to_entity(Delivery, row)
-    assert delivery is not None
-    delivery.status = DeliveryStatus(delivery.status)
-    return delivery
 
 
 class WebhookRepository(Repository):
@@ -35,7 +21,7 @@ class WebhookRepository(Repository):
 
     async def get(self, app_id: str, webhook_id: str) -> Webhook | None:
         query = webhooks.select().where(webhooks.c.app_id == app_id, webhooks.c.id == webhook_id)
-        return _webhook((await self._conn.execute(query)).first())
+        return await self._one(Webhook, query)
 
     async def of_app(self, app_id: str) -> list[Webhook]:
         query = (
@@ -43,12 +29,12 @@ class WebhookRepository(Repository):
             .where(webhooks.c.app_id == app_id)
             .order_by(webhooks.c.created_at, webhooks.c.id)
         )
-        return [w for row in await self._conn.execute(query) if (w := _webhook(row))]
+        return await self._all(Webhook, query)
 
     async def active(self) -> list[Webhook]:
         """Every app's active webhooks: the delivery worker's round."""
         query = webhooks.select().where(webhooks.c.status == WebhookStatus.ACTIVE.value)
-        return [w for row in await self._conn.execute(query) if (w := _webhook(row))]
+        return await self._all(Webhook, query)
 
     async def update(self, webhook: Webhook) -> None:
         """Everything but the cursor, which only ``advance_cursor`` moves (a stale copy must
@@ -110,8 +96,7 @@ class DeliveryRepository(Repository):
         query = webhook_deliveries.select().where(
             webhook_deliveries.c.app_id == app_id, webhook_deliveries.c.id == delivery_id
         )
-        row = (await self._conn.execute(query)).first()
-        return _delivery(row) if row is not None else None
+        return await self._one(Delivery, query)
 
     async def page(
         self, webhook_id: str, status: DeliveryStatus | None, after_seq: int, limit: int
@@ -128,7 +113,7 @@ class DeliveryRepository(Repository):
             .order_by(webhook_deliveries.c.seq, webhook_deliveries.c.event_type)
             .limit(limit)
         )
-        return [_delivery(row) for row in await self._conn.execute(query)]
+        return await self._all(Delivery, query)
 
     async def any_due(self, webhook_id: str, now: int) -> bool:
         query = sa.select(webhook_deliveries.c.id).where(*self._due(webhook_id, now)).limit(1)
@@ -163,7 +148,7 @@ class DeliveryRepository(Repository):
                 .values(leased_until=until)
             )
             if result.rowcount == 1:
-                delivery = _delivery(row)
+                delivery = from_row(Delivery, row)
                 delivery.leased_until = until
                 claimed.append(delivery)
         return claimed
@@ -203,7 +188,6 @@ class DeliveryRepository(Repository):
             .order_by(webhook_attempts.c.delivery_id, webhook_attempts.c.number)
         )
         for row in await self._conn.execute(query):
-            attempt = to_entity(Attempt, row)
-            assert attempt is not None
+            attempt = from_row(Attempt, row)
             found[attempt.delivery_id].append(attempt)
         return found
