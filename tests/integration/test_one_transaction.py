@@ -28,6 +28,7 @@ from chatpins.core.entities import (
     Role,
 )
 from chatpins.core.errors import NotFound, PermissionDenied, RateLimited
+from chatpins.core.events import EventType
 from chatpins.core.services import (
     chat_upsert,
     chats,
@@ -254,7 +255,7 @@ async def test_conversation_pin_batch_that_fails_at_its_last_event_pins_and_star
     assert before.conversation_pins == [] and before.p2p is None
     # Three changed conversations write three events, the last step of the batch; pinning the
     # peer first starts the chat with bob (its chat.created is written along the way).
-    fail_event(monkeypatch, conversations.CONVERSATION_CHANGED, nth=3)
+    fail_event(monkeypatch, EventType.CONVERSATION_CHANGED, nth=3)
 
     refs = [
         ConversationRef(ChatKind.P2P, "bob"),

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
-from chatpins.core.errors import Gone, InvalidArgument, NotFound, PermissionDenied
-from chatpins.dialects.feishu.errors import codes, to_feishu
+from chatpins.core.errors import (
+    Gone,
+    InvalidArgument,
+    LimitExceeded,
+    NotFound,
+    PermissionDenied,
+    Reason,
+)
+from chatpins.dialects.feishu.errors import GENERIC, codes, invalid, to_feishu
 
 
 def test_pin_errors_map_to_the_documented_codes() -> None:
@@ -27,15 +34,28 @@ def test_endpoint_entries_override_their_group() -> None:
     assert to_feishu(NotFound("chat_not_found"), "chat.get").code == 232006
 
 
-def test_unmapped_reason_is_the_groups_invalid_parameter() -> None:
-    assert to_feishu(InvalidArgument("something_new"), "message.pin").code == 230001
-    assert to_feishu(InvalidArgument("something_new"), "chat.create").code == 232001
+def test_a_reason_left_to_the_fallback_is_the_groups_invalid_parameter() -> None:
+    assert Reason.INVALID_USER_ID in GENERIC
+    assert to_feishu(InvalidArgument(Reason.INVALID_USER_ID), "message.pin").code == 230001
+    assert to_feishu(InvalidArgument(Reason.INVALID_USER_ID), "chat.create").code == 232001
+
+
+def test_a_chat_over_its_pin_cap_answers_the_chosen_code() -> None:
+    assert to_feishu(LimitExceeded(Reason.PIN_LIMIT), "message.pin").code == 230073
+
+
+def test_transferring_ownership_has_its_own_reason_and_the_settings_code() -> None:
+    refused = to_feishu(PermissionDenied(Reason.MAY_NOT_TRANSFER_OWNERSHIP), "chat.update")
+    assert refused.code == 232016
+    managers = to_feishu(PermissionDenied(Reason.ONLY_OWNER_MAY_MANAGE_ADMINS), "chat.managers")
+    assert managers.code == 232038
 
 
 def test_every_business_code_is_http_400() -> None:
     for _family, reason, code, _msg in codes():
-        if 230000 <= code < 240000:
+        if 230000 <= code < 240000 and isinstance(reason, Reason):
             assert to_feishu(InvalidArgument(reason), "message").status == 400
+    assert invalid("message").status == invalid("chat").status == 400
 
 
 def test_docs_list_every_code_of_the_table() -> None:

@@ -9,9 +9,10 @@ from chatpins.core.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    Reason,
     Unauthenticated,
 )
-from chatpins.dialects.imkit.errors import codes, to_imkit
+from chatpins.dialects.imkit.errors import GENERIC, codes, to_imkit
 
 
 def test_pin_errors_map_to_the_sheet() -> None:
@@ -37,9 +38,22 @@ def test_sending_into_an_unknown_room_is_forbidden_not_missing() -> None:
 
 
 def test_unmapped_reasons_fall_back_on_their_type_never_401() -> None:
-    assert to_imkit(InvalidArgument("something_new"), "x").code == "INVALID_BODY"
-    assert to_imkit(PermissionDenied("something_new"), "x").status == 403
-    assert to_imkit(RateLimited("something_new"), "x").status == 429
+    unmapped = Reason.DUPLICATE_KEY
+    assert unmapped in GENERIC
+    assert to_imkit(InvalidArgument(unmapped), "x").code == "INVALID_BODY"
+    assert to_imkit(PermissionDenied(unmapped), "x").status == 403
+    assert to_imkit(RateLimited(unmapped), "x").status == 429
+
+
+def test_transferring_ownership_has_its_own_reason() -> None:
+    got = to_imkit(PermissionDenied(Reason.MAY_NOT_TRANSFER_OWNERSHIP), "room.update")
+    assert (got.status, got.code) == (403, "INSUFFICIENT_PERMISSIONS")
+
+
+def test_one_reason_for_an_ill_formed_user_id() -> None:
+    got = to_imkit(InvalidArgument(Reason.INVALID_USER_ID), "client.upsert")
+    assert (got.status, got.code) == (400, "INVALID_BODY")
+    assert "malformed_user_id" not in {r.value for r in Reason}
 
 
 def test_401_only_for_tokens_and_the_api_key() -> None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chatpins.core.errors import InvalidArgument, LimitExceeded, NotFound, PermissionDenied
-from chatpins.dialects.zim.errors import all_failed_code, codes, from_core, sub
+from chatpins.core.errors import InvalidArgument, LimitExceeded, NotFound, PermissionDenied, Reason
+from chatpins.dialects.zim.errors import GENERIC, all_failed_code, codes, from_core, sub
 
 
 def test_conversation_pin_reasons_map_to_the_sheets_codes() -> None:
@@ -20,8 +20,10 @@ def test_conversation_pin_reasons_map_to_the_sheets_codes() -> None:
 
 
 def test_unmapped_reason_is_a_general_error_or_the_actions_fallback() -> None:
-    assert from_core(InvalidArgument("something_new")).code == 660000001
-    assert from_core(InvalidArgument("x"), "conversation_query_failed").code == 660800053
+    assert Reason.MESSAGE_TYPE in GENERIC
+    assert from_core(InvalidArgument(Reason.MESSAGE_TYPE)).code == 660000001
+    failed = from_core(InvalidArgument(Reason.MESSAGE_TYPE), "conversation_query_failed")
+    assert failed.code == 660800053
 
 
 def test_all_failed_code_is_the_shared_subcode_else_general() -> None:

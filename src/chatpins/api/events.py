@@ -40,7 +40,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from chatpins.api.provisioning import is_admin_key
 from chatpins.core.context import Deps
 from chatpins.core.entities import Token
-from chatpins.core.errors import ChatpinsError, InvalidArgument, Unauthenticated
+from chatpins.core.errors import ChatpinsError, InvalidArgument, Reason, Unauthenticated
 from chatpins.core.services import apps, outbox, tokens
 from chatpins.delivery.frames import FORMATS, frame_text
 from chatpins.delivery.hub import LAGGING, EventHub, StreamEvent, Subscription
@@ -82,11 +82,11 @@ async def resolve_reader(websocket: WebSocket, deps: Deps) -> Reader:
         "access_token", ""
     )
     if not credential:
-        raise Unauthenticated("missing_credentials")
+        raise Unauthenticated(Reason.MISSING_CREDENTIALS)
     if await is_admin_key(websocket.app.state, credential):
         app_ref = websocket.query_params.get("app_id")
         if not app_ref:
-            raise InvalidArgument("app_id_required", "the admin key reads one app: ?app_id=")
+            raise InvalidArgument(Reason.APP_ID_REQUIRED, "the admin key reads one app: ?app_id=")
         return Reader(
             (await apps.get_app(deps, app_ref)).id, None, Credential(admin_key=credential)
         )
@@ -97,7 +97,7 @@ async def resolve_reader(websocket: WebSocket, deps: Deps) -> Reader:
             return Reader(identity.app.id, user_id, Credential(token=identity.token))
     app = await apps.find_app_by_credential(deps, "imkit_api_key", credential)
     if app is None:
-        raise Unauthenticated("unknown_credentials")
+        raise Unauthenticated(Reason.UNKNOWN_CREDENTIALS)
     return Reader(app.id, None)
 
 
@@ -105,7 +105,7 @@ def _cursor(value: str | None) -> int | None:
     if value is None:
         return None
     if not value.isdigit():
-        raise InvalidArgument("invalid_cursor", "after must be a seq (an integer >= 0)")
+        raise InvalidArgument(Reason.INVALID_CURSOR, "after must be a seq (an integer >= 0)")
     return int(value)
 
 
@@ -354,7 +354,7 @@ async def event_stream(websocket: WebSocket) -> None:
         after = _cursor(websocket.query_params.get("after"))
         format_ = websocket.query_params.get("format", "native")
         if format_ not in FORMATS:
-            raise InvalidArgument("unknown_format", f"format is one of {', '.join(FORMATS)}")
+            raise InvalidArgument(Reason.UNKNOWN_FORMAT, f"format is one of {', '.join(FORMATS)}")
     except Unauthenticated as exc:
         await websocket.close(CLOSE_UNAUTHENTICATED, exc.reason)
         return

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from chatpins.api.errors import responses
 from chatpins.core.context import Deps
 from chatpins.core.entities import App, Message, User
-from chatpins.core.errors import Unauthenticated
+from chatpins.core.errors import Reason, Unauthenticated
 from chatpins.core.events import event_id
 from chatpins.core.identity import feishu_open_id
 from chatpins.core.services import admin, apps, messages, outbox, tokens, users
@@ -30,9 +30,9 @@ async def require_admin(
 ) -> None:
     given = (authorization or "").removeprefix("Bearer ").strip()
     if not given:
-        raise Unauthenticated("missing_admin_key")
+        raise Unauthenticated(Reason.MISSING_ADMIN_KEY)
     if not await is_admin_key(request.app.state, given):
-        raise Unauthenticated("wrong_admin_key")
+        raise Unauthenticated(Reason.WRONG_ADMIN_KEY)
 
 
 async def is_admin_key(state: Any, given: str) -> bool:

@@ -1,18 +1,153 @@
 """One error hierarchy for every use case.
 
-Each error carries a machine ``reason``; every dialect maps (error type, reason) to its own
-wire code in a single table (``dialects/<name>/errors.py``).
+Each error carries a machine ``reason`` (a ``Reason``); every dialect maps (error type, reason)
+to its own wire code in a single table (``dialects/<name>/errors.py``), and a unit test
+(``tests/unit/test_error_tables.py``) proves each table maps every reason or declares it a
+fallback on purpose.
+
+Where the line is: every reason a ``ChatpinsError`` carries is a ``Reason`` here, whoever
+raises it (core, a dialect's request checks, the native API). A dialect's own wire failures
+that never travel as a core error (ZIM's ``nonce_empty``, Feishu's token codes, IMKit's
+``invalid_body``) stay strings in that dialect's table.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    """Why a use case refused. Members equal their strings (the wire and the tables use them)."""
+
+    # Requests: shape and arguments
+    INVALID_APP_NAME = "invalid_app_name"
+    INVALID_CHAT_ID = "invalid_chat_id"
+    INVALID_CURSOR = "invalid_cursor"
+    INVALID_ID_TYPE = "invalid_id_type"
+    INVALID_OWNER_ID = "invalid_owner_id"
+    INVALID_RECEIVE_ID = "invalid_receive_id"
+    INVALID_SETTING = "invalid_setting"
+    INVALID_TIME_FIELD = "invalid_time_field"
+    INVALID_TOKEN_VALUE = "invalid_token_value"
+    INVALID_TTL = "invalid_ttl"
+    INVALID_USER_ID = "invalid_user_id"
+    INVALID_USER_NAME = "invalid_user_name"
+    CONTENT_TOO_LONG = "content_too_long"
+    PUBLIC_CHAT_NAME_MISSING = "public_chat_name_missing"
+    PUBLIC_CHAT_NAME_TOO_SHORT = "public_chat_name_too_short"
+    UNKNOWN_CHAT_ID = "unknown_chat_id"
+    UNKNOWN_CREDENTIAL_KIND = "unknown_credential_kind"
+    UNKNOWN_SETTING = "unknown_setting"
+    UNSUPPORTED_DIALECT = "unsupported_dialect"
+    # Apps, users, tokens
+    APP_NOT_FOUND = "app_not_found"
+    USER_NOT_FOUND = "user_not_found"
+    USER_EXISTS = "user_exists"
+    UNKNOWN_USERS = "unknown_users"
+    UNKNOWN_APP = "unknown_app"
+    WRONG_SECRET = "wrong_secret"
+    UNKNOWN_TOKEN = "unknown_token"
+    EXPIRED_TOKEN = "expired_token"
+    TOKEN_CONFLICT = "token_conflict"
+    # Chats and members
+    CHAT_NOT_FOUND = "chat_not_found"
+    CHAT_DISSOLVED = "chat_dissolved"
+    CHAT_EXISTS = "chat_exists"
+    NOT_CHAT_MEMBER = "not_chat_member"
+    NOT_CHAT_MEMBERS = "not_chat_members"
+    MEMBER_NOT_FOUND = "member_not_found"
+    NEW_OWNER_NOT_MEMBER = "new_owner_not_member"
+    CANNOT_REMOVE_OWNER = "cannot_remove_owner"
+    MAY_NOT_JOIN_P2P = "may_not_join_p2p"
+    MAY_NOT_TRANSFER_OWNERSHIP = "may_not_transfer_ownership"
+    ONLY_MANAGERS_MAY_ADD_MEMBERS = "only_managers_may_add_members"
+    ONLY_MANAGERS_MAY_CHANGE_SETTINGS = "only_managers_may_change_settings"
+    ONLY_MANAGERS_MAY_EDIT = "only_managers_may_edit"
+    ONLY_MANAGERS_MAY_REMOVE_MEMBERS = "only_managers_may_remove_members"
+    ONLY_OWNER_MAY_DISSOLVE = "only_owner_may_dissolve"
+    ONLY_OWNER_MAY_MANAGE_ADMINS = "only_owner_may_manage_admins"
+    ADMIN_LIMIT = "admin_limit"
+    # The app's bot
+    BOT_DISABLED = "bot_disabled"
+    BOT_NOT_IN_CHAT = "bot_not_in_chat"
+    MISSING_PIN_SCOPE = "missing_pin_scope"
+    USER_UNAVAILABLE_TO_BOT = "user_unavailable_to_bot"
+    # Messages and pins
+    MESSAGE_NOT_FOUND = "message_not_found"
+    MESSAGE_INVISIBLE = "message_invisible"
+    MESSAGE_RECALLED = "message_recalled"
+    MESSAGE_SELF_DESTRUCTING = "message_self_destructing"
+    MESSAGE_TYPE = "message_type"
+    P2P_ONLY_MESSAGE_TYPE = "p2p_only_message_type"
+    MAY_NOT_SEND = "may_not_send"
+    MAY_NOT_EDIT = "may_not_edit"
+    MAY_NOT_RECALL = "may_not_recall"
+    MAY_NOT_PIN = "may_not_pin"
+    PIN_LIMIT = "pin_limit"
+    CHAT_MESSAGE_RATE = "chat_message_rate"
+    MESSAGE_PIN_RATE = "message_pin_rate"
+    # Conversations (ZIM's pinned conversation list)
+    OPERATOR_NOT_REGISTERED = "operator_not_registered"
+    PEER_NOT_REGISTERED = "peer_not_registered"
+    SELF_CONVERSATION = "self_conversation"
+    GROUP_NOT_FOUND = "group_not_found"
+    NOT_GROUP_MEMBER = "not_group_member"
+    CONVERSATION_PIN_LIMIT = "conversation_pin_limit"
+    # Native API: admin key, event streams, webhooks
+    MISSING_ADMIN_KEY = "missing_admin_key"
+    WRONG_ADMIN_KEY = "wrong_admin_key"
+    MISSING_CREDENTIALS = "missing_credentials"
+    UNKNOWN_CREDENTIALS = "unknown_credentials"
+    APP_ID_REQUIRED = "app_id_required"
+    UNKNOWN_FORMAT = "unknown_format"
+    EVENT_NOT_FOUND = "event_not_found"
+    INVALID_WEBHOOK_URL = "invalid_webhook_url"
+    WEBHOOK_TARGET_REFUSED = "webhook_target_refused"
+    URL_VERIFICATION_FAILED = "url_verification_failed"
+    UNKNOWN_EVENT_TYPES = "unknown_event_types"
+    UNKNOWN_WEBHOOK_FORMAT = "unknown_webhook_format"
+    WEBHOOK_LIMIT = "webhook_limit"
+    WEBHOOK_NOT_FOUND = "webhook_not_found"
+    # Storage: a uniqueness race lost
+    DUPLICATE_KEY = "duplicate_key"
+
+
+# Reasons only the native API (``/v1``, the admin key, event streams, webhooks) raises: no
+# dialect endpoint reaches them, so every dialect leaves them to its generic code by design.
+NATIVE_ONLY: frozenset[Reason] = frozenset(
+    {
+        Reason.INVALID_APP_NAME,
+        Reason.INVALID_CURSOR,
+        Reason.INVALID_ID_TYPE,
+        Reason.INVALID_SETTING,
+        Reason.INVALID_TTL,
+        Reason.UNKNOWN_CREDENTIAL_KIND,
+        Reason.UNKNOWN_SETTING,
+        Reason.UNSUPPORTED_DIALECT,
+        Reason.MISSING_ADMIN_KEY,
+        Reason.WRONG_ADMIN_KEY,
+        Reason.MISSING_CREDENTIALS,
+        Reason.UNKNOWN_CREDENTIALS,
+        Reason.APP_ID_REQUIRED,
+        Reason.UNKNOWN_FORMAT,
+        Reason.EVENT_NOT_FOUND,
+        Reason.INVALID_WEBHOOK_URL,
+        Reason.WEBHOOK_TARGET_REFUSED,
+        Reason.URL_VERIFICATION_FAILED,
+        Reason.UNKNOWN_EVENT_TYPES,
+        Reason.UNKNOWN_WEBHOOK_FORMAT,
+        Reason.WEBHOOK_LIMIT,
+        Reason.WEBHOOK_NOT_FOUND,
+    }
+)
 
 
 class ChatpinsError(Exception):
     """Base of every error a use case raises on purpose."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
+    def __init__(self, reason: Reason, detail: str = "") -> None:
+        self.reason = Reason(reason)
+        super().__init__(f"{self.reason}: {detail}" if detail else str(self.reason))
         self.detail = detail
 
 
@@ -39,7 +174,14 @@ class LimitExceeded(ChatpinsError):
 class RateLimited(ChatpinsError):
     """Too many operations in a time window."""
 
-    def __init__(self, reason: str, detail: str = "", *, limit: int = 0, reset_after: int = 1):
+    def __init__(
+        self,
+        reason: Reason,
+        detail: str = "",
+        *,
+        limit: int = 0,
+        reset_after: int = 1,
+    ) -> None:
         super().__init__(reason, detail)
         self.limit = limit
         self.reset_after = reset_after

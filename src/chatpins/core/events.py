@@ -8,23 +8,39 @@ from its app and ``seq``, which deliveries repeat so receivers can de-duplicate.
 from __future__ import annotations
 
 import hashlib
+from enum import StrEnum
 from typing import Any
 
 from chatpins.core.context import Actor
 from chatpins.core.entities import App, Chat, Event, User
 from chatpins.core.ports import UnitOfWork
 
-CHAT_CREATED = "chat.created"
-MEMBER_ADDED = "member.added"
-MEMBER_REMOVED = "member.removed"
-TOKEN_REVOKED = "token.revoked"
+
+class EventType(StrEnum):
+    """Every event the outbox holds; members equal their strings (the wire and the stored rows
+    use them). Webhooks subscribe by these names (``delivery/webhooks.py`` lists the enum)."""
+
+    CHAT_CREATED = "chat.created"
+    CHAT_UPDATED = "chat.updated"
+    CHAT_DISSOLVED = "chat.dissolved"
+    CHAT_ADMINS_CHANGED = "chat.admins_changed"
+    MEMBER_ADDED = "member.added"
+    MEMBER_REMOVED = "member.removed"
+    MESSAGE_SENT = "message.sent"
+    MESSAGE_EDITED = "message.edited"
+    MESSAGE_RECALLED = "message.recalled"
+    PIN_CREATED = "pin.created"
+    PIN_DELETED = "pin.deleted"
+    CONVERSATION_CHANGED = "conversation.changed"
+    TOKEN_REVOKED = "token.revoked"
+
 
 # Addressed to the app itself: its own streams and webhooks see it, no user's view does.
 APP_AUDIENCE = "app"
 
 
 async def emit(
-    uow: UnitOfWork, actor: Actor, at: int, type_: str, audience: str, **payload: Any
+    uow: UnitOfWork, actor: Actor, at: int, type_: EventType, audience: str, **payload: Any
 ) -> int:
     payload = {
         "actor": actor.user.id,
@@ -33,11 +49,11 @@ async def emit(
         "at": at,
         **payload,
     }
-    return await uow.events.append(actor.app_id, Event(type_, payload, audience), at)
+    return await uow.events.append(actor.app_id, Event(type_.value, payload, audience), at)
 
 
 async def emit_members(
-    uow: UnitOfWork, actor: Actor, at: int, type_: str, chat: Chat, user_ids: list[str]
+    uow: UnitOfWork, actor: Actor, at: int, type_: EventType, chat: Chat, user_ids: list[str]
 ) -> int:
     """``member.added`` / ``member.removed`` with each user's name, so a subscriber (or a
     vendor-shaped push) can show who came or left without looking them up."""
@@ -84,7 +100,9 @@ async def emit_token_revoked(
         "revoked": count,
         "reason": reason,
     }
-    return await uow.events.append(app.id, Event(TOKEN_REVOKED, payload, APP_AUDIENCE), at)
+    return await uow.events.append(
+        app.id, Event(EventType.TOKEN_REVOKED.value, payload, APP_AUDIENCE), at
+    )
 
 
 def _brief(user_id: str, user: User | None) -> dict[str, Any]:

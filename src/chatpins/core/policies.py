@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chatpins.core.context import Actor
 from chatpins.core.entities import Chat, Member, Message, Permission, Role
-from chatpins.core.errors import Gone, PermissionDenied
+from chatpins.core.errors import Gone, PermissionDenied, Reason
 from chatpins.core.ports import UnitOfWork
 
 
@@ -48,15 +48,15 @@ def allowed(permission: Permission, chat: Chat, member: Member | None) -> bool:
 
 def require_live(chat: Chat) -> None:
     if chat.dissolved:
-        raise Gone("chat_dissolved")
+        raise Gone(Reason.CHAT_DISSOLVED)
 
 
 def require_app_capabilities(actor: Actor, *, pin_scope: bool = False) -> None:
     """Platform capabilities of the app (configurable per app to reproduce vendor errors)."""
     if not actor.app.bot_enabled:
-        raise PermissionDenied("bot_disabled")
+        raise PermissionDenied(Reason.BOT_DISABLED)
     if pin_scope and not actor.app.pin_scope_granted:
-        raise PermissionDenied("missing_pin_scope")
+        raise PermissionDenied(Reason.MISSING_PIN_SCOPE)
 
 
 async def require_app_bot(uow: UnitOfWork, actor: Actor, chat: Chat) -> Member | None:
@@ -65,7 +65,7 @@ async def require_app_bot(uow: UnitOfWork, actor: Actor, chat: Chat) -> Member |
         return None
     bot = await uow.members.get(actor.app_id, chat.id, actor.app.bot_user_id)
     if bot is None:
-        raise PermissionDenied("bot_not_in_chat")
+        raise PermissionDenied(Reason.BOT_NOT_IN_CHAT)
     return bot
 
 
@@ -75,7 +75,7 @@ async def require_available(uow: UnitOfWork, actor: Actor, chat: Chat) -> None:
         return
     for member in await uow.members.list(actor.app_id, chat.id):
         if member.user_id in actor.app.unavailable_user_ids:
-            raise PermissionDenied("user_unavailable_to_bot")
+            raise PermissionDenied(Reason.USER_UNAVAILABLE_TO_BOT)
 
 
 def reads_every_message(actor: Actor) -> bool:

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from chatpins.core.entities import Event
-from chatpins.core.services.conversations import CONVERSATION_CHANGED
+from chatpins.core.events import EventType
 from chatpins.delivery.hub import StreamEvent
 from chatpins.dialects.zim.events import conversation_changed
 
@@ -34,7 +34,7 @@ def _native_text(item: StreamEvent) -> str:
 
 
 def _zim_text(item: StreamEvent) -> str:
-    if item.event.type != CONVERSATION_CHANGED:
+    if item.event.type != EventType.CONVERSATION_CHANGED:
         return item.frame("native", _native_text)
     frame = {"type": "conversationChanged", "id": item.id, "seq": item.event.seq}
     return json.dumps(frame | conversation_changed(item.event))

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from chatpins.core.errors import InvalidArgument
+from chatpins.core.errors import InvalidArgument, Reason
 
 if TYPE_CHECKING:
     import httpcore
@@ -182,10 +182,10 @@ class TargetPolicy:
         try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError as exc:
-            raise InvalidArgument("invalid_webhook_url", "the port is 0-65535") from exc
+            raise InvalidArgument(Reason.INVALID_WEBHOOK_URL, "the port is 0-65535") from exc
         why = self.refusal(address, port)
         if why is not None:
-            raise InvalidArgument("webhook_target_refused", f"{REFUSED}: {host} is {why}")
+            raise InvalidArgument(Reason.WEBHOOK_TARGET_REFUSED, f"{REFUSED}: {host} is {why}")
 
     async def resolve(self, host: str, port: int) -> list[str]:
         """At delivery: the addresses ``host`` resolves to, all of them allowed, or

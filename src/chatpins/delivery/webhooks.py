@@ -31,8 +31,8 @@ import structlog
 
 from chatpins.core.context import Deps
 from chatpins.core.entities import App, Delivery, Event, Webhook
-from chatpins.core.errors import InvalidArgument
-from chatpins.core.events import event_id
+from chatpins.core.errors import InvalidArgument, Reason
+from chatpins.core.events import EventType, event_id
 from chatpins.core.services import apps, outbox
 from chatpins.core.services import webhooks as rules_
 from chatpins.core.services.webhooks import DeliveryRules, Outcome, Wanted, WebhookSpec
@@ -53,21 +53,8 @@ USER_AGENT = "chatpins-webhooks"
 # A reply's size is counted up to this; its bytes are read only to count them.
 REPLY_COUNT_CAP = 1 << 20
 
-NATIVE_EVENT_TYPES = (
-    "chat.created",
-    "chat.updated",
-    "chat.dissolved",
-    "chat.admins_changed",
-    "member.added",
-    "member.removed",
-    "message.sent",
-    "message.edited",
-    "message.recalled",
-    "pin.created",
-    "pin.deleted",
-    "conversation.changed",
-    "token.revoked",
-)
+# Every event type, in the enum's order: the one list lives in core.
+NATIVE_EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)
 
 
 def known_types(format_: str) -> Collection[str]:
@@ -118,14 +105,14 @@ async def verify_feishu_url(http: httpx.AsyncClient, spec: WebhookSpec) -> None:
         reply = await http.post(url, content=body, headers=headers, timeout=timeout)
         echoed = reply.json().get("challenge") if reply.status_code == 200 else None
     except TargetRefused as exc:
-        raise InvalidArgument("webhook_target_refused", str(exc)) from exc
+        raise InvalidArgument(Reason.WEBHOOK_TARGET_REFUSED, str(exc)) from exc
     except httpx.HTTPError as exc:
-        raise InvalidArgument("url_verification_failed", f"{url}: {_failure(exc)}") from exc
+        raise InvalidArgument(Reason.URL_VERIFICATION_FAILED, f"{url}: {_failure(exc)}") from exc
     except (ValueError, AttributeError) as exc:
-        raise InvalidArgument("url_verification_failed", f"{url}: not a JSON object") from exc
+        raise InvalidArgument(Reason.URL_VERIFICATION_FAILED, f"{url}: not a JSON object") from exc
     if echoed != challenge:
         detail = f"{url} answered {reply.status_code} without the challenge"
-        raise InvalidArgument("url_verification_failed", detail)
+        raise InvalidArgument(Reason.URL_VERIFICATION_FAILED, detail)
 
 
 class WebhookWorker:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from chatpins.core.errors import Conflict
+from chatpins.core.errors import Conflict, Reason
 from chatpins.storage.database import WRITE_OPTION, Database
 from chatpins.storage.repositories import (
     AppRepository,
@@ -128,7 +128,7 @@ class SqlUnitOfWork:
             else:
                 await self._conn.rollback()
         except IntegrityError as error:
-            raise Conflict("duplicate_key", str(error.orig)) from error
+            raise Conflict(Reason.DUPLICATE_KEY, str(error.orig)) from error
         finally:
             try:
                 await self._conn.close()
@@ -137,7 +137,7 @@ class SqlUnitOfWork:
         # A unique key refused a write that raced another (two first contacts, two identical
         # creations): to core, a conflict with the current state, the transaction rolled back.
         if isinstance(exc, IntegrityError):
-            raise Conflict("duplicate_key", str(exc.orig)) from exc
+            raise Conflict(Reason.DUPLICATE_KEY, str(exc.orig)) from exc
         if exc_type is None and self._on_events is not None:
             for app_id, seq in self.events.written.items():
                 self._on_events(app_id, seq)

@@ -10,7 +10,7 @@ from typing import Any
 
 from chatpins.core.context import Deps
 from chatpins.core.entities import App
-from chatpins.core.errors import InvalidArgument, NotFound
+from chatpins.core.errors import InvalidArgument, NotFound, Reason
 from chatpins.core.identity import hash_secret
 from chatpins.core.services.users import new_user
 
@@ -52,7 +52,7 @@ def _imkit_client_key(app_id: str) -> str:
 async def create_app(deps: Deps, name: str) -> NewApp:
     name = name.strip()
     if not name or len(name) > 255:
-        raise InvalidArgument("invalid_app_name", "name must be 1-255 characters")
+        raise InvalidArgument(Reason.INVALID_APP_NAME, "name must be 1-255 characters")
     now = deps.clock.now_ms()
     secret = deps.ids.alnum(32)
     api_key = base64.b64encode(secrets.token_bytes(33)).decode()
@@ -84,7 +84,7 @@ async def get_app(deps: Deps, ref: str) -> App:
         if app is None and ref.isascii() and ref.isdigit() and int(ref) <= ZIM_APP_ID_MAX:
             app = await uow.apps.get_by_zim_app_id(int(ref))
     if app is None:
-        raise NotFound("app_not_found", ref)
+        raise NotFound(Reason.APP_NOT_FOUND, ref)
     return app
 
 
@@ -92,18 +92,18 @@ async def configure_app(deps: Deps, app_id: str, changes: dict[str, Any]) -> App
     for key, value in changes.items():
         expected = CONFIGURABLE.get(key)
         if expected is None:
-            raise InvalidArgument("unknown_setting", key)
+            raise InvalidArgument(Reason.UNKNOWN_SETTING, key)
         # bool is an int in Python; a rate given as true/false is a mistake, not a number.
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise InvalidArgument("invalid_setting", f"{key} must be {expected.__name__}")
+            raise InvalidArgument(Reason.INVALID_SETTING, f"{key} must be {expected.__name__}")
         if isinstance(value, int) and value < 0:
-            raise InvalidArgument("invalid_setting", f"{key} must be >= 0")
+            raise InvalidArgument(Reason.INVALID_SETTING, f"{key} must be >= 0")
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
-            raise InvalidArgument("invalid_setting", f"{key} must be a list of strings")
+            raise InvalidArgument(Reason.INVALID_SETTING, f"{key} must be a list of strings")
     async with deps.uow(write=True) as uow:
         app = await uow.apps.get(app_id)
         if app is None:
-            raise NotFound("app_not_found", app_id)
+            raise NotFound(Reason.APP_NOT_FOUND, app_id)
         app = dataclasses.replace(app, **changes)
         await uow.apps.update(app)
     return app
@@ -126,4 +126,4 @@ async def find_app_by_credential(deps: Deps, kind: str, value: str) -> App | Non
             return await uow.apps.get_by_imkit_api_key_hash(hash_secret(value))
         if kind == "zim_app_id":
             return await uow.apps.get_by_zim_app_id(int(value))
-    raise InvalidArgument("unknown_credential_kind", kind)
+    raise InvalidArgument(Reason.UNKNOWN_CREDENTIAL_KIND, kind)

@@ -16,8 +16,9 @@ from chatpins.core.errors import (
     LimitExceeded,
     NotFound,
     PermissionDenied,
+    Reason,
 )
-from chatpins.core.events import chat_audience, emit
+from chatpins.core.events import EventType, chat_audience, emit
 from chatpins.core.identity import is_valid_id, p2p_chat_id
 from chatpins.core.ports import UnitOfWork
 
@@ -85,7 +86,7 @@ async def create_chat(deps: Deps, actor: Actor, spec: NewChat) -> Chat:
             if earlier is not None:
                 return earlier
         if await uow.chats.get(actor.app_id, spec.id) is not None:
-            raise InvalidArgument("chat_exists", spec.id)
+            raise InvalidArgument(Reason.CHAT_EXISTS, spec.id)
         return await create_within(uow, actor, spec, now)
 
 
@@ -94,7 +95,7 @@ def check_new_chat(actor: Actor, spec: NewChat) -> None:
     if actor.requires_app_bot:
         policies.require_app_capabilities(actor)
     if not is_valid_id(spec.id):
-        raise InvalidArgument("invalid_chat_id", spec.id)
+        raise InvalidArgument(Reason.INVALID_CHAT_ID, spec.id)
 
 
 async def create_within(uow: UnitOfWork, actor: Actor, spec: NewChat, now: int) -> Chat:
@@ -107,7 +108,7 @@ async def create_within(uow: UnitOfWork, actor: Actor, spec: NewChat, now: int) 
     users = await uow.users.get_many(actor.app_id, list(wanted))
     unknown = sorted(set(wanted) - {u.id for u in users})
     if unknown:
-        raise InvalidArgument("unknown_users", ",".join(unknown))
+        raise InvalidArgument(Reason.UNKNOWN_USERS, ",".join(unknown))
     chat = Chat(
         app_id=actor.app_id,
         id=spec.id,
@@ -139,7 +140,7 @@ async def create_within(uow: UnitOfWork, actor: Actor, spec: NewChat, now: int) 
         uow,
         actor,
         now,
-        "chat.created",
+        EventType.CHAT_CREATED,
         chat_audience(chat.id),
         chat_id=chat.id,
         members=list(wanted),
@@ -200,14 +201,14 @@ async def update_within(
     membership), writing ``chat.updated`` with them; returns the chat as changed."""
     if not policies.is_manager(chat, member):
         if changes.touches_settings():
-            raise PermissionDenied("only_managers_may_change_settings")
+            raise PermissionDenied(Reason.ONLY_MANAGERS_MAY_CHANGE_SETTINGS)
         if chat.edit_permission is Permission.OWNER_ADMINS:
-            raise PermissionDenied("only_managers_may_edit")
+            raise PermissionDenied(Reason.ONLY_MANAGERS_MAY_EDIT)
     transfer = changes.owner_id is not None and changes.owner_id != chat.owner_id
     if transfer and not policies.may_transfer_ownership(chat, member):
-        raise PermissionDenied("only_owner_may_manage_admins")
+        raise PermissionDenied(Reason.MAY_NOT_TRANSFER_OWNERSHIP)
     if changes.admin_ids is not None and not _owns(chat, member):
-        raise PermissionDenied("only_owner_may_manage_admins")
+        raise PermissionDenied(Reason.ONLY_OWNER_MAY_MANAGE_ADMINS)
     if changes.owner_id is not None and transfer:
         await _transfer_ownership(uow, chat, changes.owner_id)
     if changes.admin_ids is not None:
@@ -226,7 +227,7 @@ async def update_within(
         uow,
         actor,
         now,
-        "chat.updated",
+        EventType.CHAT_UPDATED,
         chat_audience(chat.id),
         chat_id=chat.id,
         changes=_changes(before, chat),
@@ -262,7 +263,7 @@ async def _replace_admins(uow: UnitOfWork, chat: Chat, admin_ids: list[str]) -> 
     members = {m.user_id: m for m in await uow.members.list(chat.app_id, chat.id)}
     missing = [u for u in admin_ids if u not in members]
     if missing:
-        raise InvalidArgument("not_chat_members", ",".join(missing))
+        raise InvalidArgument(Reason.NOT_CHAT_MEMBERS, ",".join(missing))
     wanted = set(admin_ids)
     for user_id, member in members.items():
         if member.role is Role.OWNER:
@@ -272,13 +273,13 @@ async def _replace_admins(uow: UnitOfWork, chat: Chat, admin_ids: list[str]) -> 
             await uow.members.set_role(chat.app_id, chat.id, user_id, role)
     admins = sum(1 for m in members.values() if m.role is not Role.OWNER and m.user_id in wanted)
     if admins > MAX_ADMINS:
-        raise LimitExceeded("admin_limit", str(MAX_ADMINS))
+        raise LimitExceeded(Reason.ADMIN_LIMIT, str(MAX_ADMINS))
 
 
 async def _transfer_ownership(uow: UnitOfWork, chat: Chat, new_owner_id: str) -> None:
     new_owner = await uow.members.get(chat.app_id, chat.id, new_owner_id)
     if new_owner is None:
-        raise InvalidArgument("new_owner_not_member", new_owner_id)
+        raise InvalidArgument(Reason.NEW_OWNER_NOT_MEMBER, new_owner_id)
     if chat.owner_id is not None:
         await uow.members.set_role(chat.app_id, chat.id, chat.owner_id, Role.MEMBER)
     await uow.members.set_role(chat.app_id, chat.id, new_owner_id, Role.OWNER)
@@ -290,14 +291,14 @@ async def dissolve_chat(deps: Deps, actor: Actor, chat_id: str) -> None:
     async with deps.uow(write=True) as uow:
         chat, member = await lock_for_change(uow, actor, chat_id)
         if member.role is not Role.OWNER and actor.user.id != chat.creator_id:
-            raise PermissionDenied("only_owner_may_dissolve")
+            raise PermissionDenied(Reason.ONLY_OWNER_MAY_DISSOLVE)
         chat.dissolved_at = now
         await uow.chats.update(chat)
         await emit(
             uow,
             actor,
             now,
-            "chat.dissolved",
+            EventType.CHAT_DISSOLVED,
             chat_audience(chat.id),
             chat_id=chat.id,
             chat_name=chat.name,
@@ -310,7 +311,7 @@ async def load_chat(
 ) -> Chat:
     chat = await uow.chats.get(actor.app_id, chat_id, for_update=for_update)
     if chat is None:
-        raise NotFound("chat_not_found", chat_id)
+        raise NotFound(Reason.CHAT_NOT_FOUND, chat_id)
     return chat
 
 
@@ -324,5 +325,5 @@ async def lock_for_change(uow: UnitOfWork, actor: Actor, chat_id: str) -> tuple[
 async def require_member(uow: UnitOfWork, actor: Actor, chat: Chat) -> Member:
     member = await policies.membership(uow, actor, chat)
     if member is None:
-        raise PermissionDenied("not_chat_member")
+        raise PermissionDenied(Reason.NOT_CHAT_MEMBER)
     return member

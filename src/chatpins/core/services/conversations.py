@@ -18,14 +18,15 @@ from chatpins.core.errors import (
     LimitExceeded,
     NotFound,
     PermissionDenied,
+    Reason,
 )
-from chatpins.core.events import emit, user_audience
+from chatpins.core.events import EventType, emit, user_audience
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services.chats import create_within, p2p_spec
 
 MAX_PINNED_CONVERSATIONS = 100  # ZIM 660800048: 100 per user, not configurable
 MAX_LISTED_CONVERSATIONS = 1000  # ZIM lists a user's 1000 latest conversations
-CONVERSATION_CHANGED = "conversation.changed"
+# ``delivery/frames.py`` imports the name from here.
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ async def set_pinned(
         # Batches of one user serialise here: the cap is checked against a list nobody else
         # is changing.
         if not await uow.conversation_pins.lock_owner(actor.app_id, actor.user.id):
-            raise NotFound("operator_not_registered", actor.user.id)
+            raise NotFound(Reason.OPERATOR_NOT_REGISTERED, actor.user.id)
         current = await uow.conversation_pins.list_for_user(actor.app_id, actor.user.id)
         pins = {p.chat_id: p for p in current}
         changed: list[tuple[ConversationRef, Chat]] = []
@@ -108,7 +109,7 @@ async def set_pinned(
                 uow,
                 actor,
                 now,
-                CONVERSATION_CHANGED,
+                EventType.CONVERSATION_CHANGED,
                 user_audience(actor.user.id),
                 user_id=actor.user.id,
                 change="updated",
@@ -135,7 +136,7 @@ def _apply(
 
 def _require_room(pins: dict[str, ConversationPin]) -> None:
     if len(pins) >= MAX_PINNED_CONVERSATIONS:
-        raise LimitExceeded("conversation_pin_limit", str(MAX_PINNED_CONVERSATIONS))
+        raise LimitExceeded(Reason.CONVERSATION_PIN_LIMIT, str(MAX_PINNED_CONVERSATIONS))
 
 
 async def _resolve(
@@ -150,9 +151,9 @@ async def _resolve(
     """The chat a conversation names; None when it does not exist and need not be created."""
     if ref.kind is ChatKind.P2P:
         if ref.id == actor.user.id:
-            raise InvalidArgument("self_conversation", ref.id)
+            raise InvalidArgument(Reason.SELF_CONVERSATION, ref.id)
         if await uow.users.get(actor.app_id, ref.id) is None:
-            raise NotFound("peer_not_registered", ref.id)
+            raise NotFound(Reason.PEER_NOT_REGISTERED, ref.id)
         chat = await uow.chats.find_p2p(actor.app_id, actor.user.id, ref.id)
         if chat is None and create:
             # A conversation with no messages yet may be pinned: it starts here, unless the
@@ -162,11 +163,11 @@ async def _resolve(
         return chat
     chat = await uow.chats.get(actor.app_id, ref.id)
     if chat is None or chat.kind is not ChatKind.GROUP or chat.dissolved:
-        raise NotFound("group_not_found", ref.id)
+        raise NotFound(Reason.GROUP_NOT_FOUND, ref.id)
     member = await uow.members.get(actor.app_id, chat.id, actor.user.id)
     # A user who left may still unpin a group it had pinned.
     if member is None and (create or chat.id not in pins):
-        raise PermissionDenied("not_group_member", ref.id)
+        raise PermissionDenied(Reason.NOT_GROUP_MEMBER, ref.id)
     return chat
 
 

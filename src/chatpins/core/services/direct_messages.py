@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import Chat, Message
-from chatpins.core.errors import Conflict
+from chatpins.core.errors import Conflict, Reason
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services.chats import check_new_chat, create_within, p2p_spec
 from chatpins.core.services.messages import NewMessage, send_into
@@ -31,7 +31,7 @@ async def send_to_user(deps: Deps, actor: Actor, peer_id: str, new: NewMessage) 
     try:
         return await send_into(deps, actor, find_chat, new)
     except Conflict as exc:
-        if exc.reason != "duplicate_key":
+        if exc.reason is not Reason.DUPLICATE_KEY:
             raise
         # Two first messages of one pair raced to start their chat (its id follows from the
         # pair, so they meet on its primary key) and this one lost before its send was checked:

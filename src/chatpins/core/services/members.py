@@ -13,8 +13,9 @@ from chatpins.core.errors import (
     LimitExceeded,
     NotFound,
     PermissionDenied,
+    Reason,
 )
-from chatpins.core.events import MEMBER_ADDED, MEMBER_REMOVED, chat_audience, emit, emit_members
+from chatpins.core.events import EventType, chat_audience, emit, emit_members
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services.chats import MAX_ADMINS, load_chat, lock_for_change, require_member
 from chatpins.core.services.messages import NewMessage, write_within
@@ -56,11 +57,11 @@ async def add_within(
     if not policies.allowed(chat.add_member_permission, chat, member) and not (
         policies.is_manager(chat, member)
     ):
-        raise PermissionDenied("only_managers_may_add_members")
+        raise PermissionDenied(Reason.ONLY_MANAGERS_MAY_ADD_MEMBERS)
     users = await uow.users.get_many(actor.app_id, user_ids)
     unknown = sorted(set(user_ids) - {u.id for u in users})
     if unknown:
-        raise InvalidArgument("unknown_users", ",".join(unknown))
+        raise InvalidArgument(Reason.UNKNOWN_USERS, ",".join(unknown))
     added = []
     for user_id in dict.fromkeys(user_ids):
         if await uow.members.get(actor.app_id, chat.id, user_id) is None:
@@ -69,7 +70,7 @@ async def add_within(
     if note is not None:
         await write_within(uow, actor, chat, note, now)
     if added:
-        await emit_members(uow, actor, now, MEMBER_ADDED, chat, added)
+        await emit_members(uow, actor, now, EventType.MEMBER_ADDED, chat, added)
     return added
 
 
@@ -92,10 +93,10 @@ async def remove_members(
         chat, member = await lock_for_change(uow, actor, chat_id)
         others = [u for u in user_ids if u != actor.user.id]
         if others and not policies.is_manager(chat, member):
-            raise PermissionDenied("only_managers_may_remove_members")
+            raise PermissionDenied(Reason.ONLY_MANAGERS_MAY_REMOVE_MEMBERS)
         leaving_owner = owner_may_leave and chat.owner_id == actor.user.id
         if chat.owner_id in user_ids and not leaving_owner:
-            raise Conflict("cannot_remove_owner", chat.owner_id or "")
+            raise Conflict(Reason.CANNOT_REMOVE_OWNER, chat.owner_id or "")
         if leaving_owner and chat.owner_id in user_ids:
             chat.owner_id = None
             await uow.chats.update(chat)
@@ -109,7 +110,7 @@ async def remove_members(
         if note is not None and removed:
             await write_within(uow, actor, chat, note, now)
         if removed:
-            await emit_members(uow, actor, now, MEMBER_REMOVED, chat, removed)
+            await emit_members(uow, actor, now, EventType.MEMBER_REMOVED, chat, removed)
     return absent
 
 
@@ -123,7 +124,7 @@ async def set_admins(
         targets = {m.user_id: m for m in await uow.members.list(actor.app_id, chat.id)}
         missing = [u for u in user_ids if u not in targets]
         if missing:
-            raise InvalidArgument("not_chat_members", ",".join(missing))
+            raise InvalidArgument(Reason.NOT_CHAT_MEMBERS, ",".join(missing))
         return await _set_roles(uow, actor, chat, targets, user_ids, admin, now)
 
 
@@ -138,11 +139,11 @@ async def join_chat(
         if await uow.members.get(actor.app_id, chat.id, actor.user.id) is not None:
             return False
         if chat.kind is ChatKind.P2P:
-            raise PermissionDenied("may_not_join_p2p")
+            raise PermissionDenied(Reason.MAY_NOT_JOIN_P2P)
         await uow.members.add(Member(actor.app_id, chat.id, actor.user.id, Role.MEMBER, now))
         if note is not None:
             await write_within(uow, actor, chat, note, now)
-        await emit_members(uow, actor, now, MEMBER_ADDED, chat, [actor.user.id])
+        await emit_members(uow, actor, now, EventType.MEMBER_ADDED, chat, [actor.user.id])
     return True
 
 
@@ -165,7 +166,7 @@ async def set_member_role(
         targets = {m.user_id: m for m in await uow.members.list(actor.app_id, chat.id)}
         target = targets.get(user_id)
         if target is None:
-            raise NotFound("member_not_found", user_id)
+            raise NotFound(Reason.MEMBER_NOT_FOUND, user_id)
         if target.role is Role.OWNER or target.role is (Role.ADMIN if admin else Role.MEMBER):
             return
         await _set_roles(uow, actor, chat, targets, [user_id], admin, now)
@@ -181,12 +182,12 @@ async def set_member_property(
     async with deps.uow(write=True) as uow:
         chat = await _lock_as_owner(uow, actor, chat_id)
         if await uow.members.get(actor.app_id, chat.id, user_id) is None:
-            raise NotFound("member_not_found", user_id)
+            raise NotFound(Reason.MEMBER_NOT_FOUND, user_id)
         properties = dict(chat.attributes.get(MEMBER_PROPERTIES, {}))
         properties[user_id] = {**properties.get(user_id, {}), name: value}
         chat.attributes = {**chat.attributes, MEMBER_PROPERTIES: properties}
         await uow.chats.update(chat)
-        await emit(uow, actor, now, "chat.updated", chat_audience(chat.id), chat_id=chat.id)
+        await emit(uow, actor, now, EventType.CHAT_UPDATED, chat_audience(chat.id), chat_id=chat.id)
 
 
 async def list_members(deps: Deps, actor: Actor, chat_id: str) -> list[Member]:
@@ -200,7 +201,7 @@ async def _lock_as_owner(uow: UnitOfWork, actor: Actor, chat_id: str) -> Chat:
     """Roles and member properties are the owner's (and the platform's) to change."""
     chat, member = await lock_for_change(uow, actor, chat_id)
     if member.role is not Role.OWNER:
-        raise PermissionDenied("only_owner_may_manage_admins")
+        raise PermissionDenied(Reason.ONLY_OWNER_MAY_MANAGE_ADMINS)
     return chat
 
 
@@ -222,12 +223,12 @@ async def _set_roles(
         targets[user_id].role = role
     admins = [m for m in targets.values() if m.role is Role.ADMIN]
     if len(admins) > MAX_ADMINS:
-        raise LimitExceeded("admin_limit", str(MAX_ADMINS))
+        raise LimitExceeded(Reason.ADMIN_LIMIT, str(MAX_ADMINS))
     await emit(
         uow,
         actor,
         now,
-        "chat.admins_changed",
+        EventType.CHAT_ADMINS_CHANGED,
         chat_audience(chat.id),
         chat_id=chat.id,
         admins=[m.user_id for m in admins],

@@ -14,9 +14,10 @@ from chatpins.core.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    Reason,
     Unsupported,
 )
-from chatpins.core.events import chat_audience, emit
+from chatpins.core.events import EventType, chat_audience, emit
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services.chats import load_chat, require_member
 from chatpins.core.services.pins import unpin_within
@@ -82,10 +83,10 @@ async def _send_within(
     policies.require_app_capabilities(actor)
     await policies.require_app_bot(uow, actor, chat)
     if await policies.membership(uow, actor, chat) is None:
-        raise PermissionDenied("may_not_send")
+        raise PermissionDenied(Reason.MAY_NOT_SEND)
     await policies.require_available(uow, actor, chat)
     if new.type in P2P_ONLY_TYPES and chat.kind is not ChatKind.P2P:
-        raise InvalidArgument("p2p_only_message_type", new.type)
+        raise InvalidArgument(Reason.P2P_ONLY_MESSAGE_TYPE, new.type)
     # The limiter is not transactional: it is hit last of the checks, so a refused check does
     # not spend the chat's budget.
     if new.chat_rate_limited and actor.app.message_rate_per_second:
@@ -93,7 +94,7 @@ async def _send_within(
             f"send:{actor.app_id}:{chat.id}", actor.app.message_rate_per_second, 1.0
         )
         if wait is not None:
-            raise RateLimited("chat_message_rate", limit=actor.app.message_rate_per_second)
+            raise RateLimited(Reason.CHAT_MESSAGE_RATE, limit=actor.app.message_rate_per_second)
     return await write_within(uow, actor, chat, new, now)
 
 
@@ -118,7 +119,7 @@ async def write_within(
         uow,
         actor,
         now,
-        "message.sent",
+        EventType.MESSAGE_SENT,
         chat_audience(chat.id),
         chat_id=chat.id,
         chat_type=chat.kind.value,
@@ -138,21 +139,21 @@ async def edit_message(
         chat = await load_chat(uow, actor, chat_id, for_update=True)
         policies.require_live(chat)
         if await policies.membership(uow, actor, chat) is None:
-            raise PermissionDenied("may_not_send")
+            raise PermissionDenied(Reason.MAY_NOT_SEND)
         message = await load_message(uow, actor, now, message_id)
         if message.chat_id != chat.id:
-            raise NotFound("message_not_found", message_id)
+            raise NotFound(Reason.MESSAGE_NOT_FOUND, message_id)
         if message.sender_id != actor.user.id:
-            raise PermissionDenied("may_not_edit")
+            raise PermissionDenied(Reason.MAY_NOT_EDIT)
         if message.recalled:
-            raise Gone("message_recalled")
+            raise Gone(Reason.MESSAGE_RECALLED)
         message.type, message.content, message.updated_at = type_, content, now
         await uow.messages.update(message)
         await emit(
             uow,
             actor,
             now,
-            "message.edited",
+            EventType.MESSAGE_EDITED,
             chat_audience(chat.id),
             chat_id=chat.id,
             message_id=message.id,
@@ -175,7 +176,7 @@ async def list_chat_messages(
 ) -> MessagePage:
     """A chat's messages around optional cursor messages, with which of them are pinned."""
     if time_field not in ("created_at", "updated_at"):
-        raise InvalidArgument("invalid_time_field", time_field)
+        raise InvalidArgument(Reason.INVALID_TIME_FIELD, time_field)
     limit = max(1, min(limit, MAX_PAGE))
     now = deps.clock.now_ms()
     async with deps.uow() as uow:
@@ -187,7 +188,7 @@ async def list_chat_messages(
             if cursor_id is not None:
                 cursor = await load_message(uow, actor, now, cursor_id)
                 if cursor.chat_id != chat.id:
-                    raise NotFound("message_not_found", cursor_id)
+                    raise NotFound(Reason.MESSAGE_NOT_FOUND, cursor_id)
             cursors.append(cursor)
         page, total = await visible_page(
             uow,
@@ -280,14 +281,14 @@ async def recall_message(
         await policies.require_available(uow, actor, chat)
         member = await require_visible(uow, actor, chat, message)
         if chat_id is not None and chat.id != chat_id:
-            raise NotFound("message_not_found", message_id)
+            raise NotFound(Reason.MESSAGE_NOT_FOUND, message_id)
         if message.recalled:
             return message
         policies.require_live(chat)
         if message.type in UNACTIONABLE_TYPES:
-            raise Unsupported("message_type", message.type)
+            raise Unsupported(Reason.MESSAGE_TYPE, message.type)
         if message.sender_id != actor.user.id and not policies.is_manager(chat, member):
-            raise PermissionDenied("may_not_recall")
+            raise PermissionDenied(Reason.MAY_NOT_RECALL)
         message.recalled_at = now
         message.updated_at = now
         await uow.messages.update(message)
@@ -296,7 +297,7 @@ async def recall_message(
             uow,
             actor,
             now,
-            "message.recalled",
+            EventType.MESSAGE_RECALLED,
             chat_audience(chat.id),
             chat_id=chat.id,
             message_id=message.id,
@@ -331,7 +332,7 @@ async def set_message_lifecycle(
     async with deps.uow(write=True) as uow:
         message = await uow.messages.get(app_id, message_id)
         if message is None:
-            raise NotFound("message_not_found", message_id)
+            raise NotFound(Reason.MESSAGE_NOT_FOUND, message_id)
         if expires_at is not None:
             message.expires_at = expires_at
         if visible_to is not None:
@@ -345,7 +346,7 @@ async def load_message(uow: UnitOfWork, actor: Actor, now: int, message_id: str)
     message = await uow.messages.get(actor.app_id, message_id)
     # A self-destructed message is gone, as if it had never existed.
     if message is None or message.is_expired(now):
-        raise NotFound("message_not_found", message_id)
+        raise NotFound(Reason.MESSAGE_NOT_FOUND, message_id)
     return message
 
 
@@ -354,5 +355,5 @@ async def require_visible(
 ) -> Member | None:
     member = await policies.membership(uow, actor, chat)
     if not policies.can_see(message, member, actor):
-        raise PermissionDenied("message_invisible")
+        raise PermissionDenied(Reason.MESSAGE_INVISIBLE)
     return member

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from chatpins.core.context import Deps
 from chatpins.core.entities import Event
-from chatpins.core.errors import InvalidArgument, NotFound
-from chatpins.core.events import CHAT_CREATED, MEMBER_ADDED, MEMBER_REMOVED
+from chatpins.core.errors import InvalidArgument, NotFound, Reason
+from chatpins.core.events import EventType
 
 MAX_PAGE = 1000
 
@@ -16,10 +16,10 @@ async def events_after(deps: Deps, app_id: str, after: int = 0, limit: int = 100
     """The app's events with ``seq`` > ``after``, oldest first; a client resumes from the last
     ``seq`` it saw and misses nothing (events commit in ``seq`` order)."""
     if after < 0 or not 1 <= limit <= MAX_PAGE:
-        raise InvalidArgument("invalid_cursor", f"after >= 0, limit 1-{MAX_PAGE}")
+        raise InvalidArgument(Reason.INVALID_CURSOR, f"after >= 0, limit 1-{MAX_PAGE}")
     async with deps.uow() as uow:
         if await uow.apps.get(app_id) is None:
-            raise NotFound("app_not_found", app_id)
+            raise NotFound(Reason.APP_NOT_FOUND, app_id)
         return await uow.events.after(app_id, after, limit)
 
 
@@ -60,15 +60,15 @@ class Viewer:
         if kind != "chat":
             return False
         mine = self.concerns_me(event)
-        if mine and event.type != MEMBER_REMOVED:
+        if mine and event.type != EventType.MEMBER_REMOVED:
             self.chats.add(target)
         visible = target in self.chats
-        if mine and event.type == MEMBER_REMOVED:
+        if mine and event.type == EventType.MEMBER_REMOVED:
             self.chats.discard(target)
         return visible
 
 
-_MEMBERSHIP = (MEMBER_ADDED, MEMBER_REMOVED, CHAT_CREATED)
+_MEMBERSHIP = (EventType.MEMBER_ADDED, EventType.MEMBER_REMOVED, EventType.CHAT_CREATED)
 
 
 async def viewer_at(deps: Deps, app_id: str, user_id: str | None, cursor: int) -> Viewer:
@@ -93,7 +93,7 @@ async def viewer_at(deps: Deps, app_id: str, user_id: str | None, cursor: int) -
             if kind != "chat" or chat_id in settled or not viewer.concerns_me(event):
                 continue
             settled.add(chat_id)
-            if event.type == MEMBER_REMOVED:
+            if event.type == EventType.MEMBER_REMOVED:
                 viewer.chats.add(chat_id)
             else:
                 viewer.chats.discard(chat_id)
@@ -106,5 +106,5 @@ async def event(deps: Deps, app_id: str, seq: int) -> Event:
     async with deps.uow() as uow:
         found = await uow.events.get(app_id, seq)
     if found is None:
-        raise NotFound("event_not_found", f"{app_id}/{seq}")
+        raise NotFound(Reason.EVENT_NOT_FOUND, f"{app_id}/{seq}")
     return found

@@ -18,9 +18,10 @@ from chatpins.core.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    Reason,
     Unsupported,
 )
-from chatpins.core.events import chat_audience, emit
+from chatpins.core.events import EventType, chat_audience, emit
 from chatpins.core.ports import UnitOfWork
 
 # Pin and unpin together, per message (Feishu 230047: 5 per second on one message_id).
@@ -49,11 +50,11 @@ async def pin_and_read(deps: Deps, actor: Actor, message_id: str) -> tuple[Pin, 
     async with deps.uow(write=True) as uow:
         message, chat, member = await _load_for_pin_change(uow, actor, message_id, now)
         if message.recalled:
-            raise Gone("message_recalled")
+            raise Gone(Reason.MESSAGE_RECALLED)
         if message.expires_at is not None:
-            raise Gone("message_self_destructing")
+            raise Gone(Reason.MESSAGE_SELF_DESTRUCTING)
         if message.type in UNPINNABLE_TYPES:
-            raise Unsupported("message_type", message.type)
+            raise Unsupported(Reason.MESSAGE_TYPE, message.type)
         _require_pin_permission(chat, member)
         await _count_pin_operation(deps, actor, message_id)
         existing = await uow.pins.get_by_message(actor.app_id, message_id)
@@ -76,7 +77,9 @@ async def pin_and_read(deps: Deps, actor: Actor, message_id: str) -> tuple[Pin, 
         )
         # Pinning is a change to the message: its update time advances (IMKit updatedAtMS).
         await uow.messages.touch(actor.app_id, message_id, now)
-        await _changed(uow, actor, chat, pin.message_id, now, "added", "pinned", "pin.created")
+        await _changed(
+            uow, actor, chat, pin.message_id, now, "added", "pinned", EventType.PIN_CREATED
+        )
         message.updated_at = max(message.updated_at, now)
     return pin, message
 
@@ -89,7 +92,7 @@ async def _make_room(uow: UnitOfWork, actor: Actor, chat: Chat, now: int) -> Non
     if excess <= 0:
         return
     if chat.overflow is Overflow.REJECT:
-        raise LimitExceeded("pin_limit", str(chat.max_pins))
+        raise LimitExceeded(Reason.PIN_LIMIT, str(chat.max_pins))
     # A one-pin chat "replaces" its pin, a larger one "evicts" the oldest.
     action = "replaced" if chat.max_pins == 1 else "evicted"
     for old in await uow.pins.by_rank(actor.app_id, chat.id, limit=excess):
@@ -128,12 +131,12 @@ async def list_pins(
     async with deps.uow() as uow:
         chat = await uow.chats.get(actor.app_id, chat_id)
         if chat is None:
-            raise InvalidArgument("unknown_chat_id", chat_id)
+            raise InvalidArgument(Reason.UNKNOWN_CHAT_ID, chat_id)
         policies.require_live(chat)
         await policies.require_app_bot(uow, actor, chat)
         await policies.require_available(uow, actor, chat)
         if await policies.membership(uow, actor, chat) is None:
-            raise PermissionDenied("not_chat_member")
+            raise PermissionDenied(Reason.NOT_CHAT_MEMBER)
         pins = await uow.pins.page(
             actor.app_id, chat.id, start=start, end=end, after=after, limit=limit + 1, now=now
         )
@@ -160,12 +163,12 @@ async def _load_for_pin_change(
     """The checks pin and unpin share, in Feishu's documented order (230001 … 230050)."""
     message = await uow.messages.get(actor.app_id, message_id)
     if message is None or message.is_expired(now):
-        raise NotFound("message_not_found", message_id)
+        raise NotFound(Reason.MESSAGE_NOT_FOUND, message_id)
     # Lock the chat row: pin, recall and dissolve of one chat are serialised, so a dissolved
     # chat or a recalled message never ends up pinned, whatever the interleaving.
     chat = await uow.chats.get(actor.app_id, message.chat_id, for_update=True)
     if chat is None:
-        raise NotFound("chat_not_found", message.chat_id)
+        raise NotFound(Reason.CHAT_NOT_FOUND, message.chat_id)
     policies.require_live(chat)
     bot = await policies.require_app_bot(uow, actor, chat)
     await policies.require_available(uow, actor, chat)
@@ -180,19 +183,19 @@ async def _load_for_pin_change(
     else:
         member = await policies.membership(uow, actor, chat)
     if not policies.can_see(message, member, actor):
-        raise PermissionDenied("message_invisible")
+        raise PermissionDenied(Reason.MESSAGE_INVISIBLE)
     return message, chat, member
 
 
 def _require_pin_permission(chat: Chat, member: Member | None) -> None:
     if not policies.allowed(chat.pin_permission, chat, member):
-        raise PermissionDenied("may_not_pin")
+        raise PermissionDenied(Reason.MAY_NOT_PIN)
 
 
 async def _count_pin_operation(deps: Deps, actor: Actor, message_id: str) -> None:
     key = f"pinop:{actor.app_id}:{message_id}"
     if await deps.limiter.hit(key, PIN_OPS_PER_MESSAGE_PER_SECOND, 1.0) is not None:
-        raise RateLimited("message_pin_rate", limit=PIN_OPS_PER_MESSAGE_PER_SECOND)
+        raise RateLimited(Reason.MESSAGE_PIN_RATE, limit=PIN_OPS_PER_MESSAGE_PER_SECOND)
 
 
 async def _remove(
@@ -200,7 +203,7 @@ async def _remove(
 ) -> None:
     await uow.pins.remove(pin)
     await uow.messages.touch(actor.app_id, pin.message_id, now)
-    await _changed(uow, actor, chat, pin.message_id, now, action, reason, "pin.deleted")
+    await _changed(uow, actor, chat, pin.message_id, now, action, reason, EventType.PIN_DELETED)
 
 
 async def _changed(
@@ -211,7 +214,7 @@ async def _changed(
     now: int,
     action: str,
     reason: str,
-    event_type: str,
+    event_type: EventType,
 ) -> None:
     """Bump the chat's pin version; write the history row and the event with it.
 

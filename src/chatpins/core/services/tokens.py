@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from chatpins.core.context import Deps
 from chatpins.core.entities import App, Event, Token, User
-from chatpins.core.errors import Conflict, InvalidArgument, NotFound, Unauthenticated
-from chatpins.core.events import TOKEN_REVOKED, emit_token_revoked
+from chatpins.core.errors import Conflict, InvalidArgument, NotFound, Reason, Unauthenticated
+from chatpins.core.events import EventType, emit_token_revoked
 from chatpins.core.identity import derive_token, hash_secret, secrets_match
 from chatpins.core.ports import UnitOfWork
 
@@ -47,9 +47,9 @@ async def issue_user_token(
 ) -> IssuedToken:
     async with deps.uow(write=True) as uow:
         if await uow.apps.get(app_id) is None:
-            raise NotFound("app_not_found", app_id)
+            raise NotFound(Reason.APP_NOT_FOUND, app_id)
         if await uow.users.get(app_id, user_id) is None:
-            raise NotFound("user_not_found", user_id)
+            raise NotFound(Reason.USER_NOT_FOUND, user_id)
         return await issue_within(uow, deps, app_id, user_id, dialect, ttl_seconds)
 
 
@@ -64,10 +64,10 @@ async def issue_within(
     """Issue a new user token inside an open unit of work (the user must exist)."""
     prefix = _USER_TOKEN_PREFIX.get(dialect)
     if prefix is None:
-        raise InvalidArgument("unsupported_dialect", dialect)
+        raise InvalidArgument(Reason.UNSUPPORTED_DIALECT, dialect)
     ttl = _default_ttl_s(dialect) if ttl_seconds is None else ttl_seconds
     if not 1 <= ttl <= MAX_USER_TOKEN_TTL_S:
-        raise InvalidArgument("invalid_ttl", f"ttl_seconds must be 1-{MAX_USER_TOKEN_TTL_S}")
+        raise InvalidArgument(Reason.INVALID_TTL, f"ttl_seconds must be 1-{MAX_USER_TOKEN_TTL_S}")
     value = prefix + deps.ids.hex(40)
     now = deps.clock.now_ms()
     await uow.tokens.add(
@@ -102,7 +102,7 @@ async def bind_within(
     user's other tokens of the dialect in the same transaction.
     """
     if not value or len(value) > MAX_BOUND_TOKEN_LENGTH:
-        raise InvalidArgument("invalid_token_value", f"1-{MAX_BOUND_TOKEN_LENGTH} characters")
+        raise InvalidArgument(Reason.INVALID_TOKEN_VALUE, f"1-{MAX_BOUND_TOKEN_LENGTH} characters")
     now = deps.clock.now_ms()
     if expires_at is None:
         expires_at = now + _default_ttl_s(dialect) * 1000
@@ -111,7 +111,7 @@ async def bind_within(
     if existing is not None and (
         existing.app_id != app_id or existing.user_id != user_id or existing.dialect != dialect
     ):
-        raise Conflict("token_conflict")
+        raise Conflict(Reason.TOKEN_CONFLICT)
     replaced = 0
     if replace_others:
         replaced = await uow.tokens.revoke_for_user(
@@ -141,7 +141,7 @@ async def bind_user_token(
     """Bind (or replace) a user's token: the user's earlier tokens of the dialect stop working."""
     async with deps.uow(write=True) as uow:
         if await uow.users.get(app_id, user_id) is None:
-            raise NotFound("user_not_found", user_id)
+            raise NotFound(Reason.USER_NOT_FOUND, user_id)
         return await bind_within(
             uow, deps, app_id, user_id, dialect, value, expires_at, replace_others=True
         )
@@ -154,7 +154,7 @@ async def revoke_user_tokens(
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         if await uow.users.get(app_id, user_id) is None:
-            raise NotFound("user_not_found", user_id)
+            raise NotFound(Reason.USER_NOT_FOUND, user_id)
         only = hash_secret(value) if value is not None else None
         count = await uow.tokens.revoke_for_user(app_id, user_id, dialect, now, only_hash=only)
         if count:
@@ -168,7 +168,7 @@ async def _revoked(
     """The revocation's event, in its transaction: open streams close on every instance."""
     app = await uow.apps.get(app_id)
     if app is None:
-        raise NotFound("app_not_found", app_id)
+        raise NotFound(Reason.APP_NOT_FOUND, app_id)
     await emit_token_revoked(
         uow, app, now, user_id=user_id, kind="user", dialect=dialect, count=count, reason=reason
     )
@@ -177,7 +177,7 @@ async def _revoked(
 def may_revoke(event: Event, token: Token) -> bool:
     """Whether ``event`` may have revoked ``token``. It names the user and the kind of token,
     not which one (a user may hold several), so the holder checks with ``is_live``."""
-    if event.type != TOKEN_REVOKED:
+    if event.type != EventType.TOKEN_REVOKED:
         return False
     payload = event.payload
     return (
@@ -205,9 +205,9 @@ async def issue_app_token(
     async with deps.uow(write=True) as uow:
         app = await uow.apps.get_by_feishu_app_id(feishu_app_id)
         if app is None:
-            raise Unauthenticated("unknown_app", feishu_app_id)
+            raise Unauthenticated(Reason.UNKNOWN_APP, feishu_app_id)
         if not secrets_match(secret, app.feishu_secret_hash):
-            raise Unauthenticated("wrong_secret", feishu_app_id)
+            raise Unauthenticated(Reason.WRONG_SECRET, feishu_app_id)
         now = deps.clock.now_ms()
         current = await uow.tokens.latest(app.id, kind, "feishu")
         if current is not None and current.expires_at - now >= APP_TOKEN_REUSE_MIN_S * 1000:
@@ -239,15 +239,15 @@ async def authenticate(deps: Deps, value: str, dialect: str) -> Identity:
         async with deps.uow() as uow:
             token = await uow.tokens.get(token_hash)
             if token is None or token.revoked_at is not None:
-                raise Unauthenticated("unknown_token")
+                raise Unauthenticated(Reason.UNKNOWN_TOKEN)
             app = await uow.apps.get(token.app_id)
             user = await uow.users.get(token.app_id, token.user_id or "")
         if app is None or user is None:
-            raise Unauthenticated("unknown_token")
+            raise Unauthenticated(Reason.UNKNOWN_TOKEN)
         identity = Identity(app, user, token)
         deps.identities.put(token_hash, identity, now)
     if identity.token.dialect != dialect:
-        raise Unauthenticated("unknown_token")
+        raise Unauthenticated(Reason.UNKNOWN_TOKEN)
     if identity.token.expires_at <= now:
-        raise Unauthenticated("expired_token")
+        raise Unauthenticated(Reason.EXPIRED_TOKEN)
     return identity

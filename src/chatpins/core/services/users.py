@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from chatpins.core.context import Deps
 from chatpins.core.entities import User
-from chatpins.core.errors import Conflict, InvalidArgument, NotFound
+from chatpins.core.errors import Conflict, InvalidArgument, NotFound, Reason
 from chatpins.core.identity import feishu_open_id, feishu_union_id, is_url_safe_id, is_valid_id
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services import tokens
@@ -46,16 +46,18 @@ async def create_user(
     """``url_safe_id=False`` for dialects whose ids may hold URL-unsafe characters (ZIM), which
     check their own character set first; core then only requires 1-128 printable characters."""
     if url_safe_id and not is_url_safe_id(user_id):
-        raise InvalidArgument("invalid_user_id", "1-128 of A-Z a-z 0-9 _ - . @ : + =")
+        raise InvalidArgument(Reason.INVALID_USER_ID, "1-128 of A-Z a-z 0-9 _ - . @ : + =")
     if not is_valid_id(user_id):
-        raise InvalidArgument("invalid_user_id", "1-128 printable characters")
+        raise InvalidArgument(Reason.INVALID_USER_ID, "1-128 printable characters")
     if len(name) > MAX_USER_NAME:
-        raise InvalidArgument("invalid_user_name", f"name is at most {MAX_USER_NAME} characters")
+        raise InvalidArgument(
+            Reason.INVALID_USER_NAME, f"name is at most {MAX_USER_NAME} characters"
+        )
     async with deps.uow(write=True) as uow:
         if await uow.apps.get(app_id) is None:
-            raise NotFound("app_not_found", app_id)
+            raise NotFound(Reason.APP_NOT_FOUND, app_id)
         if await uow.users.get(app_id, user_id) is not None:
-            raise Conflict("user_exists", user_id)
+            raise Conflict(Reason.USER_EXISTS, user_id)
         user = new_user(app_id, user_id, name, deps.clock.now_ms(), is_bot=is_bot, avatar=avatar)
         await uow.users.add(user)
     return user
@@ -90,13 +92,15 @@ async def upsert_user(
     """Create a user or update the given profile fields (omitted ones keep their value), and
     optionally issue or bind a token, all in one transaction: a refused token changes nothing."""
     if not is_valid_id(user_id):
-        raise InvalidArgument("malformed_user_id", "1-128 of A-Z a-z 0-9 _ - . @ : + =")
+        raise InvalidArgument(Reason.INVALID_USER_ID, "1-128 of A-Z a-z 0-9 _ - . @ : + =")
     if name is not None and len(name) > MAX_USER_NAME:
-        raise InvalidArgument("invalid_user_name", f"name is at most {MAX_USER_NAME} characters")
+        raise InvalidArgument(
+            Reason.INVALID_USER_NAME, f"name is at most {MAX_USER_NAME} characters"
+        )
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         if await uow.apps.get(app_id) is None:
-            raise NotFound("app_not_found", app_id)
+            raise NotFound(Reason.APP_NOT_FOUND, app_id)
         user = await uow.users.get(app_id, user_id)
         if user is None:
             user = new_user(app_id, user_id, name or "", now, avatar=avatar or "")
@@ -123,7 +127,7 @@ async def find_user(uow: UnitOfWork, app_id: str, kind: str, value: str) -> User
         return await uow.users.get_by_union_id(app_id, value)
     if kind == "user_id":
         return await uow.users.get(app_id, value)
-    raise InvalidArgument("invalid_id_type", kind)
+    raise InvalidArgument(Reason.INVALID_ID_TYPE, kind)
 
 
 async def resolve_users(

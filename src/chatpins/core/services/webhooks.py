@@ -25,7 +25,7 @@ from chatpins.core.entities import (
     Webhook,
     WebhookStatus,
 )
-from chatpins.core.errors import InvalidArgument, LimitExceeded, NotFound
+from chatpins.core.errors import InvalidArgument, LimitExceeded, NotFound, Reason
 
 # Refuses (``InvalidArgument``) a URL whose target may not be delivered to. The address policy
 # lives with delivery (``chatpins.delivery.targets``); core asks it after its own URL rule.
@@ -88,7 +88,9 @@ class Outcome:
 def _check_url(url: str, check_target: TargetCheck | None) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2048:
-        raise InvalidArgument("invalid_webhook_url", "an http(s) URL of at most 2048 characters")
+        raise InvalidArgument(
+            Reason.INVALID_WEBHOOK_URL, "an http(s) URL of at most 2048 characters"
+        )
     if check_target is not None:
         check_target(url)
 
@@ -104,7 +106,7 @@ def _matches(pattern: str, event_type: str) -> bool:
 def _check_types(event_types: list[str], known: Collection[str]) -> None:
     unknown = [t for t in event_types if not any(_matches(t, k) for k in known)]
     if unknown:
-        raise InvalidArgument("unknown_event_types", ", ".join(unknown))
+        raise InvalidArgument(Reason.UNKNOWN_EVENT_TYPES, ", ".join(unknown))
 
 
 def wants(webhook: Webhook, event_type: str) -> bool:
@@ -116,7 +118,9 @@ def validate(
     spec: WebhookSpec, known_types: Collection[str], check_target: TargetCheck | None = None
 ) -> None:
     if spec.format not in FORMATS:
-        raise InvalidArgument("unknown_webhook_format", f"format is one of {', '.join(FORMATS)}")
+        raise InvalidArgument(
+            Reason.UNKNOWN_WEBHOOK_FORMAT, f"format is one of {', '.join(FORMATS)}"
+        )
     _check_url(spec.url, check_target)
     _check_types(spec.event_types, known_types)
 
@@ -132,12 +136,12 @@ async def register(
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         if await uow.apps.get(app_id) is None:
-            raise NotFound("app_not_found", app_id)
+            raise NotFound(Reason.APP_NOT_FOUND, app_id)
         if len(await uow.webhooks.of_app(app_id)) >= MAX_WEBHOOKS_PER_APP:
-            raise LimitExceeded("webhook_limit", str(MAX_WEBHOOKS_PER_APP))
+            raise LimitExceeded(Reason.WEBHOOK_LIMIT, str(MAX_WEBHOOKS_PER_APP))
         head = await uow.events.head(app_id)
         if spec.after is not None and not 0 <= spec.after <= head:
-            raise InvalidArgument("invalid_cursor", f"after is a seq from 0 to {head}")
+            raise InvalidArgument(Reason.INVALID_CURSOR, f"after is a seq from 0 to {head}")
         secret = (
             spec.encrypt_key
             if spec.format == "feishu"
@@ -169,7 +173,7 @@ async def get_webhook(deps: Deps, app_id: str, webhook_id: str) -> Webhook:
     async with deps.uow() as uow:
         webhook = await uow.webhooks.get(app_id, webhook_id)
     if webhook is None:
-        raise NotFound("webhook_not_found", webhook_id)
+        raise NotFound(Reason.WEBHOOK_NOT_FOUND, webhook_id)
     return webhook
 
 
@@ -194,7 +198,7 @@ async def update_webhook(
     async with deps.uow(write=True) as uow:
         webhook = await uow.webhooks.get(app_id, webhook_id)
         if webhook is None:
-            raise NotFound("webhook_not_found", webhook_id)
+            raise NotFound(Reason.WEBHOOK_NOT_FOUND, webhook_id)
         if url is not None:
             webhook.url = url
         if event_types is not None:
@@ -211,7 +215,7 @@ async def update_webhook(
 async def delete_webhook(deps: Deps, app_id: str, webhook_id: str) -> None:
     async with deps.uow(write=True) as uow:
         if await uow.webhooks.get(app_id, webhook_id) is None:
-            raise NotFound("webhook_not_found", webhook_id)
+            raise NotFound(Reason.WEBHOOK_NOT_FOUND, webhook_id)
         await uow.webhooks.delete(app_id, webhook_id)
 
 
@@ -232,10 +236,10 @@ async def list_deliveries(
 ) -> list[DeliveryView]:
     """A webhook's deliveries in ``seq`` order, each with its attempts."""
     if after_seq < 0 or not 1 <= limit <= 1000:
-        raise InvalidArgument("invalid_cursor", "after_seq >= 0, limit 1-1000")
+        raise InvalidArgument(Reason.INVALID_CURSOR, "after_seq >= 0, limit 1-1000")
     async with deps.uow() as uow:
         if await uow.webhooks.get(app_id, webhook_id) is None:
-            raise NotFound("webhook_not_found", webhook_id)
+            raise NotFound(Reason.WEBHOOK_NOT_FOUND, webhook_id)
         deliveries = await uow.deliveries.page(webhook_id, status, after_seq, limit)
         attempts = await uow.deliveries.attempts([d.id for d in deliveries])
     return [DeliveryView(d, attempts[d.id]) for d in deliveries]

@@ -12,9 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from chatpins.core.context import Actor, Deps
-from chatpins.core.errors import ChatpinsError, Unauthenticated
+from chatpins.core.errors import ChatpinsError, Reason, Unauthenticated
 from chatpins.core.services import tokens
-from chatpins.dialects.feishu.errors import FeishuError, to_feishu
+from chatpins.dialects.feishu.errors import FeishuError, to_feishu, token_error
 from chatpins.dialects.feishu.wire import INVALID_TOKEN_REQUEST
 from chatpins.intake import Unreadable, read_json
 
@@ -50,7 +50,7 @@ async def _issue(request: Request, kind: str) -> Response:
     try:
         issued = await tokens.issue_app_token(deps_of(request), app_id, secret, kind)
     except Unauthenticated as exc:
-        msg = "app id not exists" if exc.reason == "unknown_app" else "app secret invalid"
+        msg = "app id not exists" if exc.reason is Reason.UNKNOWN_APP else "app secret invalid"
         return JSONResponse({"code": 10014, "msg": msg})
     body: dict[str, Any] = {"code": 0, "msg": "ok"}
     if kind == "app":
@@ -81,21 +81,21 @@ def endpoint(family: str) -> Callable[[Callable[[Request, Actor], Awaitable[Resp
 async def authenticate(request: Request) -> Actor:
     header = request.headers.get("authorization", "")
     if not header.startswith("Bearer ") or not header[7:].strip():
-        raise to_feishu(Unauthenticated("missing_token"), "auth")
+        raise token_error("missing_token")
     value = header[7:].strip()
     if value.startswith("t-"):
         kind = "app"
     elif value.startswith("u-") or value.startswith("eyJ"):
         kind = "user"
     else:
-        raise to_feishu(Unauthenticated("malformed_token"), "auth")
+        raise token_error("malformed_token")
     try:
         identity = await tokens.authenticate(deps_of(request), value, "feishu")
     except Unauthenticated as exc:
         reason = f"{exc.reason.split('_')[0]}_{kind}_token"  # unknown_app_token, expired_user_…
         if kind == "app":
             reason = "unknown_app_token"  # an expired tenant token is just invalid (99991663)
-        raise to_feishu(Unauthenticated(reason), "auth") from exc
+        raise token_error(reason) from exc
     return Actor(identity.app, identity.user, "feishu", requires_app_bot=True)
 
 

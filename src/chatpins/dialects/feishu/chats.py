@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from chatpins.core.context import Actor
 from chatpins.core.entities import Permission, User
-from chatpins.core.errors import InvalidArgument
+from chatpins.core.errors import InvalidArgument, Reason
 from chatpins.core.services import chats, members, users
 from chatpins.dialects.feishu import render
 from chatpins.dialects.feishu.auth import deps_of, endpoint
@@ -48,9 +48,9 @@ async def create_chat(request: Request, actor: Actor) -> Response:
     deps = deps_of(request)
     if body.chat_type == "public":
         if not body.name:
-            raise InvalidArgument("public_chat_name_missing")
+            raise InvalidArgument(Reason.PUBLIC_CHAT_NAME_MISSING)
         if len(body.name) < 2:
-            raise InvalidArgument("public_chat_name_too_short")
+            raise InvalidArgument(Reason.PUBLIC_CHAT_NAME_TOO_SHORT)
     owner = await _one_user(request, actor, query.user_id_type, body.owner_id)
     found = await _users(request, actor, query.user_id_type, body.user_id_list, strict=True)
     bots = await _users(request, actor, "app_id", body.bot_id_list, strict=True)
@@ -118,7 +118,7 @@ async def dissolve_chat(request: Request, actor: Actor) -> Response:
 async def add_members(request: Request, actor: Actor) -> Response:
     query, found, unknown = await _id_list(request, actor)
     if unknown and query.succeed_type != 1:
-        raise InvalidArgument("unknown_users", ",".join(unknown))
+        raise InvalidArgument(Reason.UNKNOWN_USERS, ",".join(unknown))
     await members.add_members(
         deps_of(request), actor, request.path_params["chat_id"], [u.id for u in found.values()]
     )
@@ -230,7 +230,7 @@ async def _one_user(request: Request, actor: Actor, id_type: str, value: str | N
         return None
     user = await users.lookup_user(deps_of(request), actor.app_id, id_type, value)
     if user is None:
-        raise InvalidArgument("invalid_owner_id", value)
+        raise InvalidArgument(Reason.INVALID_OWNER_ID, value)
     return user
 
 
@@ -243,7 +243,7 @@ async def _users(
     )
     wrong_kind = [v for v, u in found.items() if u.is_bot != (id_type == "app_id")]
     if strict and (unknown or wrong_kind):
-        raise InvalidArgument("unknown_users", ",".join(unknown + wrong_kind))
+        raise InvalidArgument(Reason.UNKNOWN_USERS, ",".join(unknown + wrong_kind))
     return {v: u for v, u in found.items() if v not in wrong_kind}
 
 

@@ -3,11 +3,14 @@
 Codes are looked up by (family, reason) where family narrows from the endpoint
 ("message.send") to its API group ("message") to any (None). The API groups have their own
 code ranges: 230xxx for messages and pins, 232xxx for chats and members.
+
+Keys are core ``Reason`` members, except the gateway's token failures and ``invalid_param``:
+those never travel as a core error (``token_error``, ``invalid``) and stay strings here.
 """
 
 from __future__ import annotations
 
-from chatpins.core.errors import ChatpinsError, RateLimited
+from chatpins.core.errors import NATIVE_ONLY, ChatpinsError, RateLimited, Reason
 
 INVALID_PARAM = "Your request contains an invalid request parameter."
 INVALID_TOKEN = "Invalid access token for authorization. Please make a request with token attached."
@@ -35,7 +38,7 @@ class FeishuError(Exception):
 
 # (family, reason) -> (code, msg)
 _TABLE: dict[tuple[str | None, str], tuple[int, str]] = {
-    # Gateway: tokens (feishu.md §4)
+    # Gateway: tokens (feishu.md §4); dialect-local, raised by ``token_error``
     (None, "missing_token"): (99991661, MISSING_TOKEN),
     (None, "unknown_app_token"): (99991663, INVALID_TOKEN),
     (None, "unknown_user_token"): (99991668, INVALID_TOKEN),
@@ -43,72 +46,119 @@ _TABLE: dict[tuple[str | None, str], tuple[int, str]] = {
     (None, "malformed_token"): (99991671, "Invalid token: must start with t-/u-"),
     # Messages and pins (feishu.md §6.7–6.12)
     ("message", "invalid_param"): (230001, INVALID_PARAM),
-    ("message", "message_not_found"): (230001, INVALID_PARAM),
-    ("message", "unknown_chat_id"): (230001, INVALID_PARAM),
-    ("message", "p2p_only_message_type"): (230001, INVALID_PARAM),
-    ("message", "bot_not_in_chat"): (230002, "The bot can not be outside the group."),
-    ("message", "bot_disabled"): (230006, "Bot ability is not activated."),
-    ("message", "message_recalled"): (230011, "The message is recalled."),
-    ("message", "user_unavailable_to_bot"): (230013, "Bot has NO availability to this user."),
-    ("message", "chat_message_rate"): (230020, "This operation triggers the frequency limit."),
-    ("message", "content_too_long"): (230025, "The message content is too long."),
-    ("message", "may_not_recall"): (230026, "No permission to recall this message."),
-    ("message", "missing_pin_scope"): (230027, "Lack of necessary permissions."),
-    ("message", "not_chat_member"): (230027, "Lack of necessary permissions."),
-    ("message", "may_not_send"): (230035, "No permission to send messages to this chat."),
-    ("message", "chat_not_found"): (230045, "The chat not exist."),
-    ("message", "may_not_pin"): (230046, "No Permission to Pin/Unpin messages in the chat."),
-    ("message", "message_pin_rate"): (230047, "Pin/Unpin message trigger message_id limit."),
-    ("message", "message_invisible"): (230050, "The message is invisible to the operator."),
-    ("message", "message_type"): (
+    ("message", Reason.MESSAGE_NOT_FOUND): (230001, INVALID_PARAM),
+    ("message", Reason.UNKNOWN_CHAT_ID): (230001, INVALID_PARAM),
+    ("message", Reason.P2P_ONLY_MESSAGE_TYPE): (230001, INVALID_PARAM),
+    ("message", Reason.BOT_NOT_IN_CHAT): (230002, "The bot can not be outside the group."),
+    ("message", Reason.BOT_DISABLED): (230006, "Bot ability is not activated."),
+    ("message", Reason.MESSAGE_RECALLED): (230011, "The message is recalled."),
+    ("message", Reason.USER_UNAVAILABLE_TO_BOT): (230013, "Bot has NO availability to this user."),
+    ("message", Reason.CHAT_MESSAGE_RATE): (230020, "This operation triggers the frequency limit."),
+    ("message", Reason.CONTENT_TOO_LONG): (230025, "The message content is too long."),
+    ("message", Reason.MAY_NOT_RECALL): (230026, "No permission to recall this message."),
+    ("message", Reason.MISSING_PIN_SCOPE): (230027, "Lack of necessary permissions."),
+    ("message", Reason.NOT_CHAT_MEMBER): (230027, "Lack of necessary permissions."),
+    ("message", Reason.MAY_NOT_SEND): (230035, "No permission to send messages to this chat."),
+    ("message", Reason.CHAT_NOT_FOUND): (230045, "The chat not exist."),
+    ("message", Reason.MAY_NOT_PIN): (230046, "No Permission to Pin/Unpin messages in the chat."),
+    ("message", Reason.MESSAGE_PIN_RATE): (230047, "Pin/Unpin message trigger message_id limit."),
+    # The vendor documents no cap on pins per chat; a chat given one refuses with this (chosen).
+    ("message", Reason.PIN_LIMIT): (230073, "The number of pinned messages exceeds the limit."),
+    ("message", Reason.MESSAGE_INVISIBLE): (230050, "The message is invisible to the operator."),
+    ("message", Reason.MESSAGE_TYPE): (
         230054,
         "This operation is not supported for this message type.",
     ),
-    ("message", "message_self_destructing"): (
+    ("message", Reason.MESSAGE_SELF_DESTRUCTING): (
         230111,
         "Action unavailable as the message will self-destruct soon.",
     ),
-    ("message", "chat_dissolved"): (
+    ("message", Reason.CHAT_DISSOLVED): (
         232009,
         "Your request specifies a chat which has already been dissolved.",
     ),
-    ("message.send", "chat_not_found"): (230034, "The receive_id is invalid."),
-    ("message.send", "invalid_receive_id"): (230034, "The receive_id is invalid."),
+    ("message.send", Reason.CHAT_NOT_FOUND): (230034, "The receive_id is invalid."),
+    ("message.send", Reason.INVALID_RECEIVE_ID): (230034, "The receive_id is invalid."),
     # Chats, members, managers (feishu.md §6.1–6.6)
     ("chat", "invalid_param"): (232001, INVALID_PARAM),
-    ("chat", "chat_exists"): (232001, INVALID_PARAM),
-    ("chat", "not_chat_members"): (232001, INVALID_PARAM),
-    ("chat", "only_managers_may_edit"): (232002, "Only the group owner or admin can edit."),
-    ("chat", "chat_not_found"): (232006, "Your request specifies a chat_id which is invalid."),
-    ("chat", "chat_dissolved"): (
+    ("chat", Reason.CHAT_EXISTS): (232001, INVALID_PARAM),
+    ("chat", Reason.NOT_CHAT_MEMBERS): (232001, INVALID_PARAM),
+    ("chat", Reason.ONLY_MANAGERS_MAY_EDIT): (232002, "Only the group owner or admin can edit."),
+    ("chat", Reason.CHAT_NOT_FOUND): (232006, "Your request specifies a chat_id which is invalid."),
+    ("chat", Reason.CHAT_DISSOLVED): (
         232009,
         "Your request specifies a chat which has already been dissolved.",
     ),
-    ("chat", "not_chat_member"): (232011, "The operator is NOT in the chat."),
-    ("chat", "new_owner_not_member"): (232012, "The new owner is NOT in the chat."),
-    ("chat", "only_managers_may_remove_members"): (232014, "No permission to remove members."),
-    ("chat", "only_managers_may_change_settings"): (
+    ("chat", Reason.NOT_CHAT_MEMBER): (232011, "The operator is NOT in the chat."),
+    ("chat", Reason.NEW_OWNER_NOT_MEMBER): (232012, "The new owner is NOT in the chat."),
+    ("chat", Reason.ONLY_MANAGERS_MAY_REMOVE_MEMBERS): (232014, "No permission to remove members."),
+    ("chat", Reason.ONLY_MANAGERS_MAY_CHANGE_SETTINGS): (
         232016,
         "Only the owner or admins can change these chat settings.",
     ),
-    ("chat", "only_owner_may_dissolve"): (232017, "The operator has no permission."),
-    ("chat", "only_managers_may_add_members"): (232017, "The operator has no permission."),
-    ("chat", "public_chat_name_too_short"): (232020, "The public chat name is too short."),
-    ("chat", "bot_disabled"): (232025, "Bot ability is not activated."),
-    ("chat", "only_owner_may_manage_admins"): (232038, "Only the group owner can set managers."),
-    ("chat", "admin_limit"): (232040, "The number of chat managers exceeds the limit."),
-    ("chat", "public_chat_name_missing"): (232042, "A public chat needs a name."),
-    ("chat", "unknown_users"): (232043, "Some of the ids are unavailable."),
-    ("chat", "cannot_remove_owner"): (232076, "The group owner cannot be removed."),
-    ("chat", "invalid_owner_id"): (232035, "The owner_id is invalid."),
+    # owner_id is one of the settings only the owner or managers may change (feishu.md §6.3).
+    ("chat", Reason.MAY_NOT_TRANSFER_OWNERSHIP): (
+        232016,
+        "Only the owner or admins can change these chat settings.",
+    ),
+    ("chat", Reason.ONLY_OWNER_MAY_DISSOLVE): (232017, "The operator has no permission."),
+    ("chat", Reason.ONLY_MANAGERS_MAY_ADD_MEMBERS): (232017, "The operator has no permission."),
+    ("chat", Reason.PUBLIC_CHAT_NAME_TOO_SHORT): (232020, "The public chat name is too short."),
+    ("chat", Reason.BOT_DISABLED): (232025, "Bot ability is not activated."),
+    ("chat", Reason.ONLY_OWNER_MAY_MANAGE_ADMINS): (
+        232038,
+        "Only the group owner can set managers.",
+    ),
+    ("chat", Reason.ADMIN_LIMIT): (232040, "The number of chat managers exceeds the limit."),
+    ("chat", Reason.PUBLIC_CHAT_NAME_MISSING): (232042, "A public chat needs a name."),
+    ("chat", Reason.UNKNOWN_USERS): (232043, "Some of the ids are unavailable."),
+    ("chat", Reason.CANNOT_REMOVE_OWNER): (232076, "The group owner cannot be removed."),
+    ("chat", Reason.INVALID_OWNER_ID): (232035, "The owner_id is invalid."),
 }
 
 _INVALID_BY_FAMILY = {"message": 230001, "chat": 232001}
 
+# Reasons that by design answer the family's generic "invalid parameter" code (230001 /
+# 232001): the vendor has no closer code, or no Feishu endpoint raises them (the native API's
+# own reasons, ZIM's conversation list). ``tests/unit/test_error_tables.py`` holds every other
+# reason to an entry above.
+GENERIC: frozenset[Reason] = NATIVE_ONLY | {
+    # Arguments Feishu's schemas let through and the vendor calls plainly invalid.
+    Reason.INVALID_ID_TYPE,
+    Reason.INVALID_CHAT_ID,
+    Reason.INVALID_TIME_FIELD,
+    Reason.INVALID_USER_ID,
+    Reason.INVALID_USER_NAME,
+    Reason.MEMBER_NOT_FOUND,
+    Reason.MAY_NOT_JOIN_P2P,
+    Reason.MAY_NOT_EDIT,
+    Reason.DUPLICATE_KEY,
+    # Token issuing and checking: ``auth`` answers 10014 or ``token_error`` (99991xxx) itself.
+    Reason.INVALID_TTL,
+    Reason.UNSUPPORTED_DIALECT,
+    Reason.INVALID_TOKEN_VALUE,
+    Reason.TOKEN_CONFLICT,
+    Reason.UNKNOWN_APP,
+    Reason.WRONG_SECRET,
+    Reason.UNKNOWN_TOKEN,
+    Reason.EXPIRED_TOKEN,
+    # Users and apps are provisioned through IMKit, ZIM or the native API, never Feishu.
+    Reason.APP_NOT_FOUND,
+    Reason.USER_NOT_FOUND,
+    Reason.USER_EXISTS,
+    # ZIM's pinned conversations.
+    Reason.OPERATOR_NOT_REGISTERED,
+    Reason.PEER_NOT_REGISTERED,
+    Reason.SELF_CONVERSATION,
+    Reason.GROUP_NOT_FOUND,
+    Reason.NOT_GROUP_MEMBER,
+    Reason.CONVERSATION_PIN_LIMIT,
+}
+
 
 def to_feishu(error: ChatpinsError, family: str) -> FeishuError:
     """Translate a core error for an endpoint of the given family ("message.send", "chat", …)."""
-    entry = _lookup(family, error.reason)
+    entry = lookup(family, error.reason)
     if entry is None:
         # A reason without an entry is a request the vendor would call invalid.
         group = family.split(".")[0]
@@ -121,11 +171,17 @@ def to_feishu(error: ChatpinsError, family: str) -> FeishuError:
 
 
 def invalid(family: str) -> FeishuError:
-    code, msg = _lookup(family, "invalid_param") or (230001, INVALID_PARAM)
+    code, msg = lookup(family, "invalid_param") or (230001, INVALID_PARAM)
     return FeishuError(code, msg)
 
 
-def _lookup(family: str, reason: str) -> tuple[int, str] | None:
+def token_error(reason: str) -> FeishuError:
+    """A gateway token failure (``missing_token``, ``expired_user_token``, …): 99991xxx."""
+    code, msg = lookup("auth", reason) or (99991663, INVALID_TOKEN)
+    return FeishuError(code, msg)
+
+
+def lookup(family: str, reason: str) -> tuple[int, str] | None:
     group = family.split(".")[0]
     return _TABLE.get((family, reason)) or _TABLE.get((group, reason)) or _TABLE.get((None, reason))
 

@@ -25,9 +25,11 @@ import base64
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from chatpins.core.entities import App, Event, Permission
+from chatpins.core.events import EventType
 from chatpins.core.identity import feishu_open_id, feishu_union_id
 from chatpins.dialects.feishu.render import tenant_key
 
@@ -74,37 +76,54 @@ def user_ids(app: App, user_id: str) -> dict[str, str]:
     }
 
 
-def feishu_events(app: App, event: Event) -> list[tuple[str, dict[str, Any]]]:
+Pushed = list[tuple[str, dict[str, Any]]]
+Common = dict[str, Any]
+
+
+def feishu_events(app: App, event: Event) -> Pushed:
     """(Feishu type, the envelope's ``event`` object) for each Feishu event ours becomes."""
+    push = _PUSH.get(event.type)
+    if push is None:
+        return []
     p = event.payload
     operator = {
         "operator_id": user_ids(app, p["actor"]),
         "external": False,
         "operator_tenant_key": tenant_key(app),
     }
-    chat = {"chat_id": p.get("chat_id", "")}
-    if event.type == "message.sent":
-        if p["actor"] == app.bot_user_id:
-            return []
-        return [(RECEIVE, _receive(app, event))]
-    if event.type == "message.recalled":
-        recall = {
-            "message_id": p["message_id"],
-            "recall_time": str(p["at"]),
-            "recall_type": _RECALL_TYPE.get(p.get("recalled_by", ""), "message_owner"),
-        }
-        return [(RECALLED, chat | recall)]
-    if event.type == "chat.dissolved":
-        return [(DISBANDED, chat | operator | _names(p))]
-    if event.type == "chat.updated":
-        before, after = _chat_changes(app, p.get("changes", {}))
-        if not after:
-            return []
-        changed = {"after_change": after, "before_change": before, "moderator_list": {}}
-        return [(UPDATED, chat | operator | changed)]
-    if event.type in ("member.added", "member.removed"):
-        return _member_events(app, event, chat | operator)
-    return []
+    return push(app, event, {"chat_id": p.get("chat_id", "")}, operator)
+
+
+def _sent(app: App, event: Event, chat: Common, operator: Common) -> Pushed:
+    if event.payload["actor"] == app.bot_user_id:
+        return []
+    return [(RECEIVE, _receive(app, event))]
+
+
+def _recalled(app: App, event: Event, chat: Common, operator: Common) -> Pushed:
+    p = event.payload
+    recall = {
+        "message_id": p["message_id"],
+        "recall_time": str(p["at"]),
+        "recall_type": _RECALL_TYPE.get(p.get("recalled_by", ""), "message_owner"),
+    }
+    return [(RECALLED, chat | recall)]
+
+
+def _dissolved(app: App, event: Event, chat: Common, operator: Common) -> Pushed:
+    return [(DISBANDED, chat | operator | _names(event.payload))]
+
+
+def _updated(app: App, event: Event, chat: Common, operator: Common) -> Pushed:
+    before, after = _chat_changes(app, event.payload.get("changes", {}))
+    if not after:
+        return []
+    changed = {"after_change": after, "before_change": before, "moderator_list": {}}
+    return [(UPDATED, chat | operator | changed)]
+
+
+def _members(app: App, event: Event, chat: Common, operator: Common) -> Pushed:
+    return _member_events(app, event, chat | operator)
 
 
 def _receive(app: App, event: Event) -> dict[str, Any]:
@@ -152,11 +171,9 @@ def _chat_changes(
     return before, after
 
 
-def _member_events(
-    app: App, event: Event, common: dict[str, Any]
-) -> list[tuple[str, dict[str, Any]]]:
+def _member_events(app: App, event: Event, common: Common) -> Pushed:
     p = event.payload
-    added = event.type == "member.added"
+    added = event.type == EventType.MEMBER_ADDED
     users = p.get("users") or [{"id": u, "name": "", "is_bot": False} for u in p["user_ids"]]
     people = [u for u in users if not u["is_bot"]]
     found: list[tuple[str, dict[str, Any]]] = []
@@ -171,6 +188,18 @@ def _member_events(
     if any(u["id"] == app.bot_user_id for u in users):
         found.append((BOT_ADDED if added else BOT_DELETED, common | _names(p)))
     return found
+
+
+# Our event types that Feishu has a push for (the table in the module docstring); the others
+# (pins, edits, conversations, tokens, …) travel only in the native format.
+_PUSH: dict[str, Callable[[App, Event, Common, Common], Pushed]] = {
+    EventType.MESSAGE_SENT: _sent,
+    EventType.MESSAGE_RECALLED: _recalled,
+    EventType.CHAT_DISSOLVED: _dissolved,
+    EventType.CHAT_UPDATED: _updated,
+    EventType.MEMBER_ADDED: _members,
+    EventType.MEMBER_REMOVED: _members,
+}
 
 
 def envelope(

@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatpins.core.context import Actor
-from chatpins.core.errors import InvalidArgument
+from chatpins.core.errors import InvalidArgument, Reason
 from chatpins.core.services import direct_messages, messages, users
 from chatpins.dialects.feishu import render
 from chatpins.dialects.feishu.auth import deps_of, endpoint
@@ -70,7 +70,7 @@ def _check_content(msg_type: str, content: str) -> None:
         raise invalid("message")
     limit = _MAX_CONTENT_BYTES.get(msg_type)
     if limit is not None and len(content.encode()) > limit:
-        raise InvalidArgument("content_too_long")
+        raise InvalidArgument(Reason.CONTENT_TOO_LONG)
     try:  # content is JSON inside the JSON body: the same rules hold for it
         parsed = load_json(content)
     except Unreadable as exc:
@@ -82,8 +82,8 @@ def _check_content(msg_type: str, content: str) -> None:
 async def _peer_id(request: Request, actor: Actor, id_type: str, receive_id: str) -> str:
     """A message to a user goes to the p2p chat of the sender and that user."""
     if id_type == "email":
-        raise InvalidArgument("invalid_receive_id")  # chatpins users have no e-mail address
+        raise InvalidArgument(Reason.INVALID_RECEIVE_ID)  # chatpins users have no e-mail address
     peer = await users.lookup_user(deps_of(request), actor.app_id, id_type, receive_id)
     if peer is None or peer.id == actor.user.id:
-        raise InvalidArgument("invalid_receive_id")
+        raise InvalidArgument(Reason.INVALID_RECEIVE_ID)
     return peer.id

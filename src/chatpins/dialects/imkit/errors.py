@@ -4,17 +4,23 @@ error.code}.
 Entries are looked up by (family, reason), where the family narrows from the endpoint
 ("message.send") to any (None). IMKit SDKs refresh their token and retry on HTTP 401, so 401
 is only ever a bad or expired user token (or a bad platform API key on an admin endpoint).
+
+Keys are core ``Reason`` members, except the wire layer's own failures (``invalid_body``,
+``missing_parameter``, credentials): those never travel as a core error (``fail``) and stay
+strings here.
 """
 
 from __future__ import annotations
 
 from chatpins.core.errors import (
+    NATIVE_ONLY,
     ChatpinsError,
     Conflict,
     Gone,
     NotFound,
     PermissionDenied,
     RateLimited,
+    Reason,
     Unauthenticated,
 )
 
@@ -46,54 +52,90 @@ _TABLE: dict[tuple[str | None, str], Entry] = {
     (None, "invalid_body"): BAD_REQUEST,
     (None, "missing_parameter"): MISSING,
     (None, "body_too_large"): TOO_LARGE,
-    (None, "malformed_user_id"): BAD_REQUEST,
-    (None, "invalid_user_name"): BAD_REQUEST,
-    (None, "invalid_chat_id"): BAD_REQUEST,
-    (None, "invalid_token_value"): BAD_REQUEST,
-    (None, "invalid_time_field"): BAD_REQUEST,
+    (None, Reason.INVALID_USER_ID): BAD_REQUEST,
+    (None, Reason.INVALID_USER_NAME): BAD_REQUEST,
+    (None, Reason.INVALID_CHAT_ID): BAD_REQUEST,
+    (None, Reason.INVALID_TOKEN_VALUE): BAD_REQUEST,
+    (None, Reason.INVALID_TIME_FIELD): BAD_REQUEST,
     (None, "direct_room_members"): BAD_REQUEST,
-    (None, "admin_limit"): BAD_REQUEST,
-    (None, "message_type"): BAD_REQUEST,
-    (None, "p2p_only_message_type"): BAD_REQUEST,
-    (None, "message_self_destructing"): BAD_REQUEST,
+    (None, Reason.ADMIN_LIMIT): BAD_REQUEST,
+    (None, Reason.MESSAGE_TYPE): BAD_REQUEST,
+    (None, Reason.P2P_ONLY_MESSAGE_TYPE): BAD_REQUEST,
+    (None, Reason.MESSAGE_SELF_DESTRUCTING): BAD_REQUEST,
     # Credentials (imkit.md §3)
     (None, "invalid_api_key"): API_KEY,
     (None, "invalid_client_key"): CLIENT_KEY,
-    (None, "unknown_token"): TOKEN,
-    (None, "expired_token"): TOKEN,
+    (None, Reason.UNKNOWN_TOKEN): TOKEN,
+    (None, Reason.EXPIRED_TOKEN): TOKEN,
     (None, "token_of_other_app"): TOKEN,
-    (None, "token_conflict"): CONFLICT,
+    (None, Reason.TOKEN_CONFLICT): CONFLICT,
     # Users and members
-    (None, "unknown_users"): INVALID_USER,
-    (None, "not_chat_members"): INVALID_USER,
-    (None, "new_owner_not_member"): INVALID_USER,
-    (None, "user_not_found"): CLIENT,
-    (None, "member_not_found"): CLIENT,
+    (None, Reason.UNKNOWN_USERS): INVALID_USER,
+    (None, Reason.NOT_CHAT_MEMBERS): INVALID_USER,
+    (None, Reason.NEW_OWNER_NOT_MEMBER): INVALID_USER,
+    (None, Reason.USER_NOT_FOUND): CLIENT,
+    (None, Reason.MEMBER_NOT_FOUND): CLIENT,
     # Rooms
-    (None, "chat_not_found"): ROOM,
-    (None, "chat_dissolved"): ROOM,
-    (None, "not_chat_member"): NOT_MEMBER,
-    (None, "message_invisible"): NOT_MEMBER,
-    (None, "may_not_send"): NOT_MEMBER,
-    (None, "only_managers_may_edit"): NO_ROLE,
-    (None, "only_managers_may_change_settings"): NO_ROLE,
-    (None, "only_owner_may_manage_admins"): NO_ROLE,
-    (None, "only_managers_may_add_members"): NO_ROLE,
-    (None, "only_managers_may_remove_members"): NO_ROLE,
-    (None, "cannot_remove_owner"): NO_ROLE,
-    (None, "may_not_join_p2p"): NO_ROLE,
+    (None, Reason.CHAT_NOT_FOUND): ROOM,
+    (None, Reason.CHAT_DISSOLVED): ROOM,
+    (None, Reason.NOT_CHAT_MEMBER): NOT_MEMBER,
+    (None, Reason.MESSAGE_INVISIBLE): NOT_MEMBER,
+    (None, Reason.MAY_NOT_SEND): NOT_MEMBER,
+    (None, Reason.ONLY_MANAGERS_MAY_EDIT): NO_ROLE,
+    (None, Reason.ONLY_MANAGERS_MAY_CHANGE_SETTINGS): NO_ROLE,
+    (None, Reason.ONLY_OWNER_MAY_MANAGE_ADMINS): NO_ROLE,
+    (None, Reason.MAY_NOT_TRANSFER_OWNERSHIP): NO_ROLE,  # owner or API key only (imkit.md §6)
+    (None, Reason.ONLY_OWNER_MAY_DISSOLVE): NO_ROLE,
+    (None, Reason.ONLY_MANAGERS_MAY_ADD_MEMBERS): NO_ROLE,
+    (None, Reason.ONLY_MANAGERS_MAY_REMOVE_MEMBERS): NO_ROLE,
+    (None, Reason.CANNOT_REMOVE_OWNER): NO_ROLE,
+    (None, Reason.MAY_NOT_JOIN_P2P): NO_ROLE,
     # Messages and pins (imkit.md §7)
-    (None, "message_not_found"): MESSAGE,
-    (None, "message_recalled"): RECALLED,
-    (None, "may_not_pin"): NO_ROLE,
-    (None, "may_not_recall"): NO_ROLE,
-    (None, "may_not_edit"): NO_ROLE,
-    (None, "bot_disabled"): NO_ROLE,
-    (None, "missing_pin_scope"): NO_ROLE,
-    (None, "message_pin_rate"): TOO_MANY,
+    (None, Reason.MESSAGE_NOT_FOUND): MESSAGE,
+    (None, Reason.MESSAGE_RECALLED): RECALLED,
+    (None, Reason.MAY_NOT_PIN): NO_ROLE,
+    (None, Reason.MAY_NOT_RECALL): NO_ROLE,
+    (None, Reason.MAY_NOT_EDIT): NO_ROLE,
+    (None, Reason.BOT_DISABLED): NO_ROLE,
+    (None, Reason.MISSING_PIN_SCOPE): NO_ROLE,
+    (None, Reason.MESSAGE_PIN_RATE): TOO_MANY,
+    (None, Reason.CHAT_MESSAGE_RATE): TOO_MANY,
     (None, "api_rate"): TOO_MANY,
     # The vendor answers 403, not 404, when a user sends into an unknown room.
-    ("message.send", "chat_not_found"): NOT_MEMBER,
+    ("message.send", Reason.CHAT_NOT_FOUND): NOT_MEMBER,
+}
+
+# Reasons that by design answer by their error type (``_BY_TYPE``, else 400 INVALID_BODY): no
+# IMKit endpoint raises them, or the vendor has no closer code. ``tests/unit/test_error_tables.py``
+# holds every other reason to an entry above.
+GENERIC: frozenset[Reason] = NATIVE_ONLY | {
+    # Feishu's request checks and Feishu-only rules.
+    Reason.CONTENT_TOO_LONG,
+    Reason.INVALID_RECEIVE_ID,
+    Reason.INVALID_OWNER_ID,
+    Reason.PUBLIC_CHAT_NAME_MISSING,
+    Reason.PUBLIC_CHAT_NAME_TOO_SHORT,
+    Reason.UNKNOWN_CHAT_ID,
+    Reason.BOT_NOT_IN_CHAT,
+    Reason.USER_UNAVAILABLE_TO_BOT,
+    Reason.UNKNOWN_APP,
+    Reason.WRONG_SECRET,
+    # Re-posting a room updates it; a lost creation race is a plain bad request.
+    Reason.CHAT_EXISTS,
+    Reason.DUPLICATE_KEY,
+    # An IMKit room replaces its pin (one per room): a chat that refuses instead was
+    # configured so through the native API, and the vendor has no code for it.
+    Reason.PIN_LIMIT,
+    # Apps and users are the platform's own (an unknown app is an unknown API key first).
+    Reason.APP_NOT_FOUND,
+    Reason.USER_EXISTS,
+    # ZIM's pinned conversations.
+    Reason.OPERATOR_NOT_REGISTERED,
+    Reason.PEER_NOT_REGISTERED,
+    Reason.SELF_CONVERSATION,
+    Reason.GROUP_NOT_FOUND,
+    Reason.NOT_GROUP_MEMBER,
+    Reason.CONVERSATION_PIN_LIMIT,
 }
 
 # A reason without an entry falls back on its error type.

@@ -3,13 +3,17 @@
 Every outcome is HTTP 200; the code is in the body (zim.md §3). A reason without an entry is
 a general business error (660000001), or the action's own failure code where it has one
 (QueryConversationList: 660800053).
+
+Keys are core ``Reason`` members, except the gateway's and the actions' own checks
+(signature, public parameters, field lengths, per-action rates): those never travel as a core
+error (``error``) and stay strings here.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from chatpins.core.errors import ChatpinsError
+from chatpins.core.errors import NATIVE_ONLY, ChatpinsError, Reason
 
 GENERAL = 660000001
 INVALID = 660000002
@@ -39,45 +43,101 @@ _TABLE: dict[str, tuple[int, str]] = {
     "action_unsupported": (100000007, "unsupported Action"),
     "nonce_empty": (100000008, "SignatureNonce is empty or longer than 128 characters"),
     "signature_empty": (100000009, "Signature is empty"),
-    "unknown_app": (100000010, "failed to get ServerSecret: check that AppId is correct"),
+    Reason.UNKNOWN_APP: (100000010, "failed to get ServerSecret: check that AppId is correct"),
     "body_unreadable": (100000012, "failed to read the request body"),
     "version_empty": (100000013, "SignatureVersion is empty"),
     "version_unsupported": (100000014, "unsupported SignatureVersion"),
     # Rate limits, per action (zim.md §6, §7)
     "app_rate": (660300005, "call frequency over the AppID-level limit"),
     "group_rate": (660300006, "call frequency over the group-level limit"),
-    "chat_message_rate": (660300006, "call frequency over the group-level limit"),
+    Reason.CHAT_MESSAGE_RATE: (660300006, "call frequency over the group-level limit"),
     "create_group_rate": (660600010, "CreateGroup call frequency over the limit"),
     "user_register_rate": (660700001, "UserRegister call frequency over the limit"),
     # Parameters
     "invalid_param": (INVALID, "input parameter error"),
-    "invalid_user_id": (INVALID, "input parameter error: invalid UserId"),
-    "self_conversation": (INVALID, "input parameter error: ConvId is FromUserId"),
+    Reason.INVALID_USER_ID: (INVALID, "input parameter error: invalid UserId"),
+    Reason.SELF_CONVERSATION: (INVALID, "input parameter error: ConvId is FromUserId"),
     "too_many_users": (660000011, "user count over limit"),
     "user_id_too_long": (660000012, "UserId longer than 32 bytes"),
     "message_too_large": (660400001, "message too large"),
     # Business
     "general": (GENERAL, "general business error"),
-    "operator_not_registered": (660500002, "FromUserId is not registered"),
-    "group_not_found": (660600001, "group does not exist"),
-    "chat_not_found": (660600001, "group does not exist"),
-    "chat_dissolved": (660600001, "group does not exist"),
-    "chat_exists": (660600011, "group already exists"),
+    Reason.OPERATOR_NOT_REGISTERED: (660500002, "FromUserId is not registered"),
+    Reason.GROUP_NOT_FOUND: (660600001, "group does not exist"),
+    Reason.CHAT_NOT_FOUND: (660600001, "group does not exist"),
+    Reason.CHAT_DISSOLVED: (660600001, "group does not exist"),
+    Reason.CHAT_EXISTS: (660600011, "group already exists"),
     "owner_not_registered": (660600013, "group owner does not exist"),
     "too_many_members": (660600016, "too many members at creation (more than 100)"),
-    "not_group_member": (660600024, "user is not in the group"),
-    "not_chat_member": (660600024, "user is not in the group"),
-    "may_not_send": (660600024, "user is not in the group"),
+    Reason.NOT_GROUP_MEMBER: (660600024, "user is not in the group"),
+    Reason.NOT_CHAT_MEMBER: (660600024, "user is not in the group"),
+    Reason.MAY_NOT_SEND: (660600024, "user is not in the group"),
     "self_message": (660600030, "FromUserId equals ToUserId"),
-    "user_exists": (660700002, "user already exists"),
+    Reason.USER_EXISTS: (660700002, "user already exists"),
     "user_name_too_long": (660700006, "UserName longer than 256 bytes"),
-    "invalid_user_name": (660700006, "UserName longer than 256 bytes"),
+    Reason.INVALID_USER_NAME: (660700006, "UserName longer than 256 bytes"),
     "user_avatar_too_long": (660700007, "UserAvatar longer than 500 bytes"),
     "user_not_registered": (660700015, "user not registered"),
-    "unknown_users": (660700015, "user not registered"),
-    "peer_not_registered": (660800001, "conv user not registered"),
-    "conversation_pin_limit": (660800048, "pin list length over limit (100)"),
+    Reason.UNKNOWN_USERS: (660700015, "user not registered"),
+    Reason.PEER_NOT_REGISTERED: (660800001, "conv user not registered"),
+    Reason.CONVERSATION_PIN_LIMIT: (660800048, "pin list length over limit (100)"),
     "conversation_query_failed": (660800053, "query conversation list failed"),
+}
+
+
+# Reasons that by design answer the general business error (660000001): zim.md lists no closer
+# code, or no ZIM action reaches them (Feishu's and IMKit's chat administration, message pins,
+# tokens). ``tests/unit/test_error_tables.py`` holds every other reason to an entry above.
+GENERIC: frozenset[Reason] = NATIVE_ONLY | {
+    # Feishu's request checks and Feishu-only rules.
+    Reason.CONTENT_TOO_LONG,
+    Reason.INVALID_RECEIVE_ID,
+    Reason.INVALID_OWNER_ID,
+    Reason.PUBLIC_CHAT_NAME_MISSING,
+    Reason.PUBLIC_CHAT_NAME_TOO_SHORT,
+    Reason.UNKNOWN_CHAT_ID,
+    Reason.BOT_DISABLED,
+    Reason.BOT_NOT_IN_CHAT,
+    Reason.MISSING_PIN_SCOPE,
+    Reason.USER_UNAVAILABLE_TO_BOT,
+    # Chat administration ZIM's group actions do not offer.
+    Reason.INVALID_CHAT_ID,
+    Reason.ADMIN_LIMIT,
+    Reason.CANNOT_REMOVE_OWNER,
+    Reason.MAY_NOT_JOIN_P2P,
+    Reason.MAY_NOT_TRANSFER_OWNERSHIP,
+    Reason.MEMBER_NOT_FOUND,
+    Reason.NEW_OWNER_NOT_MEMBER,
+    Reason.NOT_CHAT_MEMBERS,
+    Reason.ONLY_MANAGERS_MAY_ADD_MEMBERS,
+    Reason.ONLY_MANAGERS_MAY_CHANGE_SETTINGS,
+    Reason.ONLY_MANAGERS_MAY_EDIT,
+    Reason.ONLY_MANAGERS_MAY_REMOVE_MEMBERS,
+    Reason.ONLY_OWNER_MAY_DISSOLVE,
+    Reason.ONLY_OWNER_MAY_MANAGE_ADMINS,
+    # Messages and their pins: ZIM pins conversations, not messages.
+    Reason.INVALID_TIME_FIELD,
+    Reason.MAY_NOT_EDIT,
+    Reason.MAY_NOT_PIN,
+    Reason.MAY_NOT_RECALL,
+    Reason.MESSAGE_INVISIBLE,
+    Reason.MESSAGE_NOT_FOUND,
+    Reason.MESSAGE_PIN_RATE,
+    Reason.MESSAGE_RECALLED,
+    Reason.MESSAGE_SELF_DESTRUCTING,
+    Reason.MESSAGE_TYPE,
+    Reason.P2P_ONLY_MESSAGE_TYPE,
+    Reason.PIN_LIMIT,
+    # Tokens and app credentials: ZIM signs each request with the server secret instead.
+    Reason.APP_NOT_FOUND,
+    Reason.USER_NOT_FOUND,
+    Reason.INVALID_TOKEN_VALUE,
+    Reason.TOKEN_CONFLICT,
+    Reason.WRONG_SECRET,
+    Reason.UNKNOWN_TOKEN,
+    Reason.EXPIRED_TOKEN,
+    # A lost uniqueness race.
+    Reason.DUPLICATE_KEY,
 }
 
 
