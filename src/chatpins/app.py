@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -26,10 +26,10 @@ from chatpins.core.services.webhooks import DeliveryRules
 from chatpins.delivery.hub import EventHub
 from chatpins.delivery.targets import TargetPolicy
 from chatpins.delivery.webhooks import WebhookWorker
-from chatpins.dialects.feishu.routes import build_feishu_app
-from chatpins.dialects.imkit.routes import PREFIXES as IMKIT_PREFIXES
-from chatpins.dialects.imkit.routes import build_imkit_app
-from chatpins.dialects.zim.routes import build_zim_app
+from chatpins.dialects.feishu import routes as feishu
+from chatpins.dialects.imkit import routes as imkit
+from chatpins.dialects.shell import DialectApp
+from chatpins.dialects.zim import routes as zim
 from chatpins.dispatch import DialectDispatcher
 from chatpins.infra.clock import SystemClock
 from chatpins.infra.ids import RandomIds
@@ -52,7 +52,18 @@ def build_deps(db: Database, notifier: LocalNotifier | None = None) -> Deps:
     )
 
 
-def build_app(settings: Settings) -> ASGIApp:
+# The dialects served beside the native API, one line each: a folder under chatpins/dialects
+# whose routes module gives its app and the paths it claims.
+DIALECTS: tuple[Callable[[Deps], DialectApp], ...] = (
+    feishu.dialect,
+    imkit.dialect,
+    zim.dialect,
+)
+
+
+def build_app(
+    settings: Settings, dialects: Sequence[Callable[[Deps], DialectApp]] = DIALECTS
+) -> ASGIApp:
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     notifier = RedisNotifier(settings.redis_url) if settings.redis_url else LocalNotifier()
     deps = build_deps(db, notifier)
@@ -124,10 +135,6 @@ def build_app(settings: Settings) -> ASGIApp:
     # A plain Starlette route: FastAPI's dependency machinery would cost every open stream.
     app.router.routes.append(WebSocketRoute("/v1/events/ws", event_stream))
     dispatcher = DialectDispatcher(
-        Intake(app, api_errors.refuse),
-        build_feishu_app(deps),
-        build_imkit_app(deps),
-        IMKIT_PREFIXES,
-        build_zim_app(deps),
+        Intake(app, api_errors.refuse), [make(deps) for make in dialects]
     )
     return MetricsMiddleware(dispatcher, metrics)

@@ -1,48 +1,45 @@
 """Sends each request to the dialect that owns its path.
 
-Three vendors share one host: Feishu under ``/open-apis``, IMKit at the root for its own first
-path segments (it has no prefix), ZIM at ``/`` itself (``POST /?Action=…``); the native API
-(``/v1``, ``/metrics``, the docs) is the main app. Each vendor's app is reached directly, not
-through the main app's middleware and router: those cost every vendor call a tenth of a
-millisecond for nothing.
+Several vendors share one host, each claiming paths its own way: Feishu mounts ``/open-apis``,
+IMKit owns some first path segments (it has no prefix), ZIM answers ``/`` itself
+(``POST /?Action=…``); the native API (``/v1``, ``/metrics``, the docs) is the main app. Each
+dialect's app is reached directly, not through the main app's middleware and router: those
+cost every vendor call a tenth of a millisecond for nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-FEISHU_PREFIX = "/open-apis"
+from chatpins.dialects.shell import DialectApp
 
 
 class DialectDispatcher:
-    def __init__(
-        self,
-        main: ASGIApp,
-        feishu: ASGIApp,
-        imkit: ASGIApp,
-        imkit_prefixes: frozenset[str],
-        zim: ASGIApp,
-    ):
+    def __init__(self, main: ASGIApp, dialects: Sequence[DialectApp]) -> None:
         self.main = main
-        self.feishu = feishu
-        self.imkit = imkit
-        self.imkit_prefixes = imkit_prefixes
-        self.zim = zim
+        self.root = next((d.app for d in dialects if d.root), None)
+        self.by_segment: dict[str, DialectApp] = {}
+        for dialect in dialects:
+            for segment in dialect.segments:
+                if segment in self.by_segment:
+                    raise ValueError(f"two dialects claim /{segment}")
+                self.by_segment[segment] = dialect
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
-            if path == "/":
-                await self.zim(scope, receive, send)
+            if path == "/" and self.root is not None:
+                await self.root(scope, receive, send)
                 return
             first = path.split("/", 2)[1]
-            if first == FEISHU_PREFIX[1:]:
-                # As a mount would: the app routes on the path below its root path (in place,
-                # so the metrics middleware outside sees the matched route too).
-                scope["root_path"] = scope.get("root_path", "") + FEISHU_PREFIX
-                await self.feishu(scope, receive, send)
-                return
-            if first in self.imkit_prefixes:
-                await self.imkit(scope, receive, send)
+            dialect = self.by_segment.get(first)
+            if dialect is not None:
+                if dialect.mounted:
+                    # As a mount would: the app routes on the path below its root path (in
+                    # place, so the metrics middleware outside sees the matched route too).
+                    scope["root_path"] = scope.get("root_path", "") + "/" + first
+                await dialect.app(scope, receive, send)
                 return
         await self.main(scope, receive, send)

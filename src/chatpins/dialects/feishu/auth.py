@@ -5,27 +5,23 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from chatpins.core.context import Actor, Deps
-from chatpins.core.errors import ChatpinsError, Reason, Unauthenticated
+from chatpins.core.context import Actor
+from chatpins.core.errors import Reason, Unauthenticated
 from chatpins.core.services import tokens
+from chatpins.dialects import shell
 from chatpins.dialects.feishu.errors import FeishuError, to_feishu, token_error
 from chatpins.dialects.feishu.wire import INVALID_TOKEN_REQUEST
+from chatpins.dialects.shell import ActorHandler, Handler, deps_of
 from chatpins.intake import Unreadable, read_json
 
 _APP_ID = re.compile(r"cli_[0-9a-f]{16}")  # fullmatch: "$" would allow a trailing newline
 RATE_LIMITED = "request trigger frequency limit"
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def deps_of(request: Request) -> Deps:
-    return request.app.state.deps
 
 
 async def tenant_access_token(request: Request) -> Response:
@@ -60,22 +56,16 @@ async def _issue(request: Request, kind: str) -> Response:
     return JSONResponse(body)
 
 
-def endpoint(family: str) -> Callable[[Callable[[Request, Actor], Awaitable[Response]]], Handler]:
-    """Wrap a handler: gateway auth, the app's per-endpoint rate limit, core errors → codes."""
+def endpoint(family: str) -> Callable[[ActorHandler], Handler]:
+    """Wrap a handler: the gateway (token, then the app's per-endpoint rate limit), and core
+    errors to the codes of the endpoint's family."""
+    return shell.endpoint(_gateway, functools.partial(to_feishu, family=family))
 
-    def wrap(handler: Callable[[Request, Actor], Awaitable[Response]]) -> Handler:
-        @functools.wraps(handler)
-        async def run(request: Request) -> Response:
-            actor = await authenticate(request)
-            await _check_api_rate(request, actor)
-            try:
-                return await handler(request, actor)
-            except ChatpinsError as exc:
-                raise to_feishu(exc, family) from exc
 
-        return run
-
-    return wrap
+async def _gateway(request: Request) -> Actor:
+    actor = await authenticate(request)
+    await _check_api_rate(request, actor)
+    return actor
 
 
 async def authenticate(request: Request) -> Actor:

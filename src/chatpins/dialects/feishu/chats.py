@@ -12,7 +12,7 @@ from chatpins.core.entities import Permission, User
 from chatpins.core.errors import InvalidArgument, Reason
 from chatpins.core.services import chats, members, users
 from chatpins.dialects.feishu import render
-from chatpins.dialects.feishu.auth import deps_of, endpoint
+from chatpins.dialects.feishu.auth import endpoint
 from chatpins.dialects.feishu.errors import invalid
 from chatpins.dialects.feishu.schemas import (
     ChatCreateBody,
@@ -25,6 +25,7 @@ from chatpins.dialects.feishu.schemas import (
     UserIdTypeQuery,
 )
 from chatpins.dialects.feishu.wire import ok, parse_body, parse_query
+from chatpins.dialects.shell import deps_of
 from chatpins.intake import parse_uint
 
 # Body fields that map onto core chat fields; every other setting is kept as an attribute.

@@ -11,6 +11,7 @@ those never travel as a core error (``token_error``, ``invalid``) and stay strin
 from __future__ import annotations
 
 from chatpins.core.errors import NATIVE_ONLY, ChatpinsError, RateLimited, Reason
+from chatpins.dialects.shell import ErrorTable
 
 INVALID_PARAM = "Your request contains an invalid request parameter."
 INVALID_TOKEN = "Invalid access token for authorization. Please make a request with token attached."
@@ -37,84 +38,110 @@ class FeishuError(Exception):
 
 
 # (family, reason) -> (code, msg)
-_TABLE: dict[tuple[str | None, str], tuple[int, str]] = {
-    # Gateway: tokens (feishu.md §4); dialect-local, raised by ``token_error``
-    (None, "missing_token"): (99991661, MISSING_TOKEN),
-    (None, "unknown_app_token"): (99991663, INVALID_TOKEN),
-    (None, "unknown_user_token"): (99991668, INVALID_TOKEN),
-    (None, "expired_user_token"): (99991677, "token expire"),
-    (None, "malformed_token"): (99991671, "Invalid token: must start with t-/u-"),
-    # Messages and pins (feishu.md §6.7–6.12)
-    ("message", "invalid_param"): (230001, INVALID_PARAM),
-    ("message", Reason.MESSAGE_NOT_FOUND): (230001, INVALID_PARAM),
-    ("message", Reason.UNKNOWN_CHAT_ID): (230001, INVALID_PARAM),
-    ("message", Reason.P2P_ONLY_MESSAGE_TYPE): (230001, INVALID_PARAM),
-    ("message", Reason.BOT_NOT_IN_CHAT): (230002, "The bot can not be outside the group."),
-    ("message", Reason.BOT_DISABLED): (230006, "Bot ability is not activated."),
-    ("message", Reason.MESSAGE_RECALLED): (230011, "The message is recalled."),
-    ("message", Reason.USER_UNAVAILABLE_TO_BOT): (230013, "Bot has NO availability to this user."),
-    ("message", Reason.CHAT_MESSAGE_RATE): (230020, "This operation triggers the frequency limit."),
-    ("message", Reason.CONTENT_TOO_LONG): (230025, "The message content is too long."),
-    ("message", Reason.MAY_NOT_RECALL): (230026, "No permission to recall this message."),
-    ("message", Reason.MISSING_PIN_SCOPE): (230027, "Lack of necessary permissions."),
-    ("message", Reason.NOT_CHAT_MEMBER): (230027, "Lack of necessary permissions."),
-    ("message", Reason.MAY_NOT_SEND): (230035, "No permission to send messages to this chat."),
-    ("message", Reason.CHAT_NOT_FOUND): (230045, "The chat not exist."),
-    ("message", Reason.MAY_NOT_PIN): (230046, "No Permission to Pin/Unpin messages in the chat."),
-    ("message", Reason.MESSAGE_PIN_RATE): (230047, "Pin/Unpin message trigger message_id limit."),
-    # The vendor documents no cap on pins per chat; a chat given one refuses with this (chosen).
-    ("message", Reason.PIN_LIMIT): (230073, "The number of pinned messages exceeds the limit."),
-    ("message", Reason.MESSAGE_INVISIBLE): (230050, "The message is invisible to the operator."),
-    ("message", Reason.MESSAGE_TYPE): (
-        230054,
-        "This operation is not supported for this message type.",
-    ),
-    ("message", Reason.MESSAGE_SELF_DESTRUCTING): (
-        230111,
-        "Action unavailable as the message will self-destruct soon.",
-    ),
-    ("message", Reason.CHAT_DISSOLVED): (
-        232009,
-        "Your request specifies a chat which has already been dissolved.",
-    ),
-    ("message.send", Reason.CHAT_NOT_FOUND): (230034, "The receive_id is invalid."),
-    ("message.send", Reason.INVALID_RECEIVE_ID): (230034, "The receive_id is invalid."),
-    # Chats, members, managers (feishu.md §6.1–6.6)
-    ("chat", "invalid_param"): (232001, INVALID_PARAM),
-    ("chat", Reason.CHAT_EXISTS): (232001, INVALID_PARAM),
-    ("chat", Reason.NOT_CHAT_MEMBERS): (232001, INVALID_PARAM),
-    ("chat", Reason.ONLY_MANAGERS_MAY_EDIT): (232002, "Only the group owner or admin can edit."),
-    ("chat", Reason.CHAT_NOT_FOUND): (232006, "Your request specifies a chat_id which is invalid."),
-    ("chat", Reason.CHAT_DISSOLVED): (
-        232009,
-        "Your request specifies a chat which has already been dissolved.",
-    ),
-    ("chat", Reason.NOT_CHAT_MEMBER): (232011, "The operator is NOT in the chat."),
-    ("chat", Reason.NEW_OWNER_NOT_MEMBER): (232012, "The new owner is NOT in the chat."),
-    ("chat", Reason.ONLY_MANAGERS_MAY_REMOVE_MEMBERS): (232014, "No permission to remove members."),
-    ("chat", Reason.ONLY_MANAGERS_MAY_CHANGE_SETTINGS): (
-        232016,
-        "Only the owner or admins can change these chat settings.",
-    ),
-    # owner_id is one of the settings only the owner or managers may change (feishu.md §6.3).
-    ("chat", Reason.MAY_NOT_TRANSFER_OWNERSHIP): (
-        232016,
-        "Only the owner or admins can change these chat settings.",
-    ),
-    ("chat", Reason.ONLY_OWNER_MAY_DISSOLVE): (232017, "The operator has no permission."),
-    ("chat", Reason.ONLY_MANAGERS_MAY_ADD_MEMBERS): (232017, "The operator has no permission."),
-    ("chat", Reason.PUBLIC_CHAT_NAME_TOO_SHORT): (232020, "The public chat name is too short."),
-    ("chat", Reason.BOT_DISABLED): (232025, "Bot ability is not activated."),
-    ("chat", Reason.ONLY_OWNER_MAY_MANAGE_ADMINS): (
-        232038,
-        "Only the group owner can set managers.",
-    ),
-    ("chat", Reason.ADMIN_LIMIT): (232040, "The number of chat managers exceeds the limit."),
-    ("chat", Reason.PUBLIC_CHAT_NAME_MISSING): (232042, "A public chat needs a name."),
-    ("chat", Reason.UNKNOWN_USERS): (232043, "Some of the ids are unavailable."),
-    ("chat", Reason.CANNOT_REMOVE_OWNER): (232076, "The group owner cannot be removed."),
-    ("chat", Reason.INVALID_OWNER_ID): (232035, "The owner_id is invalid."),
-}
+_TABLE: ErrorTable[tuple[int, str]] = ErrorTable(
+    {
+        # Gateway: tokens (feishu.md §4); dialect-local, raised by ``token_error``
+        (None, "missing_token"): (99991661, MISSING_TOKEN),
+        (None, "unknown_app_token"): (99991663, INVALID_TOKEN),
+        (None, "unknown_user_token"): (99991668, INVALID_TOKEN),
+        (None, "expired_user_token"): (99991677, "token expire"),
+        (None, "malformed_token"): (99991671, "Invalid token: must start with t-/u-"),
+        # Messages and pins (feishu.md §6.7–6.12)
+        ("message", "invalid_param"): (230001, INVALID_PARAM),
+        ("message", Reason.MESSAGE_NOT_FOUND): (230001, INVALID_PARAM),
+        ("message", Reason.UNKNOWN_CHAT_ID): (230001, INVALID_PARAM),
+        ("message", Reason.P2P_ONLY_MESSAGE_TYPE): (230001, INVALID_PARAM),
+        ("message", Reason.BOT_NOT_IN_CHAT): (230002, "The bot can not be outside the group."),
+        ("message", Reason.BOT_DISABLED): (230006, "Bot ability is not activated."),
+        ("message", Reason.MESSAGE_RECALLED): (230011, "The message is recalled."),
+        ("message", Reason.USER_UNAVAILABLE_TO_BOT): (
+            230013,
+            "Bot has NO availability to this user.",
+        ),
+        ("message", Reason.CHAT_MESSAGE_RATE): (
+            230020,
+            "This operation triggers the frequency limit.",
+        ),
+        ("message", Reason.CONTENT_TOO_LONG): (230025, "The message content is too long."),
+        ("message", Reason.MAY_NOT_RECALL): (230026, "No permission to recall this message."),
+        ("message", Reason.MISSING_PIN_SCOPE): (230027, "Lack of necessary permissions."),
+        ("message", Reason.NOT_CHAT_MEMBER): (230027, "Lack of necessary permissions."),
+        ("message", Reason.MAY_NOT_SEND): (230035, "No permission to send messages to this chat."),
+        ("message", Reason.CHAT_NOT_FOUND): (230045, "The chat not exist."),
+        ("message", Reason.MAY_NOT_PIN): (
+            230046,
+            "No Permission to Pin/Unpin messages in the chat.",
+        ),
+        ("message", Reason.MESSAGE_PIN_RATE): (
+            230047,
+            "Pin/Unpin message trigger message_id limit.",
+        ),
+        # The vendor documents no cap on pins per chat; a chat given one refuses with this (chosen).
+        ("message", Reason.PIN_LIMIT): (230073, "The number of pinned messages exceeds the limit."),
+        ("message", Reason.MESSAGE_INVISIBLE): (
+            230050,
+            "The message is invisible to the operator.",
+        ),
+        ("message", Reason.MESSAGE_TYPE): (
+            230054,
+            "This operation is not supported for this message type.",
+        ),
+        ("message", Reason.MESSAGE_SELF_DESTRUCTING): (
+            230111,
+            "Action unavailable as the message will self-destruct soon.",
+        ),
+        ("message", Reason.CHAT_DISSOLVED): (
+            232009,
+            "Your request specifies a chat which has already been dissolved.",
+        ),
+        ("message.send", Reason.CHAT_NOT_FOUND): (230034, "The receive_id is invalid."),
+        ("message.send", Reason.INVALID_RECEIVE_ID): (230034, "The receive_id is invalid."),
+        # Chats, members, managers (feishu.md §6.1–6.6)
+        ("chat", "invalid_param"): (232001, INVALID_PARAM),
+        ("chat", Reason.CHAT_EXISTS): (232001, INVALID_PARAM),
+        ("chat", Reason.NOT_CHAT_MEMBERS): (232001, INVALID_PARAM),
+        ("chat", Reason.ONLY_MANAGERS_MAY_EDIT): (
+            232002,
+            "Only the group owner or admin can edit.",
+        ),
+        ("chat", Reason.CHAT_NOT_FOUND): (
+            232006,
+            "Your request specifies a chat_id which is invalid.",
+        ),
+        ("chat", Reason.CHAT_DISSOLVED): (
+            232009,
+            "Your request specifies a chat which has already been dissolved.",
+        ),
+        ("chat", Reason.NOT_CHAT_MEMBER): (232011, "The operator is NOT in the chat."),
+        ("chat", Reason.NEW_OWNER_NOT_MEMBER): (232012, "The new owner is NOT in the chat."),
+        ("chat", Reason.ONLY_MANAGERS_MAY_REMOVE_MEMBERS): (
+            232014,
+            "No permission to remove members.",
+        ),
+        ("chat", Reason.ONLY_MANAGERS_MAY_CHANGE_SETTINGS): (
+            232016,
+            "Only the owner or admins can change these chat settings.",
+        ),
+        # owner_id is one of the settings only the owner or managers may change (feishu.md §6.3).
+        ("chat", Reason.MAY_NOT_TRANSFER_OWNERSHIP): (
+            232016,
+            "Only the owner or admins can change these chat settings.",
+        ),
+        ("chat", Reason.ONLY_OWNER_MAY_DISSOLVE): (232017, "The operator has no permission."),
+        ("chat", Reason.ONLY_MANAGERS_MAY_ADD_MEMBERS): (232017, "The operator has no permission."),
+        ("chat", Reason.PUBLIC_CHAT_NAME_TOO_SHORT): (232020, "The public chat name is too short."),
+        ("chat", Reason.BOT_DISABLED): (232025, "Bot ability is not activated."),
+        ("chat", Reason.ONLY_OWNER_MAY_MANAGE_ADMINS): (
+            232038,
+            "Only the group owner can set managers.",
+        ),
+        ("chat", Reason.ADMIN_LIMIT): (232040, "The number of chat managers exceeds the limit."),
+        ("chat", Reason.PUBLIC_CHAT_NAME_MISSING): (232042, "A public chat needs a name."),
+        ("chat", Reason.UNKNOWN_USERS): (232043, "Some of the ids are unavailable."),
+        ("chat", Reason.CANNOT_REMOVE_OWNER): (232076, "The group owner cannot be removed."),
+        ("chat", Reason.INVALID_OWNER_ID): (232035, "The owner_id is invalid."),
+    }
+)
 
 _INVALID_BY_FAMILY = {"message": 230001, "chat": 232001}
 
@@ -181,11 +208,9 @@ def token_error(reason: str) -> FeishuError:
     return FeishuError(code, msg)
 
 
-def lookup(family: str, reason: str) -> tuple[int, str] | None:
-    group = family.split(".")[0]
-    return _TABLE.get((family, reason)) or _TABLE.get((group, reason)) or _TABLE.get((None, reason))
+lookup = _TABLE.lookup
 
 
 def codes() -> list[tuple[str | None, str, int, str]]:
     """The table as rows (family, reason, code, msg), for the docs."""
-    return [(f, r, c, m) for (f, r), (c, m) in _TABLE.items()]
+    return [(f, r, c, m) for f, r, (c, m) in _TABLE.rows()]

@@ -9,10 +9,11 @@ from chatpins.core.context import Actor
 from chatpins.core.errors import InvalidArgument, Reason
 from chatpins.core.services import direct_messages, messages, users
 from chatpins.dialects.feishu import render
-from chatpins.dialects.feishu.auth import deps_of, endpoint
+from chatpins.dialects.feishu.auth import endpoint
 from chatpins.dialects.feishu.errors import invalid
 from chatpins.dialects.feishu.schemas import MessageCreateBody, MessageCreateQuery
 from chatpins.dialects.feishu.wire import ok, parse_body, parse_query
+from chatpins.dialects.shell import deps_of
 from chatpins.intake import Unreadable, load_json
 
 # msg_type -> keys its content must hold (feishu.md §6.7).

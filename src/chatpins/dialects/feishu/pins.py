@@ -11,10 +11,11 @@ from starlette.responses import Response
 from chatpins.core.context import Actor
 from chatpins.core.services import pins, users
 from chatpins.dialects.feishu import render
-from chatpins.dialects.feishu.auth import deps_of, endpoint
+from chatpins.dialects.feishu.auth import endpoint
 from chatpins.dialects.feishu.errors import invalid
 from chatpins.dialects.feishu.schemas import PinBody, PinListQuery
 from chatpins.dialects.feishu.wire import ok, parse_body, parse_query
+from chatpins.dialects.shell import deps_of
 from chatpins.intake import parse_uint
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import structlog
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,7 +13,7 @@ from chatpins.core.context import Deps
 from chatpins.dialects.feishu import auth, chats, messages, pins
 from chatpins.dialects.feishu.errors import FeishuError
 from chatpins.dialects.feishu.wire import canonical_headers, error_response, refuse
-from chatpins.intake import Intake
+from chatpins.dialects.shell import DialectApp, build_app
 
 log = structlog.get_logger(__name__)
 
@@ -71,16 +70,17 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"code": 99991500, "msg": "internal server error"}, status_code=500)
 
 
+def dialect(deps: Deps) -> DialectApp:
+    """Feishu's open platform, mounted at ``/open-apis``."""
+    return DialectApp(build_feishu_app(deps), frozenset({"open-apis"}), mounted=True)
+
+
 def build_feishu_app(deps: Deps) -> ASGIApp:
-    app = Starlette(
-        routes=ROUTES,
-        exception_handlers={
-            FeishuError: _feishu_error,
-            HTTPException: _http_error,
-            Exception: _internal_error,
-        },
+    # The vendor's header casing outermost, so even a refusal or a 500 carries it.
+    return build_app(
+        ROUTES,
+        deps,
+        errors={FeishuError: _feishu_error, HTTPException: _http_error, Exception: _internal_error},
+        refuse=refuse,
+        outside=canonical_headers,
     )
-    app.router.redirect_slashes = False
-    app.state.deps = deps
-    # Outermost, so even a 500 from the error middleware carries the vendor's headers.
-    return canonical_headers(Intake(app, refuse))

@@ -9,17 +9,18 @@ absent, plain ``Authorization`` (401 ``INVALID_TOKEN``); the token must be of th
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Literal
 
 from starlette.requests import Request
-from starlette.responses import Response
 
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import App
-from chatpins.core.errors import ChatpinsError, Unauthenticated
+from chatpins.core.errors import Unauthenticated
 from chatpins.core.services import apps, tokens, users
+from chatpins.dialects import shell
 from chatpins.dialects.imkit.errors import TOO_MANY, ImkitError, fail, to_imkit
+from chatpins.dialects.shell import ActorHandler, Handler, deps_of
 
 DIALECT = "imkit"
 # Vendor FAQ: 1000 requests per minute per API key (the app's api_rate_per_minute; 0 = off).
@@ -28,30 +29,14 @@ RETRY_AFTER_S = 60
 
 # Who may call an endpoint: the platform only, a user only, or either.
 Access = Literal["platform", "user", "any"]
-Handler = Callable[[Request], Awaitable[Response]]
 
 
-def deps_of(request: Request) -> Deps:
-    return request.app.state.deps
-
-
-def endpoint(
-    access: Access, family: str = ""
-) -> Callable[[Callable[[Request, Actor], Awaitable[Response]]], Handler]:
-    """Wrap a handler: credentials, the API key's rate limit, core errors → IMKit codes."""
-
-    def wrap(handler: Callable[[Request, Actor], Awaitable[Response]]) -> Handler:
-        @functools.wraps(handler)
-        async def run(request: Request) -> Response:
-            actor = await authenticate(request, access)
-            try:
-                return await handler(request, actor)
-            except ChatpinsError as exc:
-                raise to_imkit(exc, family) from exc
-
-        return run
-
-    return wrap
+def endpoint(access: Access, family: str = "") -> Callable[[ActorHandler], Handler]:
+    """Wrap a handler: credentials (and the API key's rate limit), core errors → IMKit codes."""
+    return shell.endpoint(
+        functools.partial(authenticate, access=access),
+        functools.partial(to_imkit, family=family),
+    )
 
 
 async def authenticate(request: Request, access: Access) -> Actor:

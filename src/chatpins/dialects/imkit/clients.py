@@ -8,10 +8,11 @@ from starlette.responses import Response
 from chatpins.core.context import Actor
 from chatpins.core.services import tokens, users
 from chatpins.dialects.imkit import render
-from chatpins.dialects.imkit.auth import DIALECT, deps_of, endpoint
+from chatpins.dialects.imkit.auth import DIALECT, endpoint
 from chatpins.dialects.imkit.errors import fail
 from chatpins.dialects.imkit.schemas import ClientBody, TokenBindBody, TokenRevokeBody
 from chatpins.dialects.imkit.wire import ok, parse_body
+from chatpins.dialects.shell import deps_of
 
 
 @endpoint("platform")

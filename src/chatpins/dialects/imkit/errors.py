@@ -23,6 +23,7 @@ from chatpins.core.errors import (
     Reason,
     Unauthenticated,
 )
+from chatpins.dialects.shell import ErrorTable
 
 BAD_REQUEST = (400, "Bad Request", "INVALID_BODY")
 MISSING = (400, "Bad Request", "MISSING_PARAMETER")
@@ -47,63 +48,65 @@ TOO_LARGE = (413, "Payload Too Large", "PAYLOAD_TOO_LARGE")
 Entry = tuple[int, str, str]
 
 # (family, reason) -> (HTTP status = RC, RM, error.code)
-_TABLE: dict[tuple[str | None, str], Entry] = {
-    # Request shape (raised by the wire layer)
-    (None, "invalid_body"): BAD_REQUEST,
-    (None, "missing_parameter"): MISSING,
-    (None, "body_too_large"): TOO_LARGE,
-    (None, Reason.INVALID_USER_ID): BAD_REQUEST,
-    (None, Reason.INVALID_USER_NAME): BAD_REQUEST,
-    (None, Reason.INVALID_CHAT_ID): BAD_REQUEST,
-    (None, Reason.INVALID_TOKEN_VALUE): BAD_REQUEST,
-    (None, Reason.INVALID_TIME_FIELD): BAD_REQUEST,
-    (None, "direct_room_members"): BAD_REQUEST,
-    (None, Reason.ADMIN_LIMIT): BAD_REQUEST,
-    (None, Reason.MESSAGE_TYPE): BAD_REQUEST,
-    (None, Reason.P2P_ONLY_MESSAGE_TYPE): BAD_REQUEST,
-    (None, Reason.MESSAGE_SELF_DESTRUCTING): BAD_REQUEST,
-    # Credentials (imkit.md §3)
-    (None, "invalid_api_key"): API_KEY,
-    (None, "invalid_client_key"): CLIENT_KEY,
-    (None, Reason.UNKNOWN_TOKEN): TOKEN,
-    (None, Reason.EXPIRED_TOKEN): TOKEN,
-    (None, "token_of_other_app"): TOKEN,
-    (None, Reason.TOKEN_CONFLICT): CONFLICT,
-    # Users and members
-    (None, Reason.UNKNOWN_USERS): INVALID_USER,
-    (None, Reason.NOT_CHAT_MEMBERS): INVALID_USER,
-    (None, Reason.NEW_OWNER_NOT_MEMBER): INVALID_USER,
-    (None, Reason.USER_NOT_FOUND): CLIENT,
-    (None, Reason.MEMBER_NOT_FOUND): CLIENT,
-    # Rooms
-    (None, Reason.CHAT_NOT_FOUND): ROOM,
-    (None, Reason.CHAT_DISSOLVED): ROOM,
-    (None, Reason.NOT_CHAT_MEMBER): NOT_MEMBER,
-    (None, Reason.MESSAGE_INVISIBLE): NOT_MEMBER,
-    (None, Reason.MAY_NOT_SEND): NOT_MEMBER,
-    (None, Reason.ONLY_MANAGERS_MAY_EDIT): NO_ROLE,
-    (None, Reason.ONLY_MANAGERS_MAY_CHANGE_SETTINGS): NO_ROLE,
-    (None, Reason.ONLY_OWNER_MAY_MANAGE_ADMINS): NO_ROLE,
-    (None, Reason.MAY_NOT_TRANSFER_OWNERSHIP): NO_ROLE,  # owner or API key only (imkit.md §6)
-    (None, Reason.ONLY_OWNER_MAY_DISSOLVE): NO_ROLE,
-    (None, Reason.ONLY_MANAGERS_MAY_ADD_MEMBERS): NO_ROLE,
-    (None, Reason.ONLY_MANAGERS_MAY_REMOVE_MEMBERS): NO_ROLE,
-    (None, Reason.CANNOT_REMOVE_OWNER): NO_ROLE,
-    (None, Reason.MAY_NOT_JOIN_P2P): NO_ROLE,
-    # Messages and pins (imkit.md §7)
-    (None, Reason.MESSAGE_NOT_FOUND): MESSAGE,
-    (None, Reason.MESSAGE_RECALLED): RECALLED,
-    (None, Reason.MAY_NOT_PIN): NO_ROLE,
-    (None, Reason.MAY_NOT_RECALL): NO_ROLE,
-    (None, Reason.MAY_NOT_EDIT): NO_ROLE,
-    (None, Reason.BOT_DISABLED): NO_ROLE,
-    (None, Reason.MISSING_PIN_SCOPE): NO_ROLE,
-    (None, Reason.MESSAGE_PIN_RATE): TOO_MANY,
-    (None, Reason.CHAT_MESSAGE_RATE): TOO_MANY,
-    (None, "api_rate"): TOO_MANY,
-    # The vendor answers 403, not 404, when a user sends into an unknown room.
-    ("message.send", Reason.CHAT_NOT_FOUND): NOT_MEMBER,
-}
+_TABLE: ErrorTable[Entry] = ErrorTable(
+    {
+        # Request shape (raised by the wire layer)
+        (None, "invalid_body"): BAD_REQUEST,
+        (None, "missing_parameter"): MISSING,
+        (None, "body_too_large"): TOO_LARGE,
+        (None, Reason.INVALID_USER_ID): BAD_REQUEST,
+        (None, Reason.INVALID_USER_NAME): BAD_REQUEST,
+        (None, Reason.INVALID_CHAT_ID): BAD_REQUEST,
+        (None, Reason.INVALID_TOKEN_VALUE): BAD_REQUEST,
+        (None, Reason.INVALID_TIME_FIELD): BAD_REQUEST,
+        (None, "direct_room_members"): BAD_REQUEST,
+        (None, Reason.ADMIN_LIMIT): BAD_REQUEST,
+        (None, Reason.MESSAGE_TYPE): BAD_REQUEST,
+        (None, Reason.P2P_ONLY_MESSAGE_TYPE): BAD_REQUEST,
+        (None, Reason.MESSAGE_SELF_DESTRUCTING): BAD_REQUEST,
+        # Credentials (imkit.md §3)
+        (None, "invalid_api_key"): API_KEY,
+        (None, "invalid_client_key"): CLIENT_KEY,
+        (None, Reason.UNKNOWN_TOKEN): TOKEN,
+        (None, Reason.EXPIRED_TOKEN): TOKEN,
+        (None, "token_of_other_app"): TOKEN,
+        (None, Reason.TOKEN_CONFLICT): CONFLICT,
+        # Users and members
+        (None, Reason.UNKNOWN_USERS): INVALID_USER,
+        (None, Reason.NOT_CHAT_MEMBERS): INVALID_USER,
+        (None, Reason.NEW_OWNER_NOT_MEMBER): INVALID_USER,
+        (None, Reason.USER_NOT_FOUND): CLIENT,
+        (None, Reason.MEMBER_NOT_FOUND): CLIENT,
+        # Rooms
+        (None, Reason.CHAT_NOT_FOUND): ROOM,
+        (None, Reason.CHAT_DISSOLVED): ROOM,
+        (None, Reason.NOT_CHAT_MEMBER): NOT_MEMBER,
+        (None, Reason.MESSAGE_INVISIBLE): NOT_MEMBER,
+        (None, Reason.MAY_NOT_SEND): NOT_MEMBER,
+        (None, Reason.ONLY_MANAGERS_MAY_EDIT): NO_ROLE,
+        (None, Reason.ONLY_MANAGERS_MAY_CHANGE_SETTINGS): NO_ROLE,
+        (None, Reason.ONLY_OWNER_MAY_MANAGE_ADMINS): NO_ROLE,
+        (None, Reason.MAY_NOT_TRANSFER_OWNERSHIP): NO_ROLE,  # owner or API key only (imkit.md §6)
+        (None, Reason.ONLY_OWNER_MAY_DISSOLVE): NO_ROLE,
+        (None, Reason.ONLY_MANAGERS_MAY_ADD_MEMBERS): NO_ROLE,
+        (None, Reason.ONLY_MANAGERS_MAY_REMOVE_MEMBERS): NO_ROLE,
+        (None, Reason.CANNOT_REMOVE_OWNER): NO_ROLE,
+        (None, Reason.MAY_NOT_JOIN_P2P): NO_ROLE,
+        # Messages and pins (imkit.md §7)
+        (None, Reason.MESSAGE_NOT_FOUND): MESSAGE,
+        (None, Reason.MESSAGE_RECALLED): RECALLED,
+        (None, Reason.MAY_NOT_PIN): NO_ROLE,
+        (None, Reason.MAY_NOT_RECALL): NO_ROLE,
+        (None, Reason.MAY_NOT_EDIT): NO_ROLE,
+        (None, Reason.BOT_DISABLED): NO_ROLE,
+        (None, Reason.MISSING_PIN_SCOPE): NO_ROLE,
+        (None, Reason.MESSAGE_PIN_RATE): TOO_MANY,
+        (None, Reason.CHAT_MESSAGE_RATE): TOO_MANY,
+        (None, "api_rate"): TOO_MANY,
+        # The vendor answers 403, not 404, when a user sends into an unknown room.
+        ("message.send", Reason.CHAT_NOT_FOUND): NOT_MEMBER,
+    }
+)
 
 # Reasons that by design answer by their error type (``_BY_TYPE``, else 400 INVALID_BODY): no
 # IMKit endpoint raises them, or the vendor has no closer code. ``tests/unit/test_error_tables.py``
@@ -178,18 +181,12 @@ def fail(reason: str, detail: str = "", *, family: str = "") -> ImkitError:
     return ImkitError(entry, detail or reason.replace("_", " ").capitalize())
 
 
-def lookup(family: str, reason: str) -> Entry | None:
-    parts = family.split(".")
-    for i in range(len(parts), 0, -1):
-        entry = _TABLE.get((".".join(parts[:i]), reason))
-        if entry is not None:
-            return entry
-    return _TABLE.get((None, reason))
+lookup = _TABLE.lookup
 
 
 def codes() -> list[tuple[str | None, str, int, str, str]]:
     """The table as rows (family, reason, RC, RM, code), for the docs."""
-    return [(f, r, s, rm, c) for (f, r), (s, rm, c) in _TABLE.items()]
+    return [(f, r, s, rm, c) for f, r, (s, rm, c) in _TABLE.rows()]
 
 
 def _message(error: ChatpinsError) -> str:

@@ -16,10 +16,11 @@ from chatpins.core.context import Actor
 from chatpins.core.entities import Message, User
 from chatpins.core.services import messages, pins, users
 from chatpins.dialects.imkit import render
-from chatpins.dialects.imkit.auth import DIALECT, deps_of, endpoint
+from chatpins.dialects.imkit.auth import DIALECT, endpoint
 from chatpins.dialects.imkit.errors import fail
 from chatpins.dialects.imkit.schemas import MessageListQuery, PlatformMessageBody, UserMessageBody
 from chatpins.dialects.imkit.wire import ok, page, parse_body, query
+from chatpins.dialects.shell import deps_of
 
 _TIME_FIELDS = {"messageTime": "created_at", "createdAt": "created_at", "updatedAt": "updated_at"}
 MAX_LIMIT = 100  # chosen

@@ -13,7 +13,7 @@ from chatpins.core.entities import ChatKind, Overflow, Permission
 from chatpins.core.services import chat_details, chat_upsert, chats, members
 from chatpins.core.services.messages import NewMessage
 from chatpins.dialects.imkit import render
-from chatpins.dialects.imkit.auth import deps_of, endpoint
+from chatpins.dialects.imkit.auth import endpoint
 from chatpins.dialects.imkit.errors import fail
 from chatpins.dialects.imkit.schemas import (
     CreateAndJoinBody,
@@ -27,6 +27,7 @@ from chatpins.dialects.imkit.schemas import (
     RoomUpdateBody,
 )
 from chatpins.dialects.imkit.wire import ok, page, parse_body, query
+from chatpins.dialects.shell import deps_of
 
 ROLES = {"admin": True, "member": False}
 

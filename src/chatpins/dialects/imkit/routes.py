@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import structlog
-from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,7 +18,7 @@ from chatpins.core.context import Deps
 from chatpins.dialects.imkit import clients, messages, rooms
 from chatpins.dialects.imkit.errors import INTERNAL, METHOD, ROUTE, ImkitError
 from chatpins.dialects.imkit.wire import Cors, error_response, refuse
-from chatpins.intake import Intake
+from chatpins.dialects.shell import DialectApp, build_app
 
 log = structlog.get_logger(__name__)
 
@@ -73,15 +72,16 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return error_response(ImkitError(INTERNAL, "internal server error"))
 
 
+def dialect(deps: Deps) -> DialectApp:
+    """IMKit's REST API at the root, for its own first path segments."""
+    return DialectApp(build_imkit_app(deps), PREFIXES)
+
+
 def build_imkit_app(deps: Deps) -> ASGIApp:
-    app = Starlette(
-        routes=list(_routes()),
-        exception_handlers={
-            ImkitError: _imkit_error,
-            HTTPException: _http_error,
-            Exception: _internal_error,
-        },
+    return build_app(
+        list(_routes()),
+        deps,
+        errors={ImkitError: _imkit_error, HTTPException: _http_error, Exception: _internal_error},
+        refuse=refuse,
+        outside=Cors,
     )
-    app.router.redirect_slashes = False
-    app.state.deps = deps
-    return Cors(Intake(app, refuse))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatpins.core.errors import NATIVE_ONLY, ChatpinsError, Reason
+from chatpins.dialects.shell import ErrorTable
 
 GENERAL = 660000001
 INVALID = 660000002
@@ -30,7 +31,7 @@ class ZimError(Exception):
 
 
 # reason -> (code, Message / SubMessage)
-_TABLE: dict[str, tuple[int, str]] = {
+_ENTRIES: dict[str, tuple[int, str]] = {
     # Gateway: public parameters and signature (zim.md §1, §2, §4)
     "internal_error": (1, "internal error"),
     "app_id_format": (100000001, "AppId is not a uint32"),
@@ -83,6 +84,8 @@ _TABLE: dict[str, tuple[int, str]] = {
     Reason.CONVERSATION_PIN_LIMIT: (660800048, "pin list length over limit (100)"),
     "conversation_query_failed": (660800053, "query conversation list failed"),
 }
+# ZIM's codes depend on the reason only: every entry is for any family.
+_TABLE = ErrorTable({(None, reason): entry for reason, entry in _ENTRIES.items()})
 
 
 # Reasons that by design answer the general business error (660000001): zim.md lists no closer
@@ -142,7 +145,7 @@ GENERIC: frozenset[Reason] = NATIVE_ONLY | {
 
 
 def lookup(reason: str, fallback: str = "general") -> tuple[int, str]:
-    return _TABLE.get(reason) or _TABLE[fallback]
+    return _TABLE.lookup(None, reason) or _ENTRIES[fallback]
 
 
 def error(reason: str, detail: str = "", **fields: Any) -> ZimError:
@@ -166,9 +169,9 @@ def all_failed_code(sub_codes: list[int]) -> int:
 
 
 def message_for(code: int) -> str:
-    return next((m for c, m in _TABLE.values() if c == code), "general business error")
+    return next((m for c, m in _ENTRIES.values() if c == code), "general business error")
 
 
 def codes() -> list[tuple[str, int, str]]:
     """The table as rows (reason, code, message), for the docs."""
-    return [(reason, code, message) for reason, (code, message) in _TABLE.items()]
+    return [(reason, code, message) for _any, reason, (code, message) in _TABLE.rows()]

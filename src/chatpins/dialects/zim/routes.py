@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route, request_response
@@ -20,11 +19,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chatpins.core.context import Deps
 from chatpins.core.errors import ChatpinsError
+from chatpins.dialects.shell import DialectApp, build_app, deps_of
 from chatpins.dialects.zim import conversations, gateway, groups, messages, users
 from chatpins.dialects.zim.errors import ZimError, error, from_core
 from chatpins.dialects.zim.gateway import Call, Rate
 from chatpins.dialects.zim.wire import error_reply, read_json, unreadable
-from chatpins.intake import Intake, Unreadable
+from chatpins.intake import Unreadable
 
 log = structlog.get_logger(__name__)
 
@@ -54,7 +54,7 @@ ACTIONS: dict[str, Action] = {
 
 
 async def handle(request: Request) -> Response:
-    deps: Deps = request.app.state.deps
+    deps = deps_of(request)
     name = ""
     action: Action | None = None
     try:
@@ -101,7 +101,11 @@ class _EveryMethod:
         await self._app(scope, receive, send)
 
 
+def dialect(deps: Deps) -> DialectApp:
+    """ZIM's server API: ``/`` itself."""
+    return DialectApp(build_zim_app(deps), root=True)
+
+
 def build_zim_app(deps: Deps) -> ASGIApp:
-    app = Starlette(routes=[Route("/", _EveryMethod())])
-    app.state.deps = deps
-    return Intake(app, _refuse)
+    # No error handlers: ``handle`` answers every outcome itself (HTTP 200 JSON).
+    return build_app([Route("/", _EveryMethod())], deps, errors={}, refuse=_refuse)
