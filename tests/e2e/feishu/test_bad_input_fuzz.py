@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.e2e.feishu_client import Feishu
@@ -101,6 +101,8 @@ def test_any_json_body_gets_an_envelope_and_writes_nothing(
 
 @FUZZ
 @given(raw=st.binary(max_size=64), path=st.sampled_from(["/pins", "/messages", "/chats"]))
+@example(raw=b"\t", path="/chats")  # whitespace is no JSON (not an empty body): 232001
+@example(raw=b" \r\n", path="/pins")
 def test_non_json_bytes_are_an_invalid_parameter(feishu: Feishu, raw: bytes, path: str) -> None:
     feishu.patch_app(api_rate_per_second=0, api_rate_per_minute=0)
     try:

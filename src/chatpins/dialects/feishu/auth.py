@@ -16,9 +16,9 @@ from chatpins.core.errors import Reason, Unauthenticated
 from chatpins.core.services import tokens
 from chatpins.dialects import shell
 from chatpins.dialects.feishu.errors import FeishuError, to_feishu, token_error
-from chatpins.dialects.feishu.wire import INVALID_TOKEN_REQUEST
+from chatpins.dialects.feishu.wire import INVALID_TOKEN_REQUEST, read_json
 from chatpins.dialects.shell import ActorHandler, Handler, deps_of
-from chatpins.intake import Unreadable, read_json
+from chatpins.intake import Unreadable
 
 _APP_ID = re.compile(r"cli_[0-9a-f]{16}")  # fullmatch: "$" would allow a trailing newline
 RATE_LIMITED = "request trigger frequency limit"
@@ -36,7 +36,7 @@ async def _issue(request: Request, kind: str) -> Response:
     # Failures here are HTTP 200 with a non-zero code, as the vendor answers (observed). No
     # token ever appears in a failure: the Node SDK treats any token in the reply as success.
     try:
-        data = await read_json(request, empty={})
+        data = await read_json(request)
     except Unreadable:
         data = None
     app_id = data.get("app_id") if isinstance(data, dict) else None

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Scope
 
 from chatpins.dialects.asgi import Headers, RewriteResponseHeaders
 from chatpins.dialects.feishu.errors import FeishuError, invalid
-from chatpins.intake import Unreadable, first_query_values, read_json
+from chatpins.intake import Unreadable, first_query_values, load_json
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -31,10 +31,16 @@ def error_response(error: FeishuError) -> JSONResponse:
     return JSONResponse(body, status_code=error.status, headers=error.headers)
 
 
+async def read_json(request: Request) -> Any:
+    """The body as JSON by the intake's rules. No body reads as ``{}`` (the SDK's token call
+    sends none); a body of whitespace is no JSON, so an invalid parameter."""
+    return load_json(await request.body() or b"{}")
+
+
 async def parse_body(request: Request, model: type[M], family: str) -> M:
     """Parse a JSON body whatever the Content-Type (the SDK's token call sends none)."""
     try:
-        data = await read_json(request, empty={})
+        data = await read_json(request)
         if not isinstance(data, dict):
             raise invalid(family)
         return model.model_validate(data)
