@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.live_server import fresh_database
+from tests.databases import fresh_database
 
 POSTGRES_URL = os.environ.get("CHATPINS_TEST_POSTGRES_URL")
 

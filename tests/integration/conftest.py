@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
@@ -11,6 +12,7 @@ from chatpins.core.context import Actor, Deps
 from chatpins.core.services import apps, users
 from chatpins.storage import migrate
 from chatpins.storage.database import Database
+from tests.databases import fresh_database
 
 POSTGRES_URL = os.environ.get("CHATPINS_TEST_POSTGRES_URL")
 REQUIRE_POSTGRES = os.environ.get("CHATPINS_REQUIRE_POSTGRES") == "1"
@@ -24,15 +26,21 @@ def _postgres_param():  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(scope="session", params=["sqlite", _postgres_param()])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'chatpins.db'}"
-    else:
-        if not POSTGRES_URL:
-            pytest.fail("CHATPINS_REQUIRE_POSTGRES=1 but CHATPINS_TEST_POSTGRES_URL is not set")
-        url = POSTGRES_URL
-    migrate.upgrade(url)
-    return url
+        migrate.upgrade(url)
+        yield url
+        return
+    if not POSTGRES_URL:
+        pytest.fail("CHATPINS_REQUIRE_POSTGRES=1 but CHATPINS_TEST_POSTGRES_URL is not set")
+    # A database of its own: the live servers of the same test run use the one the URL names,
+    # and their webhook workers lease every due delivery in it, this suite's too.
+    with fresh_database(POSTGRES_URL, "chatpins_core") as url:
+        migrate.upgrade(url)
+        yield url
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.e2e.live_server import Server, ServerProcess, database_url_for, fresh_database
+from tests.databases import fresh_database
+from tests.e2e.live_server import Server, ServerProcess, database_url_for
 from tests.e2e.test_cli import chatpins
 from tests.e2e.webhooks.conftest import QUICK_RETRIES, HookApp, Received, Receiver, hook_app
 
