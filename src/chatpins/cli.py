@@ -108,7 +108,8 @@ def tokens_issue(
     app: AppOption,
     user: Annotated[str, typer.Option("--user", help="The user's id.")],
     dialect: Annotated[
-        str, typer.Option("--dialect", help="Whose token: feishu (u-…) or imkit.")
+        str,
+        typer.Option("--dialect", help="Whose token: a dialect that issues user tokens."),
     ] = "feishu",
     ttl: Annotated[
         int | None,
@@ -122,6 +123,7 @@ def tokens_issue(
     as_json: JsonFlag = False,
 ) -> None:
     """Issue a user access token (Feishu: a u-… user_access_token; IMKit: an opaque token)."""
+    import chatpins.app  # noqa: F401  (loads the dialects, which declare their token forms)
     from chatpins.api.provisioning import iso
 
     async def use_case(deps: Deps) -> Any:

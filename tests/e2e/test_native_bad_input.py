@@ -111,6 +111,21 @@ def test_token_lifetime_out_of_range_is_refused(snapshot: Snapshot, ttl: int) ->
     snapshot.assert_unchanged()
 
 
+@pytest.mark.parametrize("dialect", ["zim", "native-ish", "FEISHU"])
+def test_a_token_for_a_dialect_without_user_tokens_is_refused(
+    snapshot: Snapshot, dialect: str
+) -> None:
+    """ZIM signs every request with the server secret: it has no user tokens to issue."""
+    feishu = snapshot.feishu
+    reply = feishu.admin.post(
+        f"/v1/apps/{feishu.app['id']}/tokens",
+        json={"user_id": feishu.app["feishu"]["app_id"], "dialect": dialect},
+    )
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["error"]["code"] == "unsupported_dialect"
+    snapshot.assert_unchanged()
+
+
 @pytest.fixture
 def message(feishu: Feishu) -> tuple[Snapshot, str]:
     _chat_id, message_id = feishu.chat_with_message()

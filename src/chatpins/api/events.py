@@ -39,7 +39,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from chatpins.api.provisioning import is_admin_key
 from chatpins.core.context import Deps
-from chatpins.core.entities import Token
+from chatpins.core.entities import Token, TokenKind
 from chatpins.core.errors import ChatpinsError, InvalidArgument, Reason, Unauthenticated
 from chatpins.core.services import apps, outbox, tokens
 from chatpins.delivery.frames import FORMATS, frame_text
@@ -93,7 +93,7 @@ async def resolve_reader(websocket: WebSocket, deps: Deps) -> Reader:
     for dialect in ("feishu", "imkit"):
         with contextlib.suppress(Unauthenticated):
             identity = await tokens.authenticate(deps, credential, dialect)
-            user_id = identity.user.id if identity.token.kind == "user" else None
+            user_id = identity.user.id if identity.token.kind is TokenKind.USER else None
             return Reader(identity.app.id, user_id, Credential(token=identity.token))
     app = await apps.find_app_by_credential(deps, "imkit_api_key", credential)
     if app is None:

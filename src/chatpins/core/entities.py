@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+
+# A JSON object as core carries it (event payloads, a chat's dialect attributes): built from
+# str, int, float, bool, None, lists and such objects; rendered by the dialects unchanged.
+JsonObject = dict[str, Any]
 
 
 class ChatKind(StrEnum):
@@ -22,6 +27,23 @@ class Permission(StrEnum):
 
     MEMBERS = "members"
     OWNER_ADMINS = "owner_admins"
+
+
+class TokenKind(StrEnum):
+    TENANT = "tenant"  # Feishu tenant_access_token: acts as the app's bot
+    APP = "app"  # Feishu app_access_token
+    USER = "user"  # acts as one user of the app
+
+
+class PinAction(StrEnum):
+    """What a row of a chat's pin history records."""
+
+    ADDED = "added"
+    REMOVED = "removed"
+    REPLACED = "replaced"  # removed to make room under a one-pin rule (IMKit)
+    EVICTED = "evicted"  # removed to make room under a cap
+    EXPIRED = "expired"
+    REORDERED = "reordered"
 
 
 class Overflow(StrEnum):
@@ -99,7 +121,7 @@ class Chat:
     dialect: str = "native"
     # Dialect-specific settings a chat carries and shows back unchanged (e.g. Feishu's
     # ``chat_type`` or ``join_message_visibility``); core never interprets them.
-    attributes: dict = field(default_factory=dict)
+    attributes: JsonObject = field(default_factory=dict)
     create_key: str | None = None
     # Time of the last message (or creation): conversation lists order by it.
     last_activity_at: int = 0
@@ -180,7 +202,7 @@ class Token:
 
     token_hash: str
     app_id: str
-    kind: str  # "tenant" | "app" | "user"
+    kind: TokenKind
     dialect: str
     issued_at: int
     expires_at: int
@@ -195,7 +217,7 @@ class PinChange:
 
     chat_id: str
     message_id: str
-    action: str  # added | removed | replaced | evicted | expired | reordered
+    action: PinAction
     actor_id: str | None
     dialect: str
     at: int
@@ -208,7 +230,7 @@ class Event:
     """An outbox row, written in the same transaction as the change it describes."""
 
     type: str
-    payload: dict
+    payload: JsonObject
     audience: str = "app"
     seq: int = 0  # assigned when written
     created_at: int = 0

@@ -142,6 +142,33 @@ NATIVE_ONLY: frozenset[Reason] = frozenset(
 )
 
 
+# Reasons raised only behind one family of requests, named so that a dialect without such
+# requests declares them answered by its generic code in one line.
+# A bot's chat requests (chat creation checks, the app's bot and its availability).
+BOT_CHAT_CHECKS: frozenset[Reason] = frozenset(
+    {
+        Reason.CONTENT_TOO_LONG,
+        Reason.INVALID_RECEIVE_ID,
+        Reason.INVALID_OWNER_ID,
+        Reason.PUBLIC_CHAT_NAME_MISSING,
+        Reason.PUBLIC_CHAT_NAME_TOO_SHORT,
+        Reason.UNKNOWN_CHAT_ID,
+        Reason.BOT_NOT_IN_CHAT,
+        Reason.USER_UNAVAILABLE_TO_BOT,
+    }
+)
+# Pinning conversations to a user's list (who pins, which conversation).
+CONVERSATION_PIN_CHECKS: frozenset[Reason] = frozenset(
+    {
+        Reason.OPERATOR_NOT_REGISTERED,
+        Reason.PEER_NOT_REGISTERED,
+        Reason.SELF_CONVERSATION,
+        Reason.GROUP_NOT_FOUND,
+        Reason.NOT_GROUP_MEMBER,
+    }
+)
+
+
 class ChatpinsError(Exception):
     """Base of every error a use case raises on purpose."""
 

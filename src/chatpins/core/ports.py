@@ -25,6 +25,7 @@ from chatpins.core.entities import (
     PinChange,
     Role,
     Token,
+    TokenKind,
     User,
     Webhook,
 )
@@ -143,7 +144,7 @@ class NonceRepository(Protocol):
 class TokenRepository(Protocol):
     async def add(self, token: Token) -> None: ...
     async def get(self, token_hash: str) -> Token | None: ...
-    async def latest(self, app_id: str, kind: str, dialect: str) -> Token | None: ...
+    async def latest(self, app_id: str, kind: TokenKind, dialect: str) -> Token | None: ...
     async def update(self, token: Token) -> None: ...
     async def revoke_for_user(
         self,

@@ -75,7 +75,9 @@ def deliverable(webhook: Webhook, app: App, event: Event) -> list[Wanted]:
     ]
 
 
-def render(webhook: Webhook, app: App, event: Event, delivery: Delivery) -> tuple[bytes, dict]:
+def render(
+    webhook: Webhook, app: App, event: Event, delivery: Delivery
+) -> tuple[bytes, dict[str, str]]:
     now_s = int(time.time())
     if webhook.format == "feishu":
         body = dict(feishu.feishu_events(app, event)).get(delivery.event_type)

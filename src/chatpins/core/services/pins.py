@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from chatpins.core import policies
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import Chat, Member, Message, Overflow, Pin, PinChange
+from chatpins.core.entities import Chat, Member, Message, Overflow, Pin, PinAction, PinChange
 from chatpins.core.errors import (
     Gone,
     InvalidArgument,
@@ -78,7 +78,7 @@ async def pin_and_read(deps: Deps, actor: Actor, message_id: str) -> tuple[Pin, 
         # Pinning is a change to the message: its update time advances (IMKit updatedAtMS).
         await uow.messages.touch(actor.app_id, message_id, now)
         await _changed(
-            uow, actor, chat, pin.message_id, now, "added", "pinned", EventType.PIN_CREATED
+            uow, actor, chat, pin.message_id, now, PinAction.ADDED, "pinned", EventType.PIN_CREATED
         )
         message.updated_at = max(message.updated_at, now)
     return pin, message
@@ -94,7 +94,7 @@ async def _make_room(uow: UnitOfWork, actor: Actor, chat: Chat, now: int) -> Non
     if chat.overflow is Overflow.REJECT:
         raise LimitExceeded(Reason.PIN_LIMIT, str(chat.max_pins))
     # A one-pin chat "replaces" its pin, a larger one "evicts" the oldest.
-    action = "replaced" if chat.max_pins == 1 else "evicted"
+    action = PinAction.REPLACED if chat.max_pins == 1 else PinAction.EVICTED
     for old in await uow.pins.by_rank(actor.app_id, chat.id, limit=excess):
         await _remove(uow, actor, chat, old, now, action=action, reason="pin_limit")
 
@@ -153,7 +153,7 @@ async def unpin_within(
     pin = await uow.pins.get_by_message(actor.app_id, message_id)
     if pin is None:
         return False
-    await _remove(uow, actor, chat, pin, now, action="removed", reason=reason)
+    await _remove(uow, actor, chat, pin, now, action=PinAction.REMOVED, reason=reason)
     return True
 
 
@@ -199,7 +199,7 @@ async def _count_pin_operation(deps: Deps, actor: Actor, message_id: str) -> Non
 
 
 async def _remove(
-    uow: UnitOfWork, actor: Actor, chat: Chat, pin: Pin, now: int, *, action: str, reason: str
+    uow: UnitOfWork, actor: Actor, chat: Chat, pin: Pin, now: int, *, action: PinAction, reason: str
 ) -> None:
     await uow.pins.remove(pin)
     await uow.messages.touch(actor.app_id, pin.message_id, now)
@@ -212,7 +212,7 @@ async def _changed(
     chat: Chat,
     message_id: str,
     now: int,
-    action: str,
+    action: PinAction,
     reason: str,
     event_type: EventType,
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chatpins.core.context import Deps
-from chatpins.core.entities import App, Event, Token, User
+from chatpins.core.entities import App, Event, Token, TokenKind, User
 from chatpins.core.errors import Conflict, InvalidArgument, NotFound, Reason, Unauthenticated
 from chatpins.core.events import EventType, emit_token_revoked
 from chatpins.core.identity import derive_token, hash_secret, secrets_match
@@ -16,16 +16,36 @@ APP_TOKEN_REUSE_MIN_S = 1800  # Feishu: the same token comes back while ≥ 30 m
 USER_TOKEN_TTL_S = 7200
 MAX_USER_TOKEN_TTL_S = 30 * 24 * 3600
 
-# The wire form of a user token per dialect: Feishu user_access_tokens start with "u-"; IMKit
-# tokens are opaque strings (the vendor's examples show bare hex).
-_USER_TOKEN_PREFIX = {"feishu": "u-", "imkit": ""}
-# Default lifetime per dialect (IMKit: the vendor example expires 7 days after issue).
-_USER_TOKEN_TTL_S = {"imkit": 7 * 24 * 3600}
 MAX_BOUND_TOKEN_LENGTH = 512
 
 
-def _default_ttl_s(dialect: str) -> int:
-    return _USER_TOKEN_TTL_S.get(dialect, USER_TOKEN_TTL_S)
+@dataclass(frozen=True)
+class UserTokenFormat:
+    """The wire form of a dialect's user tokens, which the dialect declares when it is loaded
+    (``register_user_tokens``): core issues and checks tokens without knowing any vendor."""
+
+    prefix: str = ""
+    ttl_s: int = USER_TOKEN_TTL_S
+
+
+_USER_TOKEN_FORMATS: dict[str, UserTokenFormat] = {}
+
+
+def register_user_tokens(dialect: str, token_format: UserTokenFormat) -> None:
+    """Declare that ``dialect`` issues user tokens, and their form."""
+    _USER_TOKEN_FORMATS[dialect] = token_format
+
+
+def user_token_dialects() -> tuple[str, ...]:
+    """The dialects that issue user tokens, in the order they were registered."""
+    return tuple(_USER_TOKEN_FORMATS)
+
+
+def _format_of(dialect: str) -> UserTokenFormat:
+    found = _USER_TOKEN_FORMATS.get(dialect)
+    if found is None:
+        raise InvalidArgument(Reason.UNSUPPORTED_DIALECT, dialect)
+    return found
 
 
 @dataclass(frozen=True)
@@ -62,19 +82,17 @@ async def issue_within(
     ttl_seconds: int | None = None,
 ) -> IssuedToken:
     """Issue a new user token inside an open unit of work (the user must exist)."""
-    prefix = _USER_TOKEN_PREFIX.get(dialect)
-    if prefix is None:
-        raise InvalidArgument(Reason.UNSUPPORTED_DIALECT, dialect)
-    ttl = _default_ttl_s(dialect) if ttl_seconds is None else ttl_seconds
+    token_format = _format_of(dialect)
+    ttl = token_format.ttl_s if ttl_seconds is None else ttl_seconds
     if not 1 <= ttl <= MAX_USER_TOKEN_TTL_S:
         raise InvalidArgument(Reason.INVALID_TTL, f"ttl_seconds must be 1-{MAX_USER_TOKEN_TTL_S}")
-    value = prefix + deps.ids.hex(40)
+    value = token_format.prefix + deps.ids.hex(40)
     now = deps.clock.now_ms()
     await uow.tokens.add(
         Token(
             token_hash=hash_secret(value),
             app_id=app_id,
-            kind="user",
+            kind=TokenKind.USER,
             dialect=dialect,
             user_id=user_id,
             issued_at=now,
@@ -105,7 +123,7 @@ async def bind_within(
         raise InvalidArgument(Reason.INVALID_TOKEN_VALUE, f"1-{MAX_BOUND_TOKEN_LENGTH} characters")
     now = deps.clock.now_ms()
     if expires_at is None:
-        expires_at = now + _default_ttl_s(dialect) * 1000
+        expires_at = now + _format_of(dialect).ttl_s * 1000
     token_hash = hash_secret(value)
     existing = await uow.tokens.get(token_hash)
     if existing is not None and (
@@ -120,7 +138,7 @@ async def bind_within(
     token = Token(
         token_hash=token_hash,
         app_id=app_id,
-        kind="user",
+        kind=TokenKind.USER,
         dialect=dialect,
         user_id=user_id,
         issued_at=now,
@@ -170,7 +188,14 @@ async def _revoked(
     if app is None:
         raise NotFound(Reason.APP_NOT_FOUND, app_id)
     await emit_token_revoked(
-        uow, app, now, user_id=user_id, kind="user", dialect=dialect, count=count, reason=reason
+        uow,
+        app,
+        now,
+        user_id=user_id,
+        kind=TokenKind.USER,
+        dialect=dialect,
+        count=count,
+        reason=reason,
     )
 
 
@@ -199,7 +224,7 @@ async def is_live(deps: Deps, token: Token) -> bool:
 
 
 async def issue_app_token(
-    deps: Deps, feishu_app_id: str, secret: str, kind: str = "tenant"
+    deps: Deps, feishu_app_id: str, secret: str, kind: TokenKind = TokenKind.TENANT
 ) -> IssuedToken:
     """Feishu's tenant/app access token for a self-built app, checked against its secret."""
     async with deps.uow(write=True) as uow:

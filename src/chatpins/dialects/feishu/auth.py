@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from chatpins.core.context import Actor
+from chatpins.core.entities import TokenKind
 from chatpins.core.errors import Reason, Unauthenticated
 from chatpins.core.services import tokens
 from chatpins.dialects import shell
@@ -25,14 +26,14 @@ RATE_LIMITED = "request trigger frequency limit"
 
 
 async def tenant_access_token(request: Request) -> Response:
-    return await _issue(request, "tenant")
+    return await _issue(request, TokenKind.TENANT)
 
 
 async def app_access_token(request: Request) -> Response:
-    return await _issue(request, "app")
+    return await _issue(request, TokenKind.APP)
 
 
-async def _issue(request: Request, kind: str) -> Response:
+async def _issue(request: Request, kind: TokenKind) -> Response:
     # Failures here are HTTP 200 with a non-zero code, as the vendor answers (observed). No
     # token ever appears in a failure: the Node SDK treats any token in the reply as success.
     try:
@@ -49,7 +50,7 @@ async def _issue(request: Request, kind: str) -> Response:
         msg = "app id not exists" if exc.reason is Reason.UNKNOWN_APP else "app secret invalid"
         return JSONResponse({"code": 10014, "msg": msg})
     body: dict[str, Any] = {"code": 0, "msg": "ok"}
-    if kind == "app":
+    if kind is TokenKind.APP:
         body["app_access_token"] = issued.value
     body["tenant_access_token"] = issued.value
     body["expire"] = issued.expires_in

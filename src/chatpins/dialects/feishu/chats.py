@@ -214,7 +214,9 @@ async def _set_managers(request: Request, actor: Actor, *, admin: bool) -> Respo
     )
 
 
-async def _render_chat(request: Request, actor: Actor, chat_id: str, id_type: str) -> dict:
+async def _render_chat(
+    request: Request, actor: Actor, chat_id: str, id_type: str
+) -> dict[str, Any]:
     deps = deps_of(request)
     view = await chats.get_chat(deps, actor, chat_id)
     people = await users.get_users(deps, actor.app_id, [m.user_id for m in view.members])

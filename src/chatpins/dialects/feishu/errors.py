@@ -10,7 +10,15 @@ those never travel as a core error (``token_error``, ``invalid``) and stay strin
 
 from __future__ import annotations
 
-from chatpins.core.errors import NATIVE_ONLY, ChatpinsError, RateLimited, Reason
+from typing import Any
+
+from chatpins.core.errors import (
+    CONVERSATION_PIN_CHECKS,
+    NATIVE_ONLY,
+    ChatpinsError,
+    RateLimited,
+    Reason,
+)
 from chatpins.dialects.shell import ErrorTable
 
 INVALID_PARAM = "Your request contains an invalid request parameter."
@@ -27,7 +35,7 @@ class FeishuError(Exception):
         msg: str,
         status: int = 400,
         headers: dict[str, str] | None = None,
-        data: dict | None = None,
+        data: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(f"{code} {msg}")
         self.code = code
@@ -149,38 +157,36 @@ _INVALID_BY_FAMILY = {"message": 230001, "chat": 232001}
 # 232001): the vendor has no closer code, or no Feishu endpoint raises them (the native API's
 # own reasons, ZIM's conversation list). ``tests/unit/test_error_tables.py`` holds every other
 # reason to an entry above.
-GENERIC: frozenset[Reason] = NATIVE_ONLY | {
-    # Arguments Feishu's schemas let through and the vendor calls plainly invalid.
-    Reason.INVALID_ID_TYPE,
-    Reason.INVALID_CHAT_ID,
-    Reason.INVALID_TIME_FIELD,
-    Reason.INVALID_USER_ID,
-    Reason.INVALID_USER_NAME,
-    Reason.MEMBER_NOT_FOUND,
-    Reason.MAY_NOT_JOIN_P2P,
-    Reason.MAY_NOT_EDIT,
-    Reason.DUPLICATE_KEY,
-    # Token issuing and checking: ``auth`` answers 10014 or ``token_error`` (99991xxx) itself.
-    Reason.INVALID_TTL,
-    Reason.UNSUPPORTED_DIALECT,
-    Reason.INVALID_TOKEN_VALUE,
-    Reason.TOKEN_CONFLICT,
-    Reason.UNKNOWN_APP,
-    Reason.WRONG_SECRET,
-    Reason.UNKNOWN_TOKEN,
-    Reason.EXPIRED_TOKEN,
-    # Users and apps are provisioned through IMKit, ZIM or the native API, never Feishu.
-    Reason.APP_NOT_FOUND,
-    Reason.USER_NOT_FOUND,
-    Reason.USER_EXISTS,
-    # ZIM's pinned conversations.
-    Reason.OPERATOR_NOT_REGISTERED,
-    Reason.PEER_NOT_REGISTERED,
-    Reason.SELF_CONVERSATION,
-    Reason.GROUP_NOT_FOUND,
-    Reason.NOT_GROUP_MEMBER,
-    Reason.CONVERSATION_PIN_LIMIT,
-}
+GENERIC: frozenset[Reason] = (
+    NATIVE_ONLY
+    | CONVERSATION_PIN_CHECKS
+    | {
+        # Arguments Feishu's schemas let through and the vendor calls plainly invalid.
+        Reason.INVALID_ID_TYPE,
+        Reason.INVALID_CHAT_ID,
+        Reason.INVALID_TIME_FIELD,
+        Reason.INVALID_USER_ID,
+        Reason.INVALID_USER_NAME,
+        Reason.MEMBER_NOT_FOUND,
+        Reason.MAY_NOT_JOIN_P2P,
+        Reason.MAY_NOT_EDIT,
+        Reason.DUPLICATE_KEY,
+        # Token issuing and checking: ``auth`` answers 10014 or ``token_error`` (99991xxx) itself.
+        Reason.INVALID_TTL,
+        Reason.UNSUPPORTED_DIALECT,
+        Reason.INVALID_TOKEN_VALUE,
+        Reason.TOKEN_CONFLICT,
+        Reason.UNKNOWN_APP,
+        Reason.WRONG_SECRET,
+        Reason.UNKNOWN_TOKEN,
+        Reason.EXPIRED_TOKEN,
+        # Users and apps are provisioned through IMKit, ZIM or the native API, never Feishu.
+        Reason.APP_NOT_FOUND,
+        Reason.USER_NOT_FOUND,
+        Reason.USER_EXISTS,
+        Reason.CONVERSATION_PIN_LIMIT,
+    }
+)
 
 
 def to_feishu(error: ChatpinsError, family: str) -> FeishuError:

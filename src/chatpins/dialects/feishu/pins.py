@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from chatpins.core.context import Actor
+from chatpins.core.entities import User
 from chatpins.core.services import pins, users
 from chatpins.dialects.feishu import render
 from chatpins.dialects.feishu.auth import endpoint
@@ -53,7 +55,7 @@ async def list_pins(request: Request, actor: Actor) -> Response:
         limit=query.page_size,
     )
     operators = await _operators(request, actor, [p.pinned_by for p in page.pins])
-    data: dict = {
+    data: dict[str, Any] = {
         "items": [render.pin(p, operators[p.pinned_by]) for p in page.pins],
         "has_more": page.has_more,
     }
@@ -62,7 +64,7 @@ async def list_pins(request: Request, actor: Actor) -> Response:
     return ok(data)
 
 
-async def _operators(request: Request, actor: Actor, user_ids: list[str]) -> dict:
+async def _operators(request: Request, actor: Actor, user_ids: list[str]) -> dict[str, User]:
     known = {actor.user.id: actor.user}
     missing = [u for u in user_ids if u not in known]
     if missing:

@@ -13,6 +13,8 @@ strings here.
 from __future__ import annotations
 
 from chatpins.core.errors import (
+    BOT_CHAT_CHECKS,
+    CONVERSATION_PIN_CHECKS,
     NATIVE_ONLY,
     ChatpinsError,
     Conflict,
@@ -111,35 +113,25 @@ _TABLE: ErrorTable[Entry] = ErrorTable(
 # Reasons that by design answer by their error type (``_BY_TYPE``, else 400 INVALID_BODY): no
 # IMKit endpoint raises them, or the vendor has no closer code. ``tests/unit/test_error_tables.py``
 # holds every other reason to an entry above.
-GENERIC: frozenset[Reason] = NATIVE_ONLY | {
-    # Feishu's request checks and Feishu-only rules.
-    Reason.CONTENT_TOO_LONG,
-    Reason.INVALID_RECEIVE_ID,
-    Reason.INVALID_OWNER_ID,
-    Reason.PUBLIC_CHAT_NAME_MISSING,
-    Reason.PUBLIC_CHAT_NAME_TOO_SHORT,
-    Reason.UNKNOWN_CHAT_ID,
-    Reason.BOT_NOT_IN_CHAT,
-    Reason.USER_UNAVAILABLE_TO_BOT,
-    Reason.UNKNOWN_APP,
-    Reason.WRONG_SECRET,
-    # Re-posting a room updates it; a lost creation race is a plain bad request.
-    Reason.CHAT_EXISTS,
-    Reason.DUPLICATE_KEY,
-    # An IMKit room replaces its pin (one per room): a chat that refuses instead was
-    # configured so through the native API, and the vendor has no code for it.
-    Reason.PIN_LIMIT,
-    # Apps and users are the platform's own (an unknown app is an unknown API key first).
-    Reason.APP_NOT_FOUND,
-    Reason.USER_EXISTS,
-    # ZIM's pinned conversations.
-    Reason.OPERATOR_NOT_REGISTERED,
-    Reason.PEER_NOT_REGISTERED,
-    Reason.SELF_CONVERSATION,
-    Reason.GROUP_NOT_FOUND,
-    Reason.NOT_GROUP_MEMBER,
-    Reason.CONVERSATION_PIN_LIMIT,
-}
+GENERIC: frozenset[Reason] = (
+    NATIVE_ONLY
+    | CONVERSATION_PIN_CHECKS
+    | BOT_CHAT_CHECKS
+    | {
+        Reason.UNKNOWN_APP,
+        Reason.WRONG_SECRET,
+        # Re-posting a room updates it; a lost creation race is a plain bad request.
+        Reason.CHAT_EXISTS,
+        Reason.DUPLICATE_KEY,
+        # An IMKit room replaces its pin (one per room): a chat that refuses instead was
+        # configured so through the native API, and the vendor has no code for it.
+        Reason.PIN_LIMIT,
+        # Apps and users are the platform's own (an unknown app is an unknown API key first).
+        Reason.APP_NOT_FOUND,
+        Reason.USER_EXISTS,
+        Reason.CONVERSATION_PIN_LIMIT,
+    }
+)
 
 # A reason without an entry falls back on its error type.
 _BY_TYPE: list[tuple[type[ChatpinsError], Entry]] = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatpins.core.errors import NATIVE_ONLY, ChatpinsError, Reason
+from chatpins.core.errors import BOT_CHAT_CHECKS, NATIVE_ONLY, ChatpinsError, Reason
 from chatpins.dialects.shell import ErrorTable
 
 GENERAL = 660000001
@@ -91,57 +91,53 @@ _TABLE = ErrorTable({(None, reason): entry for reason, entry in _ENTRIES.items()
 # Reasons that by design answer the general business error (660000001): zim.md lists no closer
 # code, or no ZIM action reaches them (Feishu's and IMKit's chat administration, message pins,
 # tokens). ``tests/unit/test_error_tables.py`` holds every other reason to an entry above.
-GENERIC: frozenset[Reason] = NATIVE_ONLY | {
-    # Feishu's request checks and Feishu-only rules.
-    Reason.CONTENT_TOO_LONG,
-    Reason.INVALID_RECEIVE_ID,
-    Reason.INVALID_OWNER_ID,
-    Reason.PUBLIC_CHAT_NAME_MISSING,
-    Reason.PUBLIC_CHAT_NAME_TOO_SHORT,
-    Reason.UNKNOWN_CHAT_ID,
-    Reason.BOT_DISABLED,
-    Reason.BOT_NOT_IN_CHAT,
-    Reason.MISSING_PIN_SCOPE,
-    Reason.USER_UNAVAILABLE_TO_BOT,
-    # Chat administration ZIM's group actions do not offer.
-    Reason.INVALID_CHAT_ID,
-    Reason.ADMIN_LIMIT,
-    Reason.CANNOT_REMOVE_OWNER,
-    Reason.MAY_NOT_JOIN_P2P,
-    Reason.MAY_NOT_TRANSFER_OWNERSHIP,
-    Reason.MEMBER_NOT_FOUND,
-    Reason.NEW_OWNER_NOT_MEMBER,
-    Reason.NOT_CHAT_MEMBERS,
-    Reason.ONLY_MANAGERS_MAY_ADD_MEMBERS,
-    Reason.ONLY_MANAGERS_MAY_CHANGE_SETTINGS,
-    Reason.ONLY_MANAGERS_MAY_EDIT,
-    Reason.ONLY_MANAGERS_MAY_REMOVE_MEMBERS,
-    Reason.ONLY_OWNER_MAY_DISSOLVE,
-    Reason.ONLY_OWNER_MAY_MANAGE_ADMINS,
-    # Messages and their pins: ZIM pins conversations, not messages.
-    Reason.INVALID_TIME_FIELD,
-    Reason.MAY_NOT_EDIT,
-    Reason.MAY_NOT_PIN,
-    Reason.MAY_NOT_RECALL,
-    Reason.MESSAGE_INVISIBLE,
-    Reason.MESSAGE_NOT_FOUND,
-    Reason.MESSAGE_PIN_RATE,
-    Reason.MESSAGE_RECALLED,
-    Reason.MESSAGE_SELF_DESTRUCTING,
-    Reason.MESSAGE_TYPE,
-    Reason.P2P_ONLY_MESSAGE_TYPE,
-    Reason.PIN_LIMIT,
-    # Tokens and app credentials: ZIM signs each request with the server secret instead.
-    Reason.APP_NOT_FOUND,
-    Reason.USER_NOT_FOUND,
-    Reason.INVALID_TOKEN_VALUE,
-    Reason.TOKEN_CONFLICT,
-    Reason.WRONG_SECRET,
-    Reason.UNKNOWN_TOKEN,
-    Reason.EXPIRED_TOKEN,
-    # A lost uniqueness race.
-    Reason.DUPLICATE_KEY,
-}
+GENERIC: frozenset[Reason] = (
+    NATIVE_ONLY
+    | BOT_CHAT_CHECKS
+    | {
+        # The app's bot and its pin scope.
+        Reason.BOT_DISABLED,
+        Reason.MISSING_PIN_SCOPE,
+        # Chat administration ZIM's group actions do not offer.
+        Reason.INVALID_CHAT_ID,
+        Reason.ADMIN_LIMIT,
+        Reason.CANNOT_REMOVE_OWNER,
+        Reason.MAY_NOT_JOIN_P2P,
+        Reason.MAY_NOT_TRANSFER_OWNERSHIP,
+        Reason.MEMBER_NOT_FOUND,
+        Reason.NEW_OWNER_NOT_MEMBER,
+        Reason.NOT_CHAT_MEMBERS,
+        Reason.ONLY_MANAGERS_MAY_ADD_MEMBERS,
+        Reason.ONLY_MANAGERS_MAY_CHANGE_SETTINGS,
+        Reason.ONLY_MANAGERS_MAY_EDIT,
+        Reason.ONLY_MANAGERS_MAY_REMOVE_MEMBERS,
+        Reason.ONLY_OWNER_MAY_DISSOLVE,
+        Reason.ONLY_OWNER_MAY_MANAGE_ADMINS,
+        # Messages and their pins: ZIM pins conversations, not messages.
+        Reason.INVALID_TIME_FIELD,
+        Reason.MAY_NOT_EDIT,
+        Reason.MAY_NOT_PIN,
+        Reason.MAY_NOT_RECALL,
+        Reason.MESSAGE_INVISIBLE,
+        Reason.MESSAGE_NOT_FOUND,
+        Reason.MESSAGE_PIN_RATE,
+        Reason.MESSAGE_RECALLED,
+        Reason.MESSAGE_SELF_DESTRUCTING,
+        Reason.MESSAGE_TYPE,
+        Reason.P2P_ONLY_MESSAGE_TYPE,
+        Reason.PIN_LIMIT,
+        # Tokens and app credentials: ZIM signs each request with the server secret instead.
+        Reason.APP_NOT_FOUND,
+        Reason.USER_NOT_FOUND,
+        Reason.INVALID_TOKEN_VALUE,
+        Reason.TOKEN_CONFLICT,
+        Reason.WRONG_SECRET,
+        Reason.UNKNOWN_TOKEN,
+        Reason.EXPIRED_TOKEN,
+        # A lost uniqueness race.
+        Reason.DUPLICATE_KEY,
+    }
+)
 
 
 def lookup(reason: str, fallback: str = "general") -> tuple[int, str]:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from chatpins.core.entities import Token
+from chatpins.core.entities import Token, TokenKind
 from chatpins.storage.repositories._base import Repository, key, to_row
 from chatpins.storage.tables import tokens
 
@@ -14,7 +14,7 @@ class TokenRepository(Repository):
     async def get(self, token_hash: str) -> Token | None:
         return await self._one(Token, _GET, {"p_hash": token_hash})
 
-    async def latest(self, app_id: str, kind: str, dialect: str) -> Token | None:
+    async def latest(self, app_id: str, kind: TokenKind, dialect: str) -> Token | None:
         query = (
             tokens.select()
             .where(
@@ -51,7 +51,7 @@ class TokenRepository(Repository):
         query = tokens.update().where(
             tokens.c.app_id == app_id,
             tokens.c.user_id == user_id,
-            tokens.c.kind == "user",
+            tokens.c.kind == TokenKind.USER,
             tokens.c.dialect == dialect,
             tokens.c.revoked_at.is_(None),
             tokens.c.expires_at > now,
