@@ -51,7 +51,9 @@ def insert_p2p_chats(url: str, app_id: str, user_id: str, peer_ids: list[str]) -
             {
                 "app_id": app_id, "id": chat_id, "kind": "p2p", "name": "", "description": "",
                 "owner_id": None, "creator_id": user_id, "created_at": now - i,
-                "pin_permission": "members", "edit_permission": "members",
+                "pin_rights_pin": "member", "pin_rights_unpin_own": "member",
+                "pin_rights_unpin_any": "member", "pin_rights_reorder": "member",
+                "pin_rights_edit": "member", "transfer_role": "admin", "edit_permission": "members",
                 "add_member_permission": "members", "overflow": "reject", "pin_version": 0,
                 "dialect": "zim", "attributes": {}, "last_activity_at": now - i,
             }

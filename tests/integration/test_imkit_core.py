@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import Message, Overflow, Permission, User
+from chatpins.core.entities import Message, Overflow, PinRights, Role, User
 from chatpins.core.errors import Conflict, PermissionDenied, Unauthenticated
 from chatpins.core.services import chat_details, chats, members, messages, pins, tokens, users
 
@@ -27,9 +27,9 @@ async def _room(deps: Deps, platform: Actor, owner: str, members: list[str]) -> 
         owner_id=owner,
         creator_joins=False,
         member_ids=members,
-        pin_permission=Permission.OWNER_ADMINS,
+        pin_rights=PinRights.every(Role.ADMIN),
         max_pins=1,
-        overflow=Overflow.REPLACE_OLDEST,
+        overflow=Overflow.EVICT_OLDEST,
     )
     return (await chats.create_chat(deps, platform, spec)).id
 

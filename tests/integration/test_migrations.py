@@ -57,3 +57,50 @@ def test_upgrade_from_0001_gives_old_apps_imkit_and_zim_credentials(tmp_path: Pa
         activity = conn.execute("SELECT last_activity_at FROM chats").fetchone()[0]
     assert key.startswith("ck_") and 10**9 <= zim_id < 2**32 and len(secret) == 32
     assert activity == 42
+
+
+def test_upgrade_to_0007_turns_pin_permission_into_rights_and_keeps_pin_order(
+    tmp_path: Path,
+) -> None:
+    """Old pins ranked by their version number (time) come out in position order with the
+    newest at the top; each chat's pin permission becomes the same role for every right."""
+    import sqlite3
+
+    from alembic import command
+
+    path = tmp_path / "old.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    command.upgrade(migrate.alembic_config(url), "0006")
+    columns = (
+        "app_id, id, kind, name, description, creator_id, created_at, pin_permission,"
+        " edit_permission, add_member_permission, max_pins, overflow, pin_version, dialect,"
+        " attributes"
+    )
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            f"INSERT INTO chats ({columns}) VALUES ('a', 'room', 'group', '', '', 'u', 1,"
+            " 'owner_admins', 'members', 'members', 1, 'replace_oldest', 3, 'imkit', '{}')"
+        )
+        conn.execute(
+            f"INSERT INTO chats ({columns}) VALUES ('a', 'oc_1', 'group', '', '', 'u', 1,"
+            " 'members', 'members', 'members', NULL, 'reject', 3, 'feishu', '{}')"
+        )
+        for rank, message_id in ((1, "old"), (3, "new"), (2, "mid")):
+            conn.execute(
+                "INSERT INTO pins (app_id, chat_id, message_id, pinned_by, pinned_at, rank,"
+                " dialect, note) VALUES ('a', 'oc_1', ?, 'u', ?, ?, 'feishu', '')",
+                (message_id, rank, rank),
+            )
+    migrate.upgrade(url)
+    with sqlite3.connect(path) as conn:
+        chats = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "SELECT id, pin_rights_pin, pin_rights_unpin_any, pin_rights_edit,"
+                " transfer_role, overflow FROM chats"
+            )
+        }
+        order = [r[0] for r in conn.execute("SELECT message_id FROM pins ORDER BY rank")]
+    assert chats["room"] == ("admin", "admin", "admin", "owner", "evict_oldest")
+    assert chats["oc_1"] == ("member", "member", "member", "admin", "reject")
+    assert order == ["new", "mid", "old"]

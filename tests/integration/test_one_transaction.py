@@ -25,6 +25,7 @@ from chatpins.core.entities import (
     Overflow,
     Permission,
     Pin,
+    PinRights,
     Role,
 )
 from chatpins.core.errors import NotFound, PermissionDenied, RateLimited
@@ -129,11 +130,11 @@ def room_spec(
         ownerless=owner is None,
         creator_joins=False,
         member_ids=member_ids,
-        pin_permission=Permission.OWNER_ADMINS,
+        pin_rights=PinRights.every(Role.ADMIN),
         edit_permission=Permission.OWNER_ADMINS,
         add_member_permission=Permission.MEMBERS,
         max_pins=1,
-        overflow=Overflow.REPLACE_OLDEST,
+        overflow=Overflow.EVICT_OLDEST,
         **fields,
     )
 

@@ -33,7 +33,7 @@ async def _no_send_limit(deps: Deps, bot: Actor) -> Actor:
 
 async def test_one_pin_chat_replaces_and_records_history(deps: Deps, bot: Actor) -> None:
     bot = await _no_send_limit(deps, bot)
-    chat_id = await _chat(deps, bot, max_pins=1, overflow=Overflow.REPLACE_OLDEST)
+    chat_id = await _chat(deps, bot, max_pins=1, overflow=Overflow.EVICT_OLDEST)
     first, second = [await _message(deps, bot, chat_id) for _ in range(2)]
     await pins.pin_message(deps, bot, first)
     await pins.pin_message(deps, bot, second)
@@ -67,7 +67,7 @@ async def test_full_chat_rejects_when_overflow_is_reject(deps: Deps, bot: Actor)
 
 async def test_concurrent_one_pin_chat_keeps_exactly_one(deps: Deps, bot: Actor) -> None:
     bot = await _no_send_limit(deps, bot)
-    chat_id = await _chat(deps, bot, max_pins=1, overflow=Overflow.REPLACE_OLDEST)
+    chat_id = await _chat(deps, bot, max_pins=1, overflow=Overflow.EVICT_OLDEST)
     ids = [await _message(deps, bot, chat_id) for _ in range(20)]
     await asyncio.gather(*(pins.pin_message(deps, bot, m) for m in ids))
     page = await pins.list_pins(deps, bot, chat_id)

@@ -84,7 +84,7 @@ def test_chat_updates_report_only_fields_feishu_knows() -> None:
     pin_only = _event(
         "chat.updated",
         chat_id="oc_1",
-        changes={"pin_permission": {"before": "members", "after": "owner_admins"}},
+        changes={"pin_rights": {"before": {"pin": "member"}, "after": {"pin": "admin"}}},
     )
     assert feishu.feishu_events(APP, pin_only) == []
     edit = _event(

@@ -8,7 +8,17 @@ import pytest
 
 from chatpins.core import policies
 from chatpins.core.context import Actor
-from chatpins.core.entities import App, Chat, ChatKind, Member, Permission, Role, User
+from chatpins.core.entities import (
+    App,
+    Chat,
+    ChatKind,
+    Member,
+    Permission,
+    PinRight,
+    PinRights,
+    Role,
+    User,
+)
 from chatpins.core.errors import Gone, PermissionDenied
 
 APP = App(
@@ -20,8 +30,22 @@ APP = App(
 )
 
 
-def _chat(dialect: str = "feishu", creator: str = "creator") -> Chat:
-    return Chat("app_1", "oc_1", ChatKind.GROUP, "chat", creator, 0, dialect=dialect)
+def _chat(
+    creator: str = "creator",
+    *,
+    transfer_role: Role = Role.OWNER,
+    pin_rights: PinRights | None = None,
+) -> Chat:
+    return Chat(
+        "app_1",
+        "oc_1",
+        ChatKind.GROUP,
+        "chat",
+        creator,
+        0,
+        transfer_role=transfer_role,
+        pin_rights=pin_rights or PinRights(),
+    )
 
 
 def _member(user_id: str, role: Role = Role.MEMBER) -> Member:
@@ -46,17 +70,51 @@ def test_a_plain_member_or_an_outsider_is_no_manager() -> None:
     assert not policies.is_manager(_chat(), None)
 
 
-def test_an_imkit_rooms_owner_changes_only_by_its_owner_or_creator() -> None:
-    room = _chat(dialect="imkit", creator="platform_bot")
+def test_an_owner_only_transfer_role_admits_the_owner_and_the_creator() -> None:
+    room = _chat(creator="platform_bot", transfer_role=Role.OWNER)  # IMKit's rooms
     assert policies.may_transfer_ownership(room, _member("owner", Role.OWNER))
     assert policies.may_transfer_ownership(room, _member("platform_bot"))
     assert not policies.may_transfer_ownership(room, _member("admin", Role.ADMIN))
 
 
-def test_a_feishu_chats_managers_may_transfer_its_ownership() -> None:
-    chat = _chat(dialect="feishu")
+def test_an_admin_transfer_role_admits_managers_but_no_plain_member() -> None:
+    chat = _chat(transfer_role=Role.ADMIN)  # Feishu's chats
     assert policies.may_transfer_ownership(chat, _member("admin", Role.ADMIN))
+    assert policies.may_transfer_ownership(chat, _member("owner", Role.OWNER))
     assert not policies.may_transfer_ownership(chat, _member("member"))
+
+
+def test_roles_are_ordered_member_admin_owner() -> None:
+    assert Role.OWNER.at_least(Role.ADMIN) and Role.ADMIN.at_least(Role.MEMBER)
+    assert Role.ADMIN.at_least(Role.ADMIN)
+    assert not Role.MEMBER.at_least(Role.ADMIN) and not Role.ADMIN.at_least(Role.OWNER)
+
+
+@pytest.mark.parametrize("right", list(PinRight))
+def test_each_pin_right_follows_its_own_lowest_role(right: PinRight) -> None:
+    """Raising one right to owner leaves the other rights with members."""
+    rights = dataclasses.replace(PinRights(), **{right.value: Role.OWNER})
+    chat = _chat(pin_rights=rights)
+    assert not policies.may(right, chat, _member("admin", Role.ADMIN))
+    assert policies.may(right, chat, _member("owner", Role.OWNER))
+    for other in set(PinRight) - {right}:
+        assert policies.may(other, chat, _member("someone"))
+
+
+def test_no_pin_right_reaches_an_outsider() -> None:
+    for right in PinRight:
+        assert not policies.may(right, _chat(), None)
+
+
+def test_a_pin_right_counts_roles_only_not_the_creator() -> None:
+    chat = _chat(creator="bot", pin_rights=PinRights.every(Role.ADMIN))
+    assert not policies.may(PinRight.PIN, chat, _member("bot"))
+
+
+def test_the_platform_holds_every_pin_right() -> None:
+    chat = _chat(pin_rights=PinRights.every(Role.OWNER))
+    member = policies.platform_member(_actor(is_platform=True), chat)
+    assert all(policies.may(right, chat, member) for right in PinRight)
 
 
 def test_members_permission_allows_every_member_but_no_outsider() -> None:

@@ -21,9 +21,47 @@ class Role(StrEnum):
     ADMIN = "admin"
     MEMBER = "member"
 
+    def at_least(self, lowest: Role) -> bool:
+        """Whether this role is ``lowest`` or above it (member < admin < owner)."""
+        return _ROLE_LEVEL[self] >= _ROLE_LEVEL[lowest]
+
+
+_ROLE_LEVEL = {Role.MEMBER: 0, Role.ADMIN: 1, Role.OWNER: 2}
+
+
+class PinRight(StrEnum):
+    """What a chat's pin policy grants, each to a lowest role (``PinRights``)."""
+
+    PIN = "pin"
+    UNPIN_OWN = "unpin_own"  # a pin the actor made
+    UNPIN_ANY = "unpin_any"
+    REORDER = "reorder"
+    EDIT = "edit"  # a pin's note, expiry and must-read flag
+
+
+@dataclass(frozen=True)
+class PinRights:
+    """The lowest role allowed each ``PinRight`` in a chat. Each dialect's defaults are one
+    such policy: IMKit rooms admin for all, Feishu ``all_members`` member for all and
+    ``only_owner`` admin for all."""
+
+    pin: Role = Role.MEMBER
+    unpin_own: Role = Role.MEMBER
+    unpin_any: Role = Role.MEMBER
+    reorder: Role = Role.MEMBER
+    edit: Role = Role.MEMBER
+
+    @classmethod
+    def every(cls, role: Role) -> PinRights:
+        return cls(role, role, role, role, role)
+
+    def lowest(self, right: PinRight) -> Role:
+        role: Role = getattr(self, right.value)
+        return role
+
 
 class Permission(StrEnum):
-    """Who may do something in a chat (pin, edit its profile, add members)."""
+    """Who may change a chat's profile or add members (Feishu's two-valued settings)."""
 
     MEMBERS = "members"
     OWNER_ADMINS = "owner_admins"
@@ -50,7 +88,8 @@ class Overflow(StrEnum):
     """What a pin does when the chat already holds ``max_pins`` pins."""
 
     REJECT = "reject"
-    REPLACE_OLDEST = "replace_oldest"
+    EVICT_OLDEST = "evict_oldest"  # remove the pin pinned longest ago (``pinned_at``)
+    EVICT_LAST = "evict_last"  # remove the pin in the lowest position (``rank``)
 
 
 @dataclass
@@ -112,7 +151,9 @@ class Chat:
     owner_id: str | None = None
     description: str = ""
     dissolved_at: int | None = None
-    pin_permission: Permission = Permission.MEMBERS
+    pin_rights: PinRights = field(default_factory=PinRights)
+    # The lowest role that may hand the chat to a new owner; its creator always may.
+    transfer_role: Role = Role.OWNER
     edit_permission: Permission = Permission.MEMBERS
     add_member_permission: Permission = Permission.MEMBERS
     max_pins: int | None = None
@@ -177,8 +218,10 @@ class Pin:
     chat_id: str
     message_id: str
     pinned_by: str
-    pinned_at: int
-    rank: int
+    pinned_at: int  # when
+    # Where: a fractional key (``core.ranks``); pins list in ascending key order, the top
+    # first. Independent of time, so an insert or a move rewrites this one row.
+    rank: str
     dialect: str
     id: int | None = None
     expires_at: int | None = None

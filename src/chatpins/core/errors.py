@@ -83,6 +83,9 @@ class Reason(StrEnum):
     MAY_NOT_EDIT = "may_not_edit"
     MAY_NOT_RECALL = "may_not_recall"
     MAY_NOT_PIN = "may_not_pin"
+    MAY_NOT_UNPIN = "may_not_unpin"
+    MAY_NOT_REORDER = "may_not_reorder"
+    MAY_NOT_EDIT_PIN = "may_not_edit_pin"
     PIN_LIMIT = "pin_limit"
     CHAT_MESSAGE_RATE = "chat_message_rate"
     MESSAGE_PIN_RATE = "message_pin_rate"
@@ -108,6 +111,7 @@ class Reason(StrEnum):
     UNKNOWN_WEBHOOK_FORMAT = "unknown_webhook_format"
     WEBHOOK_LIMIT = "webhook_limit"
     WEBHOOK_NOT_FOUND = "webhook_not_found"
+    INVALID_POSITION = "invalid_position"
     # Storage: a uniqueness race lost
     DUPLICATE_KEY = "duplicate_key"
 
@@ -138,6 +142,9 @@ NATIVE_ONLY: frozenset[Reason] = frozenset(
         Reason.UNKNOWN_WEBHOOK_FORMAT,
         Reason.WEBHOOK_LIMIT,
         Reason.WEBHOOK_NOT_FOUND,
+        Reason.INVALID_POSITION,
+        Reason.MAY_NOT_REORDER,
+        Reason.MAY_NOT_EDIT_PIN,
     }
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chatpins.core.context import Actor
-from chatpins.core.entities import Chat, Member, Message, Permission, Role
+from chatpins.core.entities import Chat, Member, Message, Permission, PinRight, Role
 from chatpins.core.errors import Gone, PermissionDenied, Reason
 from chatpins.core.ports import UnitOfWork
 
@@ -16,12 +16,16 @@ def is_manager(chat: Chat, member: Member | None) -> bool:
 
 
 def may_transfer_ownership(chat: Chat, member: Member) -> bool:
-    """Follows the dialect that created the chat, like the chat's other defaults: an IMKit
-    room's owner changes only by the owner (or the platform); a Feishu chat's owner, managers
-    and creating bot "may change everything", ``owner_id`` included."""
-    if chat.dialect == "imkit":
-        return member.role is Role.OWNER or member.user_id == chat.creator_id
-    return is_manager(chat, member)
+    """The chat's ``transfer_role`` or above, or its creator (Feishu's creating bot "may change
+    everything", ``owner_id`` included; an IMKit room's owner is changed by its owner only)."""
+    return member.role.at_least(chat.transfer_role) or member.user_id == chat.creator_id
+
+
+def may(right: PinRight, chat: Chat, member: Member | None) -> bool:
+    """Whether a member holds a pin right: the chat's policy names the lowest role allowed.
+    Only roles count: a creating bot that is a plain member is a member here (Feishu,
+    unconfirmed). The platform acts as the owner (``platform_member``)."""
+    return member is not None and member.role.at_least(chat.pin_rights.lowest(right))
 
 
 def platform_member(actor: Actor, chat: Chat) -> Member:

@@ -15,6 +15,12 @@ MAX_USER_NAME = 512
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# Position keys compare byte by byte (``core.ranks``): SQLite's default collation does;
+# PostgreSQL's database collation may not ("a" < "B" under en_US), so the column says "C".
+MAX_POSITION_KEY = 255
+PositionKey = sa.String(MAX_POSITION_KEY).with_variant(
+    sa.String(MAX_POSITION_KEY, collation="C"), "postgresql"
+)
 
 server_settings = sa.Table(
     "server_settings",
@@ -77,7 +83,13 @@ chats = sa.Table(
     sa.Column("creator_id", sa.String(128), nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("dissolved_at", sa.BigInteger),
-    sa.Column("pin_permission", sa.String(16), nullable=False),
+    # The chat's pin policy: the lowest role allowed each pin right (``PinRights``).
+    sa.Column("pin_rights_pin", sa.String(16), nullable=False),
+    sa.Column("pin_rights_unpin_own", sa.String(16), nullable=False),
+    sa.Column("pin_rights_unpin_any", sa.String(16), nullable=False),
+    sa.Column("pin_rights_reorder", sa.String(16), nullable=False),
+    sa.Column("pin_rights_edit", sa.String(16), nullable=False),
+    sa.Column("transfer_role", sa.String(16), nullable=False),
     sa.Column("edit_permission", sa.String(16), nullable=False),
     sa.Column("add_member_permission", sa.String(16), nullable=False),
     sa.Column("max_pins", sa.Integer),
@@ -133,13 +145,14 @@ pins = sa.Table(
     sa.Column("message_id", sa.String(128), nullable=False),
     sa.Column("pinned_by", sa.String(128), nullable=False),
     sa.Column("pinned_at", sa.BigInteger, nullable=False),
-    sa.Column("rank", sa.BigInteger, nullable=False),
+    sa.Column("rank", PositionKey, nullable=False),
     sa.Column("dialect", sa.String(16), nullable=False),
     sa.Column("expires_at", sa.BigInteger),
     sa.Column("note", sa.Text, nullable=False, default=""),
     # At most one active pin per message, whatever the interleaving of requests.
     sa.UniqueConstraint("app_id", "message_id", name="uq_pins_message"),
     sa.Index("ix_pins_chat_time", "app_id", "chat_id", "pinned_at", "id"),
+    sa.Index("ix_pins_chat_rank", "app_id", "chat_id", "rank", "id"),
 )
 
 pin_history = sa.Table(

@@ -9,7 +9,7 @@ from typing import Any
 
 from chatpins.core import policies
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import Chat, ChatKind, Member, Overflow, Permission, Role
+from chatpins.core.entities import Chat, ChatKind, Member, Overflow, Permission, PinRights, Role
 from chatpins.core.errors import (
     Conflict,
     InvalidArgument,
@@ -37,7 +37,8 @@ class NewChat:
     creator_joins: bool = True  # False: the creator only creates (IMKit's platform API key)
     member_ids: list[str] = field(default_factory=list)
     admin_ids: list[str] = field(default_factory=list)
-    pin_permission: Permission = Permission.MEMBERS
+    pin_rights: PinRights = field(default_factory=PinRights)
+    transfer_role: Role = Role.OWNER
     edit_permission: Permission = Permission.MEMBERS
     add_member_permission: Permission = Permission.MEMBERS
     max_pins: int | None = None
@@ -60,7 +61,7 @@ class ChatChanges:
     name: str | None = None
     description: str | None = None
     owner_id: str | None = None
-    pin_permission: Permission | None = None
+    pin_rights: PinRights | None = None
     edit_permission: Permission | None = None
     add_member_permission: Permission | None = None
     # The complete new list of admins (members not listed lose the role); owner only.
@@ -69,7 +70,7 @@ class ChatChanges:
     setting_attributes: dict[str, Any] = field(default_factory=dict)
 
     def touches_settings(self) -> bool:
-        settings = (self.owner_id, self.pin_permission, self.edit_permission, self.admin_ids)
+        settings = (self.owner_id, self.pin_rights, self.edit_permission, self.admin_ids)
         return any(v is not None for v in settings) or bool(
             self.setting_attributes or self.add_member_permission is not None
         )
@@ -118,7 +119,8 @@ async def create_within(uow: UnitOfWork, actor: Actor, spec: NewChat, now: int) 
         owner_id=owner_id,
         creator_id=actor.user.id,
         created_at=now,
-        pin_permission=spec.pin_permission,
+        pin_rights=spec.pin_rights,
+        transfer_role=spec.transfer_role,
         edit_permission=spec.edit_permission,
         add_member_permission=spec.add_member_permission,
         max_pins=spec.max_pins,
@@ -214,9 +216,9 @@ async def update_within(
     if changes.admin_ids is not None:
         await _replace_admins(uow, chat, changes.admin_ids)
     updates = {
-        k: v
-        for k, v in dataclasses.asdict(changes).items()
-        if v is not None and k in ("name", "description") + _PERMISSIONS
+        k: getattr(changes, k)
+        for k in ("name", "description", *_PERMISSIONS)
+        if getattr(changes, k) is not None
     }
     attributes = {**chat.attributes, **changes.profile_attributes}
     attributes.update(changes.setting_attributes)
@@ -235,7 +237,7 @@ async def update_within(
     return chat
 
 
-_PERMISSIONS = ("pin_permission", "edit_permission", "add_member_permission")
+_PERMISSIONS = ("pin_rights", "edit_permission", "add_member_permission")
 _REPORTED = ("name", "description", "owner_id", *_PERMISSIONS)
 
 
@@ -250,6 +252,8 @@ def _changes(before: Chat, after: Chat) -> dict[str, dict[str, Any]]:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, PinRights):
+        return {k: v.value for k, v in dataclasses.asdict(value).items()}
     return value.value if isinstance(value, enum.Enum) else value
 
 

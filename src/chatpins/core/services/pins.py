@@ -1,16 +1,27 @@
 """Pinning messages in a chat: the one pin algorithm every dialect shares.
 
-A chat's pin rules are data on the chat (``max_pins``, ``overflow``, ``pin_permission``), set
-from the creating dialect's defaults; nothing here depends on the dialect.
+A chat's pin rules are data on the chat (``max_pins``, ``overflow``, ``pin_rights``), set
+from the creating dialect's defaults; nothing here depends on the dialect. A pin has a time
+(``pinned_at``: when) and a position (``rank``: where); a new pin goes to the top unless a
+position is asked for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatpins.core import policies
+from chatpins.core import policies, ranks
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import Chat, Member, Message, Overflow, Pin, PinAction, PinChange
+from chatpins.core.entities import (
+    Chat,
+    Member,
+    Message,
+    Overflow,
+    Pin,
+    PinAction,
+    PinChange,
+    PinRight,
+)
 from chatpins.core.errors import (
     Gone,
     InvalidArgument,
@@ -42,9 +53,12 @@ async def pin_message(deps: Deps, actor: Actor, message_id: str) -> Pin:
     return pin
 
 
-async def pin_and_read(deps: Deps, actor: Actor, message_id: str) -> tuple[Pin, Message]:
-    """Pin a message; also return the message as it reads right after the pin (same
-    transaction, so a concurrent pin that replaces this one cannot show through)."""
+async def pin_and_read(
+    deps: Deps, actor: Actor, message_id: str, *, position: int = 0
+) -> tuple[Pin, Message]:
+    """Pin a message at ``position`` (0: the top; past the end: the end); also return the
+    message as it reads right after the pin (same transaction, so a concurrent pin that
+    replaces this one cannot show through)."""
     policies.require_app_capabilities(actor, pin_scope=True)
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
@@ -55,15 +69,13 @@ async def pin_and_read(deps: Deps, actor: Actor, message_id: str) -> tuple[Pin, 
             raise Gone(Reason.MESSAGE_SELF_DESTRUCTING)
         if message.type in UNPINNABLE_TYPES:
             raise Unsupported(Reason.MESSAGE_TYPE, message.type)
-        _require_pin_permission(chat, member)
+        _require(PinRight.PIN, chat, member)
         await _count_pin_operation(deps, actor, message_id)
         existing = await uow.pins.get_by_message(actor.app_id, message_id)
         if existing is not None:
             return existing, message
         await _make_room(uow, actor, chat, now)
-        # The chat's pin version only grows, so ranks taken from it order pins by time without
-        # reading the chat's other pins (a Feishu chat may hold thousands).
-        rank = chat.pin_version + 1
+        rank = await _rank_at(uow, chat, position)
         pin = await uow.pins.add(
             Pin(
                 app_id=actor.app_id,
@@ -85,7 +97,8 @@ async def pin_and_read(deps: Deps, actor: Actor, message_id: str) -> tuple[Pin, 
 
 
 async def _make_room(uow: UnitOfWork, actor: Actor, chat: Chat, now: int) -> None:
-    """Enforce ``max_pins`` before a new pin: refuse, or remove the oldest ranks."""
+    """Enforce ``max_pins`` before a new pin: refuse, or evict as the chat's overflow says
+    (the pin pinned longest ago, or the one in the lowest position)."""
     if chat.max_pins is None:
         return
     excess = await uow.pins.count_for_chat(actor.app_id, chat.id) - chat.max_pins + 1
@@ -93,10 +106,41 @@ async def _make_room(uow: UnitOfWork, actor: Actor, chat: Chat, now: int) -> Non
         return
     if chat.overflow is Overflow.REJECT:
         raise LimitExceeded(Reason.PIN_LIMIT, str(chat.max_pins))
-    # A one-pin chat "replaces" its pin, a larger one "evicts" the oldest.
+    if chat.overflow is Overflow.EVICT_LAST:
+        evicted = await uow.pins.by_position(actor.app_id, chat.id, limit=excess, last_first=True)
+    else:
+        evicted = await uow.pins.by_time(actor.app_id, chat.id, limit=excess)
+    # A one-pin chat "replaces" its pin (IMKit), a larger one "evicts".
     action = PinAction.REPLACED if chat.max_pins == 1 else PinAction.EVICTED
-    for old in await uow.pins.by_rank(actor.app_id, chat.id, limit=excess):
+    for old in evicted:
         await _remove(uow, actor, chat, old, now, action=action, reason="pin_limit")
+
+
+async def _rank_at(uow: UnitOfWork, chat: Chat, position: int) -> str:
+    """A key for a new pin at ``position``: between the keys now at ``position - 1`` and
+    ``position``. Reads the pins above it only (the top: one row)."""
+    if position < 0:
+        raise InvalidArgument(Reason.INVALID_POSITION, str(position))
+    above = await uow.pins.by_position(chat.app_id, chat.id, limit=position + 1)
+    if position < len(above):
+        before = above[position - 1].rank if position > 0 else None
+        after: str | None = above[position].rank
+    else:
+        before, after = (above[-1].rank if above else None), None
+    if before is None or after is None or before < after:
+        key = ranks.between(before, after)
+        if not ranks.too_long(key):
+            return key
+    # Keys grown long, or equal neighbours (never written by this code): spread, then retry.
+    await _spread(uow, chat)
+    return await _rank_at(uow, chat, position)
+
+
+async def _spread(uow: UnitOfWork, chat: Chat) -> None:
+    """Give the chat's pins short keys again, keeping their order."""
+    ordered = await uow.pins.by_position(chat.app_id, chat.id)
+    for pin, key in zip(ordered, ranks.spread(len(ordered)), strict=True):
+        await uow.pins.move(pin, key)
 
 
 async def unpin_message(deps: Deps, actor: Actor, message_id: str) -> Message:
@@ -108,9 +152,13 @@ async def unpin_message(deps: Deps, actor: Actor, message_id: str) -> Message:
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         message, chat, member = await _load_for_pin_change(uow, actor, message_id, now)
-        _require_pin_permission(chat, member)
+        pin = await uow.pins.get_by_message(actor.app_id, message_id)
+        # Someone else's pin needs ``unpin_any``; one's own (or no pin at all) ``unpin_own``.
+        others = pin is not None and pin.pinned_by != actor.user.id
+        _require(PinRight.UNPIN_ANY if others else PinRight.UNPIN_OWN, chat, member)
         await _count_pin_operation(deps, actor, message_id)
-        if await unpin_within(uow, actor, chat, message_id, now, reason="unpinned"):
+        if pin is not None:
+            await _remove(uow, actor, chat, pin, now, action=PinAction.REMOVED, reason="unpinned")
             message.updated_at = max(message.updated_at, now)
     return message
 
@@ -187,9 +235,18 @@ async def _load_for_pin_change(
     return message, chat, member
 
 
-def _require_pin_permission(chat: Chat, member: Member | None) -> None:
-    if not policies.allowed(chat.pin_permission, chat, member):
-        raise PermissionDenied(Reason.MAY_NOT_PIN)
+_REFUSED = {
+    PinRight.PIN: Reason.MAY_NOT_PIN,
+    PinRight.UNPIN_OWN: Reason.MAY_NOT_UNPIN,
+    PinRight.UNPIN_ANY: Reason.MAY_NOT_UNPIN,
+    PinRight.REORDER: Reason.MAY_NOT_REORDER,
+    PinRight.EDIT: Reason.MAY_NOT_EDIT_PIN,
+}
+
+
+def _require(right: PinRight, chat: Chat, member: Member | None) -> None:
+    if not policies.may(right, chat, member):
+        raise PermissionDenied(_REFUSED[right])
 
 
 async def _count_pin_operation(deps: Deps, actor: Actor, message_id: str) -> None:
@@ -229,7 +286,7 @@ async def _changed(
     await uow.pins.record(actor.app_id, change)
     order = None
     if chat.max_pins is not None:
-        order = [p.message_id for p in await uow.pins.by_rank(actor.app_id, chat.id)]
+        order = [p.message_id for p in await uow.pins.by_position(actor.app_id, chat.id)]
     await emit(
         uow,
         actor,

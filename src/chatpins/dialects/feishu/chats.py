@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatpins.core.context import Actor
-from chatpins.core.entities import Permission, User
+from chatpins.core.entities import Permission, Role, User
 from chatpins.core.errors import InvalidArgument, Reason
 from chatpins.core.services import chats, members, users
 from chatpins.dialects.feishu import render
@@ -71,7 +71,9 @@ async def create_chat(request: Request, actor: Actor) -> Response:
             *(b.id for b in bots.values()),
         ],
         admin_ids=admins,
-        pin_permission=render.PERMISSION[body.pin_manage_setting or "all_members"],
+        pin_rights=render.PIN_RIGHTS[body.pin_manage_setting or "all_members"],
+        # Feishu's owner, managers and creating bot "may change everything", owner_id included.
+        transfer_role=Role.ADMIN,
         edit_permission=render.PERMISSION[body.edit_permission or "all_members"],
         add_member_permission=_add_member_permission(body) or Permission.MEMBERS,
         attributes=_attributes(body, exclude=_CORE_FIELDS | {"user_id_list", "bot_id_list"}),
@@ -99,7 +101,7 @@ async def update_chat(request: Request, actor: Actor) -> Response:
         name=body.name,
         description=body.description,
         owner_id=owner.id if owner else None,
-        pin_permission=render.PERMISSION.get(body.pin_manage_setting or ""),
+        pin_rights=render.PIN_RIGHTS.get(body.pin_manage_setting or ""),
         edit_permission=render.PERMISSION.get(body.edit_permission or ""),
         add_member_permission=_add_member_permission(body),
         profile_attributes={k: v for k, v in given.items() if k in _PROFILE_ATTRIBUTES},

@@ -80,6 +80,10 @@ _TABLE: ErrorTable[tuple[int, str]] = ErrorTable(
             230046,
             "No Permission to Pin/Unpin messages in the chat.",
         ),
+        ("message", Reason.MAY_NOT_UNPIN): (
+            230046,
+            "No Permission to Pin/Unpin messages in the chat.",
+        ),
         ("message", Reason.MESSAGE_PIN_RATE): (
             230047,
             "Pin/Unpin message trigger message_id limit.",

@@ -5,7 +5,17 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from chatpins.core.entities import App, Chat, Member, Message, Permission, Pin, Role, User
+from chatpins.core.entities import (
+    App,
+    Chat,
+    Member,
+    Message,
+    Permission,
+    Pin,
+    PinRights,
+    Role,
+    User,
+)
 
 # Feishu settings a chat carries, with the vendor's defaults for a new group chat.
 CHAT_DEFAULTS: dict[str, Any] = {
@@ -36,6 +46,11 @@ CHAT_DEFAULTS: dict[str, Any] = {
 
 _SETTING = {Permission.MEMBERS: "all_members", Permission.OWNER_ADMINS: "only_owner"}
 PERMISSION = {v: k for k, v in _SETTING.items()}
+# ``pin_manage_setting``: every pin right to members, or to the owner and managers.
+PIN_RIGHTS = {
+    "all_members": PinRights.every(Role.MEMBER),
+    "only_owner": PinRights.every(Role.ADMIN),
+}
 
 
 def tenant_key(app: App) -> str:
@@ -116,7 +131,7 @@ def chat(
             "allowed" if c.add_member_permission is Permission.MEMBERS else "not_allowed"
         ),
         "edit_permission": _SETTING[c.edit_permission],
-        "pin_manage_setting": _SETTING[c.pin_permission],
+        "pin_manage_setting": "all_members" if c.pin_rights.pin is Role.MEMBER else "only_owner",
         "chat_status": status,
         **counts,
     }

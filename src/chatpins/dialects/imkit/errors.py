@@ -98,6 +98,7 @@ _TABLE: ErrorTable[Entry] = ErrorTable(
         (None, Reason.MESSAGE_NOT_FOUND): MESSAGE,
         (None, Reason.MESSAGE_RECALLED): RECALLED,
         (None, Reason.MAY_NOT_PIN): NO_ROLE,
+        (None, Reason.MAY_NOT_UNPIN): NO_ROLE,
         (None, Reason.MAY_NOT_RECALL): NO_ROLE,
         (None, Reason.MAY_NOT_EDIT): NO_ROLE,
         (None, Reason.BOT_DISABLED): NO_ROLE,

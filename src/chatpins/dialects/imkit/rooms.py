@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from chatpins.core.context import Actor
-from chatpins.core.entities import ChatKind, Overflow, Permission
+from chatpins.core.entities import ChatKind, Overflow, Permission, PinRights, Role
 from chatpins.core.services import chat_details, chat_upsert, chats, members
 from chatpins.core.services.messages import NewMessage
 from chatpins.dialects.imkit import render
@@ -167,11 +167,13 @@ async def _create_or_update(
         member_ids=wanted,
         # IMKit: one pinned message per room, a new pin replaces it; owner and admins pin
         # (either member of a direct room, which has no owner).
-        pin_permission=Permission.MEMBERS if direct else Permission.OWNER_ADMINS,
+        pin_rights=PinRights.every(Role.MEMBER if direct else Role.ADMIN),
+        # The owner hands a room over (or the platform); admins may not.
+        transfer_role=Role.OWNER,
         edit_permission=Permission.MEMBERS if direct else Permission.OWNER_ADMINS,
         add_member_permission=Permission.MEMBERS,
         max_pins=1,
-        overflow=Overflow.REPLACE_OLDEST,
+        overflow=Overflow.EVICT_OLDEST,
         attributes={**render.ROOM_DEFAULTS, **_attributes(body)},
     )
     changes = chats.ChatChanges(

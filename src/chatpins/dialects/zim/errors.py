@@ -117,6 +117,7 @@ GENERIC: frozenset[Reason] = (
         Reason.INVALID_TIME_FIELD,
         Reason.MAY_NOT_EDIT,
         Reason.MAY_NOT_PIN,
+        Reason.MAY_NOT_UNPIN,
         Reason.MAY_NOT_RECALL,
         Reason.MESSAGE_INVISIBLE,
         Reason.MESSAGE_NOT_FOUND,

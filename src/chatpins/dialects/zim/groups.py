@@ -50,7 +50,7 @@ async def create_group(call: Call) -> Response:
         kind=ChatKind.GROUP,
         member_ids=known,
         max_pins=ZIM_MAX_PINS,
-        overflow=Overflow.REPLACE_OLDEST,
+        overflow=Overflow.EVICT_OLDEST,
         attributes={"zim": {"notice": notice, "avatar": avatar, "attributes": attributes}},
     )
     try:

@@ -52,13 +52,20 @@ class Repository:
 
 def from_row(cls: type[T], row: sa.Row[Any]) -> T:
     """Build a dataclass from a row whose column names match its fields; a field typed as an
-    enum gets the enum member of the stored value."""
-    names, enums = _fields(cast(type, cls))  # a class is hashable; typeshed's cache says Hashable
-    values = {k: v for k, v in row._mapping.items() if k in names}
-    for name, kind in enums:
+    enum gets the enum member of the stored value; a field typed as a dataclass is built from
+    the columns named ``<field>_<its field>``."""
+    return _build(cls, row._mapping)
+
+
+def _build(cls: type[T], mapping: Mapping[Any, Any], prefix: str = "") -> T:
+    shape = _fields(cast(type, cls))  # a class is hashable; typeshed's cache says Hashable
+    values = {k: mapping[prefix + k] for k in shape.names if prefix + k in mapping}
+    for name, kind in shape.enums:
         value = values.get(name)
         if value is not None:
             values[name] = kind(value)
+    for name, nested in shape.nested:
+        values[name] = _build(nested, mapping, f"{prefix}{name}_")
     return cls(**values)
 
 
@@ -67,17 +74,26 @@ def to_entity(cls: type[T], row: sa.Row[Any] | None) -> T | None:
     return None if row is None else from_row(cls, row)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Shape:
+    names: frozenset[str]
+    enums: tuple[tuple[str, type[enum.Enum]], ...]  # fields typed ``E`` or ``E | None``
+    nested: tuple[tuple[str, type], ...]  # fields typed as a dataclass
+
+
 @functools.cache
-def _fields(cls: type) -> tuple[frozenset[str], tuple[tuple[str, type[enum.Enum]], ...]]:
-    """The dataclass's field names, and its enum-typed fields (``E`` or ``E | None``) with
-    their enum: worked out once per class."""
+def _fields(cls: type) -> _Shape:
+    """How a dataclass maps to columns: worked out once per class."""
     hints = typing.get_type_hints(cls)
-    enums = []
+    enums, nested = [], []
     for f in dataclasses.fields(cls):
-        kind = _enum_of(hints[f.name])
-        if kind is not None:
+        hint = hints[f.name]
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            nested.append((f.name, hint))
+        elif (kind := _enum_of(hint)) is not None:
             enums.append((f.name, kind))
-    return frozenset(f.name for f in dataclasses.fields(cls)), tuple(enums)
+    plain = frozenset(f.name for f in dataclasses.fields(cls)) - {n for n, _ in nested}
+    return _Shape(plain, tuple(enums), tuple(nested))
 
 
 def _enum_of(hint: Any) -> type[enum.Enum] | None:
@@ -91,5 +107,10 @@ def _enum_of(hint: Any) -> type[enum.Enum] | None:
 
 
 def to_row(entity: Any, table: sa.Table) -> dict[str, Any]:
-    """The dataclass's fields that are columns of ``table``."""
-    return {k: v for k, v in dataclasses.asdict(entity).items() if k in table.c}
+    """The dataclass's fields that are columns of ``table``; a dataclass-typed field spreads
+    over the columns named ``<field>_<its field>`` (as ``from_row`` reads them back)."""
+    values = dataclasses.asdict(entity)
+    for name, _nested in _fields(cast(type, type(entity))).nested:
+        for field_name, value in values.pop(name).items():
+            values[f"{name}_{field_name}"] = value
+    return {k: v for k, v in values.items() if k in table.c}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -26,18 +27,28 @@ class PinRepository(Repository):
     async def get_by_message(self, app_id: str, message_id: str) -> Pin | None:
         return await self._one(Pin, _BY_MESSAGE, {"p_app": app_id, "p_id": message_id})
 
-    async def by_rank(
+    async def by_time(
         self, app_id: str, chat_id: str, *, limit: int | None = None, newest: bool = False
     ) -> list[Pin]:
-        """The chat's pins in rank order (oldest first, or newest first), at most ``limit``."""
-        order = (pins.c.rank.desc(), pins.c.id.desc()) if newest else (pins.c.rank, pins.c.id)
-        query = (
-            pins.select()
-            .where(pins.c.app_id == app_id, pins.c.chat_id == chat_id)
-            .order_by(*order)
-            .limit(limit)
+        """The chat's pins by pin time (oldest first, or newest first), at most ``limit``."""
+        order = (
+            (pins.c.pinned_at.desc(), pins.c.id.desc()) if newest else (pins.c.pinned_at, pins.c.id)
         )
-        return await self._all(Pin, query)
+        return await self._all(Pin, self._of_chat(app_id, chat_id).order_by(*order).limit(limit))
+
+    async def by_position(
+        self, app_id: str, chat_id: str, *, limit: int | None = None, last_first: bool = False
+    ) -> list[Pin]:
+        """The chat's pins in position order (the top first, or the last first)."""
+        order = (pins.c.rank.desc(), pins.c.id.desc()) if last_first else (pins.c.rank, pins.c.id)
+        return await self._all(Pin, self._of_chat(app_id, chat_id).order_by(*order).limit(limit))
+
+    async def move(self, pin: Pin, rank: str) -> None:
+        await self._conn.execute(pins.update().where(pins.c.id == pin.id).values(rank=rank))
+
+    @staticmethod
+    def _of_chat(app_id: str, chat_id: str) -> sa.Select[Any]:
+        return pins.select().where(pins.c.app_id == app_id, pins.c.chat_id == chat_id)
 
     async def count_for_chat(self, app_id: str, chat_id: str) -> int:
         query = (
