@@ -39,6 +39,7 @@ from chatpins.intake import Intake
 from chatpins.settings import Settings
 from chatpins.storage.database import Database
 from chatpins.storage.uow import UnitOfWorkFactory
+from chatpins.sweeper import PinSweeper
 
 
 def build_deps(db: Database, notifier: LocalNotifier | None = None) -> Deps:
@@ -81,11 +82,13 @@ def build_app(
         targets=TargetPolicy.from_settings(settings),
     )
     notifier.listen(worker.committed)
+    sweeper = PinSweeper(deps, poll_seconds=settings.pin_sweep_seconds)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await notifier.start()
         await worker.start()
+        await sweeper.start()
         # Everything allocated so far (modules, tables, settings) lives as long as the process:
         # keep it out of the collector's full passes, which otherwise rescan it every time
         # the many short-lived objects of a busy stream trigger one.
@@ -94,6 +97,7 @@ def build_app(
         try:
             yield
         finally:
+            await sweeper.stop()
             await worker.stop()
             await keeper.close()
             await hub.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./chatpins.db"
@@ -35,6 +36,9 @@ class Settings(BaseSettings):
     # A client whose socket stays full this long has stopped reading: it is dropped (4008).
     ws_send_timeout_seconds: float = 30.0
     events_poll_seconds: float = 1.0
+    # Pins whose time is up are gone for every read at once; the sweeper writes their history
+    # row and pin.deleted event (action "expired") within this many seconds.
+    pin_sweep_seconds: float = Field(default=0.5, gt=0, le=60)
     # Webhooks: the worker looks for due deliveries this often (a commit wakes it at once);
     # a receiver has webhook_timeout_seconds to answer (Feishu-format: at most 3 s);
     # webhook_retry_scale multiplies every retry wait (shrink it in tests and demos); a webhook

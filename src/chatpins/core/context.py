@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +35,22 @@ class Actor:
     # The app's platform administrator (IMKit's API key): may act in every chat of the app,
     # member or not, with an owner's rights. ``user`` is then the app's bot.
     is_platform: bool = False
+    # Time itself (a pin's expiry): history and events name no actor; ``user`` is the app's
+    # bot, for the rules that need someone.
+    is_system: bool = False
 
     @property
     def app_id(self) -> str:
         return self.app.id
+
+    @property
+    def actor_id(self) -> str | None:
+        """Who to name in history and events: the user, or nobody for time itself."""
+        return None if self.is_system else self.user.id
+
+    def as_system(self) -> Actor:
+        return dataclasses.replace(self, dialect=SYSTEM_DIALECT, is_system=True)
+
+
+# The "dialect" of changes no client made (a pin's expiry), in history and events.
+SYSTEM_DIALECT = "system"

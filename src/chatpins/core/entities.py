@@ -227,6 +227,10 @@ class Pin:
     expires_at: int | None = None
     note: str = ""
 
+    def in_force(self, now: int) -> bool:
+        """Until its expiry; a pin whose time is up counts for nothing, swept or not."""
+        return self.expires_at is None or self.expires_at > now
+
 
 @dataclass
 class ConversationPin:

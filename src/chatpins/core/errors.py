@@ -112,6 +112,7 @@ class Reason(StrEnum):
     WEBHOOK_LIMIT = "webhook_limit"
     WEBHOOK_NOT_FOUND = "webhook_not_found"
     INVALID_POSITION = "invalid_position"
+    INVALID_EXPIRY = "invalid_expiry"
     # Storage: a uniqueness race lost
     DUPLICATE_KEY = "duplicate_key"
 
@@ -143,6 +144,7 @@ NATIVE_ONLY: frozenset[Reason] = frozenset(
         Reason.WEBHOOK_LIMIT,
         Reason.WEBHOOK_NOT_FOUND,
         Reason.INVALID_POSITION,
+        Reason.INVALID_EXPIRY,
         Reason.MAY_NOT_REORDER,
         Reason.MAY_NOT_EDIT_PIN,
     }

@@ -43,8 +43,8 @@ async def emit(
     uow: UnitOfWork, actor: Actor, at: int, type_: EventType, audience: str, **payload: Any
 ) -> int:
     payload = {
-        "actor": actor.user.id,
-        "actor_is_bot": actor.user.is_bot,
+        "actor": actor.actor_id,
+        "actor_is_bot": actor.user.is_bot and not actor.is_system,
         "dialect": actor.dialect,
         "at": at,
         **payload,

@@ -153,6 +153,8 @@ pins = sa.Table(
     sa.UniqueConstraint("app_id", "message_id", name="uq_pins_message"),
     sa.Index("ix_pins_chat_time", "app_id", "chat_id", "pinned_at", "id"),
     sa.Index("ix_pins_chat_rank", "app_id", "chat_id", "rank", "id"),
+    # The sweeper's search for pins whose time is up.
+    sa.Index("ix_pins_expiry", "expires_at"),
 )
 
 pin_history = sa.Table(

@@ -70,7 +70,9 @@ async def _detail(
     pinned: list[Message] = []
     # The newest few pins are enough to show a room's pinned message (IMKit shows one); a
     # Feishu chat read through IMKit may hold thousands.
-    for pin in await uow.pins.by_time(actor.app_id, chat.id, limit=PINS_SHOWN, newest=True):
+    for pin in await uow.pins.by_time(
+        actor.app_id, chat.id, now=now, limit=PINS_SHOWN, newest=True
+    ):
         message = await uow.messages.get(actor.app_id, pin.message_id)
         if message is None or message.recalled or message.is_expired(now):
             continue

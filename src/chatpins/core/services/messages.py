@@ -158,7 +158,8 @@ async def edit_message(
             chat_id=chat.id,
             message_id=message.id,
         )
-        pinned = await uow.pins.get_by_message(actor.app_id, message.id) is not None
+        pin = await uow.pins.get_by_message(actor.app_id, message.id)
+        pinned = pin is not None and pin.in_force(now)
     return message, pinned
 
 
@@ -203,7 +204,7 @@ async def list_chat_messages(
             limit=limit,
             now=now,
         )
-        pinned = await uow.pins.pinned_among(actor.app_id, [m.id for m in page])
+        pinned = await uow.pins.pinned_among(actor.app_id, [m.id for m in page], now)
     return MessagePage(page, total, pinned)
 
 

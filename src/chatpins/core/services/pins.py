@@ -54,11 +54,17 @@ async def pin_message(deps: Deps, actor: Actor, message_id: str) -> Pin:
 
 
 async def pin_and_read(
-    deps: Deps, actor: Actor, message_id: str, *, position: int = 0
+    deps: Deps,
+    actor: Actor,
+    message_id: str,
+    *,
+    position: int = 0,
+    expires_at: int | None = None,
+    note: str = "",
 ) -> tuple[Pin, Message]:
-    """Pin a message at ``position`` (0: the top; past the end: the end); also return the
-    message as it reads right after the pin (same transaction, so a concurrent pin that
-    replaces this one cannot show through)."""
+    """Pin a message at ``position`` (0: the top; past the end: the end), until
+    ``expires_at`` (ms) when given; also return the message as it reads right after the pin
+    (same transaction, so a concurrent pin that replaces this one cannot show through)."""
     policies.require_app_capabilities(actor, pin_scope=True)
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
@@ -71,11 +77,13 @@ async def pin_and_read(
             raise Unsupported(Reason.MESSAGE_TYPE, message.type)
         _require(PinRight.PIN, chat, member)
         await _count_pin_operation(deps, actor, message_id)
-        existing = await uow.pins.get_by_message(actor.app_id, message_id)
+        if expires_at is not None and expires_at <= now:
+            raise InvalidArgument(Reason.INVALID_EXPIRY, "expires_at must be in the future")
+        existing = await _pin_in_force(uow, actor, chat, message_id, now)
         if existing is not None:
             return existing, message
         await _make_room(uow, actor, chat, now)
-        rank = await _rank_at(uow, chat, position)
+        rank = await _rank_at(uow, chat, position, now)
         pin = await uow.pins.add(
             Pin(
                 app_id=actor.app_id,
@@ -85,6 +93,8 @@ async def pin_and_read(
                 pinned_at=now,
                 rank=rank,
                 dialect=actor.dialect,
+                expires_at=expires_at,
+                note=note,
             )
         )
         # Pinning is a change to the message: its update time advances (IMKit updatedAtMS).
@@ -101,27 +111,29 @@ async def _make_room(uow: UnitOfWork, actor: Actor, chat: Chat, now: int) -> Non
     (the pin pinned longest ago, or the one in the lowest position)."""
     if chat.max_pins is None:
         return
-    excess = await uow.pins.count_for_chat(actor.app_id, chat.id) - chat.max_pins + 1
+    excess = await uow.pins.count_for_chat(actor.app_id, chat.id, now) - chat.max_pins + 1
     if excess <= 0:
         return
     if chat.overflow is Overflow.REJECT:
         raise LimitExceeded(Reason.PIN_LIMIT, str(chat.max_pins))
     if chat.overflow is Overflow.EVICT_LAST:
-        evicted = await uow.pins.by_position(actor.app_id, chat.id, limit=excess, last_first=True)
+        evicted = await uow.pins.by_position(
+            actor.app_id, chat.id, now=now, limit=excess, last_first=True
+        )
     else:
-        evicted = await uow.pins.by_time(actor.app_id, chat.id, limit=excess)
+        evicted = await uow.pins.by_time(actor.app_id, chat.id, now=now, limit=excess)
     # A one-pin chat "replaces" its pin (IMKit), a larger one "evicts".
     action = PinAction.REPLACED if chat.max_pins == 1 else PinAction.EVICTED
     for old in evicted:
         await _remove(uow, actor, chat, old, now, action=action, reason="pin_limit")
 
 
-async def _rank_at(uow: UnitOfWork, chat: Chat, position: int) -> str:
+async def _rank_at(uow: UnitOfWork, chat: Chat, position: int, now: int) -> str:
     """A key for a new pin at ``position``: between the keys now at ``position - 1`` and
     ``position``. Reads the pins above it only (the top: one row)."""
     if position < 0:
         raise InvalidArgument(Reason.INVALID_POSITION, str(position))
-    above = await uow.pins.by_position(chat.app_id, chat.id, limit=position + 1)
+    above = await uow.pins.by_position(chat.app_id, chat.id, now=now, limit=position + 1)
     if position < len(above):
         before = above[position - 1].rank if position > 0 else None
         after: str | None = above[position].rank
@@ -133,12 +145,12 @@ async def _rank_at(uow: UnitOfWork, chat: Chat, position: int) -> str:
             return key
     # Keys grown long, or equal neighbours (never written by this code): spread, then retry.
     await _spread(uow, chat)
-    return await _rank_at(uow, chat, position)
+    return await _rank_at(uow, chat, position, now)
 
 
 async def _spread(uow: UnitOfWork, chat: Chat) -> None:
     """Give the chat's pins short keys again, keeping their order."""
-    ordered = await uow.pins.by_position(chat.app_id, chat.id)
+    ordered = await uow.pins.by_position(chat.app_id, chat.id, now=None)
     for pin, key in zip(ordered, ranks.spread(len(ordered)), strict=True):
         await uow.pins.move(pin, key)
 
@@ -152,7 +164,7 @@ async def unpin_message(deps: Deps, actor: Actor, message_id: str) -> Message:
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         message, chat, member = await _load_for_pin_change(uow, actor, message_id, now)
-        pin = await uow.pins.get_by_message(actor.app_id, message_id)
+        pin = await _pin_in_force(uow, actor, chat, message_id, now)
         # Someone else's pin needs ``unpin_any``; one's own (or no pin at all) ``unpin_own``.
         others = pin is not None and pin.pinned_by != actor.user.id
         _require(PinRight.UNPIN_ANY if others else PinRight.UNPIN_OWN, chat, member)
@@ -198,7 +210,7 @@ async def unpin_within(
     uow: UnitOfWork, actor: Actor, chat: Chat, message_id: str, now: int, *, reason: str
 ) -> bool:
     """Remove a message's pin inside an open unit of work; False when it was not pinned."""
-    pin = await uow.pins.get_by_message(actor.app_id, message_id)
+    pin = await _pin_in_force(uow, actor, chat, message_id, now)
     if pin is None:
         return False
     await _remove(uow, actor, chat, pin, now, action=PinAction.REMOVED, reason=reason)
@@ -255,6 +267,24 @@ async def _count_pin_operation(deps: Deps, actor: Actor, message_id: str) -> Non
         raise RateLimited(Reason.MESSAGE_PIN_RATE, limit=PIN_OPS_PER_MESSAGE_PER_SECOND)
 
 
+async def _pin_in_force(
+    uow: UnitOfWork, actor: Actor, chat: Chat, message_id: str, now: int
+) -> Pin | None:
+    """The message's pin, if one is in force. A pin whose time is up but which the sweeper
+    has not reached yet is expired here, in this transaction (history ``expired``), so the
+    message can be pinned again at once."""
+    pin = await uow.pins.get_by_message(actor.app_id, message_id)
+    if pin is None or pin.in_force(now):
+        return pin
+    await expire_within(uow, actor.as_system(), chat, pin, now)
+    return None
+
+
+async def expire_within(uow: UnitOfWork, system: Actor, chat: Chat, pin: Pin, now: int) -> None:
+    """Remove a pin whose time is up: history ``expired``, ``pin.deleted`` with that action."""
+    await _remove(uow, system, chat, pin, now, action=PinAction.EXPIRED, reason="expired")
+
+
 async def _remove(
     uow: UnitOfWork, actor: Actor, chat: Chat, pin: Pin, now: int, *, action: PinAction, reason: str
 ) -> None:
@@ -281,12 +311,13 @@ async def _changed(
     """
     chat.pin_version = await uow.chats.bump_pin_version(actor.app_id, chat.id)
     change = PinChange(
-        chat.id, message_id, action, actor.user.id, actor.dialect, now, reason, chat.pin_version
+        chat.id, message_id, action, actor.actor_id, actor.dialect, now, reason, chat.pin_version
     )
     await uow.pins.record(actor.app_id, change)
     order = None
     if chat.max_pins is not None:
-        order = [p.message_id for p in await uow.pins.by_position(actor.app_id, chat.id)]
+        in_force = await uow.pins.by_position(actor.app_id, chat.id, now=now)
+        order = [p.message_id for p in in_force]
     await emit(
         uow,
         actor,

@@ -14,6 +14,17 @@ _BY_MESSAGE = pins.select().where(pins.c.app_id == key("app"), pins.c.message_id
 _RECORD = pin_history.insert()
 
 
+def _in_force(now: int) -> sa.ColumnElement[bool]:
+    """A pin is in force until its expiry (a pin whose time is up and that the sweeper has
+    not removed yet is already gone for every read and every cap)."""
+    return sa.or_(pins.c.expires_at.is_(None), pins.c.expires_at > now)
+
+
+def _of_chat(app_id: str, chat_id: str, now: int | None) -> sa.Select[Any]:
+    query = pins.select().where(pins.c.app_id == app_id, pins.c.chat_id == chat_id)
+    return query if now is None else query.where(_in_force(now))
+
+
 class PinRepository(Repository):
     async def add(self, pin: Pin) -> Pin:
         values = to_row(pin, pins)
@@ -28,43 +39,71 @@ class PinRepository(Repository):
         return await self._one(Pin, _BY_MESSAGE, {"p_app": app_id, "p_id": message_id})
 
     async def by_time(
-        self, app_id: str, chat_id: str, *, limit: int | None = None, newest: bool = False
+        self,
+        app_id: str,
+        chat_id: str,
+        *,
+        now: int | None,
+        limit: int | None = None,
+        newest: bool = False,
     ) -> list[Pin]:
-        """The chat's pins by pin time (oldest first, or newest first), at most ``limit``."""
+        """The chat's pins by pin time (oldest first, or newest first), at most ``limit``;
+        with ``now``, only the pins in force then."""
         order = (
             (pins.c.pinned_at.desc(), pins.c.id.desc()) if newest else (pins.c.pinned_at, pins.c.id)
         )
-        return await self._all(Pin, self._of_chat(app_id, chat_id).order_by(*order).limit(limit))
+        query = _of_chat(app_id, chat_id, now).order_by(*order).limit(limit)
+        return await self._all(Pin, query)
 
     async def by_position(
-        self, app_id: str, chat_id: str, *, limit: int | None = None, last_first: bool = False
+        self,
+        app_id: str,
+        chat_id: str,
+        *,
+        now: int | None,
+        limit: int | None = None,
+        last_first: bool = False,
     ) -> list[Pin]:
-        """The chat's pins in position order (the top first, or the last first)."""
+        """The chat's pins in position order (the top first, or the last first); with
+        ``now``, only the pins in force then."""
         order = (pins.c.rank.desc(), pins.c.id.desc()) if last_first else (pins.c.rank, pins.c.id)
-        return await self._all(Pin, self._of_chat(app_id, chat_id).order_by(*order).limit(limit))
+        query = _of_chat(app_id, chat_id, now).order_by(*order).limit(limit)
+        return await self._all(Pin, query)
 
     async def move(self, pin: Pin, rank: str) -> None:
         await self._conn.execute(pins.update().where(pins.c.id == pin.id).values(rank=rank))
 
-    @staticmethod
-    def _of_chat(app_id: str, chat_id: str) -> sa.Select[Any]:
-        return pins.select().where(pins.c.app_id == app_id, pins.c.chat_id == chat_id)
-
-    async def count_for_chat(self, app_id: str, chat_id: str) -> int:
+    async def count_for_chat(self, app_id: str, chat_id: str, now: int) -> int:
+        """The chat's pins in force at ``now`` (what a cap counts)."""
         query = (
             sa.select(sa.func.count())
             .select_from(pins)
-            .where(pins.c.app_id == app_id, pins.c.chat_id == chat_id)
+            .where(pins.c.app_id == app_id, pins.c.chat_id == chat_id, _in_force(now))
         )
         return (await self._conn.execute(query)).scalar_one()
 
-    async def pinned_among(self, app_id: str, message_ids: list[str]) -> set[str]:
+    async def pinned_among(self, app_id: str, message_ids: list[str], now: int) -> set[str]:
         if not message_ids:
             return set()
         query = sa.select(pins.c.message_id).where(
-            pins.c.app_id == app_id, pins.c.message_id.in_(message_ids)
+            pins.c.app_id == app_id, pins.c.message_id.in_(message_ids), _in_force(now)
         )
         return set((await self._conn.execute(query)).scalars())
+
+    async def due_chats(self, now: int, limit: int) -> list[tuple[str, str]]:
+        """Chats (app, chat) holding a pin whose time is up, the longest overdue first."""
+        query = (
+            sa.select(pins.c.app_id, pins.c.chat_id, sa.func.min(pins.c.expires_at))
+            .where(pins.c.expires_at <= now)
+            .group_by(pins.c.app_id, pins.c.chat_id)
+            .order_by(sa.func.min(pins.c.expires_at))
+            .limit(limit)
+        )
+        return [(r[0], r[1]) for r in await self._conn.execute(query)]
+
+    async def due_in_chat(self, app_id: str, chat_id: str, now: int) -> list[Pin]:
+        query = _of_chat(app_id, chat_id, None).where(pins.c.expires_at <= now)
+        return await self._all(Pin, query.order_by(pins.c.expires_at, pins.c.id))
 
     async def page(
         self,
@@ -92,6 +131,7 @@ class PinRepository(Repository):
                 pins.c.chat_id == chat_id,
                 messages.c.recalled_at.is_(None),
                 sa.or_(messages.c.expires_at.is_(None), messages.c.expires_at > now),
+                _in_force(now),
             )
             .order_by(pins.c.pinned_at.desc(), pins.c.id.desc())
             .limit(limit)

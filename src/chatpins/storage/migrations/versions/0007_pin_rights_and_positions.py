@@ -1,4 +1,5 @@
-"""A pin policy per right, ownership transfer as data, pin positions apart from pin times
+"""A pin policy per right, ownership transfer as data, pin positions apart from pin times,
+pin expiry indexed for the sweeper
 
 Revision ID: 0007
 Revises: 0006
@@ -69,9 +70,11 @@ def upgrade() -> None:
         keys = generate_n_keys_between(None, None, len(ids))
         conn.execute(update, [{"rank": k, "id": i} for k, i in zip(keys, ids, strict=True)])
     op.create_index("ix_pins_chat_rank", "pins", ["app_id", "chat_id", "rank", "id"])
+    op.create_index("ix_pins_expiry", "pins", ["expires_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_pins_expiry", table_name="pins")
     op.drop_index("ix_pins_chat_rank", table_name="pins")
     conn = op.get_bind()
     rows = conn.execute(

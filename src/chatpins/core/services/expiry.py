@@ -1,0 +1,41 @@
+"""Time-driven pin changes: remove the pins whose time is up.
+
+Reads already treat such pins as gone (``Pin.in_force``); sweeping writes what the change
+owes — the history row ``expired`` and the ``pin.deleted`` event — once, whichever process
+gets there first. Each chat is swept in its own transaction under the chat's row lock (the
+lock pin and unpin take), and the due pins are read again under it: several instances
+sweeping at once, or a pin call that expires the same pin inline, remove each pin once.
+"""
+
+from __future__ import annotations
+
+from chatpins.core.context import SYSTEM_DIALECT, Actor, Deps
+from chatpins.core.entities import User
+from chatpins.core.services import pins
+
+SWEEP_CHATS = 100  # chats per round; a round that fills it runs again at once
+
+
+async def sweep_expired(deps: Deps) -> int:
+    """Expire every pin whose time is up (at most ``SWEEP_CHATS`` chats); how many."""
+    now = deps.clock.now_ms()
+    async with deps.uow() as uow:
+        due = await uow.pins.due_chats(now, SWEEP_CHATS)
+    expired = 0
+    for app_id, chat_id in due:
+        expired += await _sweep_chat(deps, app_id, chat_id, now)
+    return expired
+
+
+async def _sweep_chat(deps: Deps, app_id: str, chat_id: str, now: int) -> int:
+    async with deps.uow(write=True) as uow:
+        chat = await uow.chats.get(app_id, chat_id, for_update=True)
+        app = await uow.apps.get(app_id)
+        if chat is None or app is None:
+            return 0
+        due = await uow.pins.due_in_chat(app_id, chat_id, now)
+        bot = User(app_id, app.bot_user_id, "", True, 0, "", "")
+        system = Actor(app, bot, SYSTEM_DIALECT, is_platform=True, is_system=True)
+        for pin in due:
+            await pins.expire_within(uow, system, chat, pin, now)
+        return len(due)
