@@ -33,7 +33,7 @@ async def _messages(deps: Deps, actor: Actor, chat_id: str, count: int) -> list[
 
 async def _in_order(deps: Deps, bot: Actor, chat_id: str) -> list[Pin]:
     async with deps.uow() as uow:
-        return await uow.pins.by_position(bot.app_id, chat_id)
+        return await uow.pins.by_position(bot.app_id, chat_id, now=None)
 
 
 async def test_a_new_pin_goes_to_the_top_and_a_position_puts_it_there(
