@@ -17,6 +17,8 @@ from chatpins import __version__
 from chatpins.api import errors as api_errors
 from chatpins.api.events import StreamKeeper, event_stream
 from chatpins.api.metrics import Metrics, MetricsMiddleware
+from chatpins.api.native.chats import router as native_chats_router
+from chatpins.api.native.pins import router as native_pins_router
 from chatpins.api.provisioning import router as provisioning_router
 from chatpins.api.webhooks import router as webhooks_router
 from chatpins.core.context import Deps
@@ -136,6 +138,8 @@ def build_app(
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.include_router(provisioning_router)
     app.include_router(webhooks_router)
+    app.include_router(native_chats_router)
+    app.include_router(native_pins_router)
     # A plain Starlette route: FastAPI's dependency machinery would cost every open stream.
     app.router.routes.append(WebSocketRoute("/v1/events/ws", event_stream))
     dispatcher = DialectDispatcher(

@@ -225,10 +225,14 @@ def _announce(settings: Settings, demo: apps.NewApp | None, new_key: str | None)
             f"  imkit api key:     {demo.imkit_api_key}",
             f"  zim AppId:         {demo.app.zim_app_id}",
             f"  zim ServerSecret:  {demo.app.zim_server_secret}",
+            f"  native api key:    {demo.native_api_key}",
             "",
             "get a tenant_access_token:",
             f"  curl -s -X POST {base}/open-apis/auth/v3/tenant_access_token/internal "
             f"-H 'Content-Type: application/json' -d {shlex.quote(body)}",
+            "list a chat's pins through the native API:",
+            f"  curl -s {base}/v1/chats/CHAT_ID/pins "
+            f"-H 'Authorization: Bearer {demo.native_api_key}'",
         ]
     print("\n".join(lines), flush=True)
 

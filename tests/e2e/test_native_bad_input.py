@@ -226,4 +226,4 @@ def test_unstorable_text_in_a_body_is_refused(snapshot: Snapshot, text: str, tar
     snapshot.assert_unchanged()
     # No user was created either: none can be issued a token.
     probe = feishu.admin.post(f"{base}/tokens", json={"user_id": "bob"})
-    assert probe.status_code == 404 and probe.json()["error"]["code"] == "user_not_found"
+    assert probe.status_code == 404 and probe.json()["error"]["reason"] == "user_not_found"

@@ -84,7 +84,7 @@ async def test_an_expired_pin_is_gone_for_lists_and_caps_before_any_sweep(
     chat_id, (first, second) = await _chat_with_messages(
         deps, bot, 2, max_pins=1, overflow=Overflow.REJECT
     )
-    await pins.pin_and_read(deps, bot, first, expires_at=START + 1000)
+    await pins.pin(deps, bot, first, pins.PinOptions(expires_at=START + 1000))
     assert [p.message_id for p in (await pins.list_pins(deps, bot, chat_id)).pins] == [first]
     clock.now = START + 1000  # the expiry instant itself is past it
     assert (await pins.list_pins(deps, bot, chat_id)).pins == []
@@ -97,7 +97,7 @@ async def test_an_expired_pin_may_be_pinned_again_and_history_says_expired_first
 ) -> None:
     deps, bot = timed
     chat_id, (message_id,) = await _chat_with_messages(deps, bot, 1)
-    await pins.pin_and_read(deps, bot, message_id, expires_at=START + 10)
+    await pins.pin(deps, bot, message_id, pins.PinOptions(expires_at=START + 10))
     clock.now = START + 20
     again = await pins.pin_message(deps, bot, message_id)
     assert again.expires_at is None and again.pinned_at == START + 20
@@ -112,7 +112,7 @@ async def test_an_expiry_not_in_the_future_is_refused(timed: tuple[Deps, Actor])
     deps, bot = timed
     chat_id, (message_id,) = await _chat_with_messages(deps, bot, 1)
     with pytest.raises(InvalidArgument) as caught:
-        await pins.pin_and_read(deps, bot, message_id, expires_at=START)
+        await pins.pin(deps, bot, message_id, pins.PinOptions(expires_at=START))
     assert caught.value.reason == "invalid_expiry"
     assert (await pins.list_pins(deps, bot, chat_id)).pins == []
 
@@ -123,7 +123,7 @@ async def test_the_sweeper_writes_history_and_event_once(
     deps, bot = timed
     chat_id, ids = await _chat_with_messages(deps, bot, 3)
     for offset, message_id in enumerate(ids):
-        await pins.pin_and_read(deps, bot, message_id, expires_at=START + 100 + offset)
+        await pins.pin(deps, bot, message_id, pins.PinOptions(expires_at=START + 100 + offset))
     clock.now = START + 101  # two of three are due
     assert await expiry.sweep_expired(deps) == 2
     assert await expiry.sweep_expired(deps) == 0
@@ -147,7 +147,7 @@ async def test_sweepers_of_several_instances_expire_each_pin_once(
     for _ in range(4):
         _chat_id, ids = await _chat_with_messages(deps, bot, 5)
         for message_id in ids:
-            await pins.pin_and_read(deps, bot, message_id, expires_at=START + 50)
+            await pins.pin(deps, bot, message_id, pins.PinOptions(expires_at=START + 50))
         pinned += ids
     clock.now = START + 60
     databases = [Database(database_url) for _ in range(4)]

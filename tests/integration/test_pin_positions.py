@@ -45,8 +45,8 @@ async def test_a_new_pin_goes_to_the_top_and_a_position_puts_it_there(
     for message_id in (a, b, c):
         await pins.pin_message(deps, bot, message_id)
     before = {p.message_id: p.rank for p in await _in_order(deps, bot, chat_id)}
-    await pins.pin_and_read(deps, bot, d, position=1)
-    await pins.pin_and_read(deps, bot, e, position=99)  # past the end: the end
+    await pins.pin(deps, bot, d, pins.PinOptions(position=1))
+    await pins.pin(deps, bot, e, pins.PinOptions(position=99))  # past the end: the end
     after = await _in_order(deps, bot, chat_id)
     assert [p.message_id for p in after] == [c, d, b, a, e]
     # An insert writes its own row only: the others keep their keys.
@@ -57,7 +57,7 @@ async def test_a_negative_position_is_refused(deps: Deps, bot: Actor) -> None:
     chat_id = await _chat(deps, bot)
     (message_id,) = await _messages(deps, bot, chat_id, 1)
     with pytest.raises(InvalidArgument) as caught:
-        await pins.pin_and_read(deps, bot, message_id, position=-1)
+        await pins.pin(deps, bot, message_id, pins.PinOptions(position=-1))
     assert caught.value.reason == "invalid_position"
     assert await _in_order(deps, bot, chat_id) == []
 
@@ -74,7 +74,7 @@ async def test_eviction_follows_time_or_position_as_the_chat_says(
     chat_id = await _chat(deps, bot, max_pins=3, overflow=overflow)
     a, b, c, d = await _messages(deps, bot, chat_id, 4)
     for position, message_id in enumerate((a, b, c)):
-        await pins.pin_and_read(deps, bot, message_id, position=position)
+        await pins.pin(deps, bot, message_id, pins.PinOptions(position=position))
     await pins.pin_message(deps, bot, d)
     left = [p.message_id for p in await _in_order(deps, bot, chat_id)]
     assert left == ([d, b, c] if evicted == "first" else [d, a, b])
@@ -90,7 +90,7 @@ async def test_long_keys_are_spread_out_keeping_the_order(
     await pins.pin_message(deps, bot, ids[0])
     await pins.pin_message(deps, bot, ids[1])
     for message_id in ids[2:]:  # always into the same gap, below the top
-        await pins.pin_and_read(deps, bot, message_id, position=1)
+        await pins.pin(deps, bot, message_id, pins.PinOptions(position=1))
     in_order = await _in_order(deps, bot, chat_id)
     assert [p.message_id for p in in_order] == [ids[1], *reversed(ids[2:]), ids[0]]
     assert all(len(p.rank) <= 3 for p in in_order)

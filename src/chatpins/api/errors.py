@@ -1,5 +1,6 @@
-"""Native API errors: ``{"error": {"code": <reason>, "message": ...}}`` with an HTTP status
-per error type.
+"""Native API errors: ``{"error": {"code", "reason", "message"}}`` with an HTTP status per
+error type. ``code`` is the reason, except that every unknown id is ``not_found`` (another
+app's ids included); ``reason`` always names the rule.
 
 The OpenAPI document declares this body (:class:`ErrorBody`) for the statuses each route can
 answer (:func:`responses`); invalid input is 400 here, never FastAPI's 422 validation body.
@@ -26,6 +27,7 @@ STATUS: dict[type[errors.ChatpinsError], int] = {
     errors.NotFound: 404,
     errors.Conflict: 409,
     errors.Gone: 410,
+    errors.PreconditionFailed: 412,
     errors.LimitExceeded: 422,
     errors.Unsupported: 422,
     errors.RateLimited: 429,
@@ -34,6 +36,7 @@ STATUS: dict[type[errors.ChatpinsError], int] = {
 
 class ErrorDetail(BaseModel):
     code: str
+    reason: str
     message: str
 
 
@@ -48,6 +51,7 @@ _MEANING = {
     404: "No such app or resource",
     409: "Conflicts with an existing resource",
     410: "The resource is gone",
+    412: "The version given (If-Match, expected_version) is not the current one",
     413: "The body is larger than 1 MiB",
     422: "A limit is reached or the change is not supported",
     429: "Too many requests",
@@ -67,14 +71,15 @@ def responses(
     return documented
 
 
-def _body(code: str, message: str) -> dict:
-    return {"error": {"code": code, "message": message}}
+def _body(code: str, message: str, reason: str | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "reason": reason or code, "message": message}}
 
 
 async def core_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.ChatpinsError)
     status = next((s for t, s in STATUS.items() if isinstance(exc, t)), 400)
-    return JSONResponse(_body(exc.reason, exc.detail or exc.reason), status_code=status)
+    code = "not_found" if isinstance(exc, errors.NotFound) else exc.reason
+    return JSONResponse(_body(code, exc.detail or exc.reason, exc.reason), status_code=status)
 
 
 async def validation_error(_request: Request, exc: Exception) -> Response:

@@ -128,6 +128,15 @@ class ZimCredentials(BaseModel):
     server_secret: str
 
 
+class NativeCredentials(BaseModel):
+    api_key: str | None = Field(default=None, description="Only in the creation reply")
+    has_api_key: bool
+
+
+class NativeKeyReply(BaseModel):
+    api_key: str
+
+
 class AppReply(BaseModel):
     id: str
     name: str
@@ -135,6 +144,7 @@ class AppReply(BaseModel):
     feishu: FeishuCredentials
     imkit: ImkitCredentials
     zim: ZimCredentials
+    native: NativeCredentials
     settings: dict[str, Any]
 
 
@@ -189,9 +199,11 @@ def render_app(app: App, new: apps.NewApp | None = None) -> dict[str, Any]:
         "bot_open_id": feishu_open_id(app.id, app.bot_user_id),
     }
     imkit: dict[str, Any] = {"client_key": app.imkit_client_key}
+    native: dict[str, Any] = {"has_api_key": app.native_api_key_hash is not None}
     if new is not None:  # secrets we keep only hashed are shown once, at creation
         feishu["app_secret"] = new.feishu_app_secret
         imkit["api_key"] = new.imkit_api_key
+        native["api_key"] = new.native_api_key
     return {
         "id": app.id,
         "name": app.name,
@@ -199,6 +211,7 @@ def render_app(app: App, new: apps.NewApp | None = None) -> dict[str, Any]:
         "feishu": feishu,
         "imkit": imkit,
         "zim": {"app_id": app.zim_app_id, "server_secret": app.zim_server_secret},
+        "native": native,
         "settings": {key: getattr(app, key) for key in apps.CONFIGURABLE if key != "name"},
     }
 
@@ -256,6 +269,18 @@ async def update_app(app_id: str, body: AppUpdate, deps: DepsDep) -> dict[str, A
     app = await apps.get_app(deps, app_id)
     changes = body.model_dump(exclude_none=True)
     return render_app(await apps.configure_app(deps, app.id, changes))
+
+
+@router.post(
+    "/apps/{app_id}/native-key",
+    status_code=201,
+    response_model=None,
+    responses=responses(404, reply=NativeKeyReply, status=201),
+)
+async def rotate_native_key(app_id: str, deps: DepsDep) -> dict[str, Any]:
+    """A new native API key (shown once); the app's previous key stops working at once."""
+    app = await apps.get_app(deps, app_id)
+    return {"api_key": await apps.rotate_native_api_key(deps, app.id)}
 
 
 @router.post(

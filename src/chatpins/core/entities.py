@@ -82,6 +82,7 @@ class PinAction(StrEnum):
     EVICTED = "evicted"  # removed to make room under a cap
     EXPIRED = "expired"
     REORDERED = "reordered"
+    EDITED = "edited"  # its note or expiry changed
 
 
 class Overflow(StrEnum):
@@ -121,6 +122,8 @@ class App:
     message_rate_per_second: int = 5
     # ZIM's per-action QPS limits (20/s per AppId, 1/s per group, …); off for load tests.
     zim_rate_limits: bool = True
+    # The native API key (``cpk_…``), kept as its hash only; None: the app has none yet.
+    native_api_key_hash: str | None = None
 
     @property
     def bot_user_id(self) -> str:
@@ -270,6 +273,7 @@ class PinChange:
     at: int
     reason: str
     version: int
+    id: int | None = None  # assigned when written; orders a chat's history
 
 
 @dataclass

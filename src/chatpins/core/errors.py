@@ -113,6 +113,16 @@ class Reason(StrEnum):
     WEBHOOK_NOT_FOUND = "webhook_not_found"
     INVALID_POSITION = "invalid_position"
     INVALID_EXPIRY = "invalid_expiry"
+    VERSION_MISMATCH = "version_mismatch"
+    INVALID_ORDER = "invalid_order"
+    PIN_NOT_FOUND = "pin_not_found"
+    PLATFORM_ONLY = "platform_only"
+    INVALID_LIMIT = "invalid_limit"
+    MEMBER_EXISTS = "member_exists"
+    INVALID_ROLE = "invalid_role"
+    INVALID_VERSION = "invalid_version"
+    ONLY_OWNER_MAY_CHANGE_PIN_POLICY = "only_owner_may_change_pin_policy"
+    INVALID_PIN_POLICY = "invalid_pin_policy"
     # Storage: a uniqueness race lost
     DUPLICATE_KEY = "duplicate_key"
 
@@ -145,6 +155,16 @@ NATIVE_ONLY: frozenset[Reason] = frozenset(
         Reason.WEBHOOK_NOT_FOUND,
         Reason.INVALID_POSITION,
         Reason.INVALID_EXPIRY,
+        Reason.VERSION_MISMATCH,
+        Reason.INVALID_ORDER,
+        Reason.PIN_NOT_FOUND,
+        Reason.PLATFORM_ONLY,
+        Reason.INVALID_LIMIT,
+        Reason.MEMBER_EXISTS,
+        Reason.INVALID_ROLE,
+        Reason.INVALID_VERSION,
+        Reason.ONLY_OWNER_MAY_CHANGE_PIN_POLICY,
+        Reason.INVALID_PIN_POLICY,
         Reason.MAY_NOT_REORDER,
         Reason.MAY_NOT_EDIT_PIN,
     }
@@ -221,6 +241,10 @@ class RateLimited(ChatpinsError):
         super().__init__(reason, detail)
         self.limit = limit
         self.reset_after = reset_after
+
+
+class PreconditionFailed(ChatpinsError):
+    """The caller's condition on the current state (a version it read) no longer holds."""
 
 
 class Gone(ChatpinsError):

@@ -31,6 +31,8 @@ class EventType(StrEnum):
     MESSAGE_RECALLED = "message.recalled"
     PIN_CREATED = "pin.created"
     PIN_DELETED = "pin.deleted"
+    PIN_REORDERED = "pin.reordered"
+    PIN_UPDATED = "pin.updated"
     CONVERSATION_CHANGED = "conversation.changed"
     TOKEN_REVOKED = "token.revoked"
 

@@ -28,3 +28,8 @@ def spread(count: int) -> list[str]:
 
 def too_long(key: str) -> bool:
     return len(key) > MAX_KEY_LENGTH
+
+
+def between_many(before: str | None, after: str | None, count: int) -> list[str]:
+    """``count`` ascending keys after ``before`` and before ``after``."""
+    return [str(k) for k in generate_n_keys_between(before, after, count)]

@@ -51,6 +51,9 @@ apps = sa.Table(
         "zim_rate_limits", sa.Boolean, nullable=False, default=True, server_default=sa.true()
     ),
     sa.Column("event_seq", sa.BigInteger, nullable=False, default=0),
+    # The native API key's hash; null for apps made before the native API (until rotated).
+    sa.Column("native_api_key_hash", sa.String(128)),
+    sa.UniqueConstraint("native_api_key_hash", name="uq_apps_native_api_key_hash"),
     sa.UniqueConstraint("imkit_client_key", name="uq_apps_imkit_client_key"),
     sa.UniqueConstraint("imkit_api_key_hash", name="uq_apps_imkit_api_key_hash"),
     sa.UniqueConstraint("zim_app_id", name="uq_apps_zim_app_id"),

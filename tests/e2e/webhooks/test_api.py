@@ -10,9 +10,11 @@ import pytest
 from tests.e2e.live_server import Server, create_app
 
 
-def _error(reply: httpx.Response, status: int, code: str) -> None:
+def _error(reply: httpx.Response, status: int, reason: str) -> None:
     assert reply.status_code == status, reply.text
-    assert reply.json()["error"]["code"] == code, reply.text
+    error = reply.json()["error"]
+    assert error["reason"] == reason, reply.text
+    assert error["code"] == ("not_found" if status == 404 else reason), reply.text
 
 
 @pytest.fixture

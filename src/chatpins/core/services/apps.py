@@ -9,12 +9,13 @@ import secrets
 from typing import Any
 
 from chatpins.core.context import Deps
-from chatpins.core.entities import App
-from chatpins.core.errors import InvalidArgument, NotFound, Reason
+from chatpins.core.entities import App, User
+from chatpins.core.errors import InvalidArgument, NotFound, Reason, Unauthenticated
 from chatpins.core.identity import hash_secret
 from chatpins.core.services.users import new_user
 
 DEMO_APP_NAME = "demo"
+NATIVE_API_KEY_PREFIX = "cpk_"
 ZIM_APP_ID_MAX = 2**32 - 1
 
 # Settings a tenant may change after creation, with the type each must have.
@@ -36,6 +37,7 @@ class NewApp:
     # Shown once; only their hashes are stored.
     feishu_app_secret: str
     imkit_api_key: str
+    native_api_key: str
 
 
 def _imkit_client_key(app_id: str) -> str:
@@ -56,6 +58,7 @@ async def create_app(deps: Deps, name: str) -> NewApp:
     now = deps.clock.now_ms()
     secret = deps.ids.alnum(32)
     api_key = base64.b64encode(secrets.token_bytes(33)).decode()
+    native_key = new_native_api_key(deps)
     app_id = "app_" + deps.ids.hex(16)
     app = App(
         id=app_id,
@@ -68,12 +71,43 @@ async def create_app(deps: Deps, name: str) -> NewApp:
         # A ten-digit uint32, like the vendor's AppIds.
         zim_app_id=1_000_000_000 + secrets.randbelow(2**32 - 1_000_000_000),
         zim_server_secret=deps.ids.hex(32),
+        native_api_key_hash=hash_secret(native_key),
     )
     bot = new_user(app.id, app.bot_user_id, f"{name} bot", now, is_bot=True)
     async with deps.uow(write=True) as uow:
         await uow.apps.add(app)
         await uow.users.add(bot)
-    return NewApp(app, secret, api_key)
+    return NewApp(app, secret, api_key, native_key)
+
+
+def new_native_api_key(deps: Deps) -> str:
+    return NATIVE_API_KEY_PREFIX + deps.ids.hex(40)
+
+
+async def rotate_native_api_key(deps: Deps, app_id: str) -> str:
+    """A new native API key for the app; the old one stops working at once."""
+    value = new_native_api_key(deps)
+    async with deps.uow(write=True) as uow:
+        app = await uow.apps.get(app_id)
+        if app is None:
+            raise NotFound(Reason.APP_NOT_FOUND, app_id)
+        await uow.apps.update(dataclasses.replace(app, native_api_key_hash=hash_secret(value)))
+    return value
+
+
+async def authenticate_api_key(deps: Deps, value: str) -> tuple[App, User]:
+    """The app a native API key belongs to, and the app's bot (the platform acts as it)."""
+    key_hash, now = hash_secret(value), deps.clock.now_ms()
+    found: tuple[App, User] | None = deps.identities.get(key_hash, now)
+    if found is None:
+        async with deps.uow() as uow:
+            app = await uow.apps.get_by_native_api_key_hash(key_hash)
+            bot = await uow.users.get(app.id, app.bot_user_id) if app is not None else None
+        if app is None or bot is None:
+            raise Unauthenticated(Reason.UNKNOWN_CREDENTIALS)
+        found = (app, bot)
+        deps.identities.put(key_hash, found, now)
+    return found
 
 
 async def get_app(deps: Deps, ref: str) -> App:
@@ -124,6 +158,8 @@ async def find_app_by_credential(deps: Deps, kind: str, value: str) -> App | Non
             return await uow.apps.get_by_imkit_client_key(value)
         if kind == "imkit_api_key":
             return await uow.apps.get_by_imkit_api_key_hash(hash_secret(value))
+        if kind == "native_api_key":
+            return await uow.apps.get_by_native_api_key_hash(hash_secret(value))
         if kind == "zim_app_id":
             return await uow.apps.get_by_zim_app_id(int(value))
     raise InvalidArgument(Reason.UNKNOWN_CREDENTIAL_KIND, kind)

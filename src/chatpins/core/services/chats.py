@@ -23,6 +23,7 @@ from chatpins.core.identity import is_valid_id, p2p_chat_id
 from chatpins.core.ports import UnitOfWork
 
 CREATE_KEY_WINDOW_MS = 10 * 3600 * 1000  # Feishu: one chat per uuid (+ owner) within 10 h
+MAX_PINS_CAP = 1000  # the largest ``max_pins`` a chat may be given
 MAX_ADMINS = 10  # Feishu: at most 10 managers per chat
 
 
@@ -238,7 +239,7 @@ async def update_within(
 
 
 _PERMISSIONS = ("pin_rights", "edit_permission", "add_member_permission")
-_REPORTED = ("name", "description", "owner_id", *_PERMISSIONS)
+_REPORTED = ("name", "description", "owner_id", *_PERMISSIONS, "max_pins", "overflow")
 
 
 def _changes(before: Chat, after: Chat) -> dict[str, dict[str, Any]]:
@@ -255,6 +256,51 @@ def _plain(value: Any) -> Any:
     if isinstance(value, PinRights):
         return {k: v.value for k, v in dataclasses.asdict(value).items()}
     return value.value if isinstance(value, enum.Enum) else value
+
+
+@dataclass(frozen=True)
+class PinPolicy:
+    """A chat's pin rules: its cap, what a pin does on a full chat, who may do what."""
+
+    max_pins: int | None
+    overflow: Overflow
+    rights: PinRights
+
+    @classmethod
+    def of(cls, chat: Chat) -> PinPolicy:
+        return cls(chat.max_pins, chat.overflow, chat.pin_rights)
+
+    def check(self) -> None:
+        if self.max_pins is not None and not 1 <= self.max_pins <= MAX_PINS_CAP:
+            raise InvalidArgument(
+                Reason.INVALID_PIN_POLICY, f"max_pins must be 1-{MAX_PINS_CAP} or null"
+            )
+
+
+async def set_pin_policy(deps: Deps, actor: Actor, chat_id: str, policy: PinPolicy) -> Chat:
+    """Replace a chat's pin rules (its owner, or the platform). Pins over a lowered cap stay;
+    the next pin makes room as the overflow says, or is refused."""
+    policy.check()
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        chat, member = await lock_for_change(uow, actor, chat_id)
+        if not _owns(chat, member):
+            raise PermissionDenied(Reason.ONLY_OWNER_MAY_CHANGE_PIN_POLICY)
+        before = chat
+        chat = dataclasses.replace(
+            chat, max_pins=policy.max_pins, overflow=policy.overflow, pin_rights=policy.rights
+        )
+        await uow.chats.update(chat)
+        await emit(
+            uow,
+            actor,
+            now,
+            EventType.CHAT_UPDATED,
+            chat_audience(chat.id),
+            chat_id=chat.id,
+            changes=_changes(before, chat),
+        )
+        return chat
 
 
 def _owns(chat: Chat, member: Member) -> bool:

@@ -74,6 +74,26 @@ async def add_within(
     return added
 
 
+async def add_member(deps: Deps, actor: Actor, chat_id: str, user_id: str, role: Role) -> Member:
+    """Add one user with a role (member or admin) in one transaction; admins are the owner's
+    to make. Already a member: ``member_exists``."""
+    if role is Role.OWNER:
+        raise InvalidArgument(Reason.INVALID_ROLE, "a chat has one owner; transfer ownership")
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        chat, member = await lock_for_change(uow, actor, chat_id)
+        if role is Role.ADMIN and not (member.role is Role.OWNER or actor.is_platform):
+            raise PermissionDenied(Reason.ONLY_OWNER_MAY_MANAGE_ADMINS)
+        if await uow.members.get(actor.app_id, chat.id, user_id) is not None:
+            raise Conflict(Reason.MEMBER_EXISTS, user_id)
+        await add_within(uow, actor, chat, member, [user_id], now)
+        if role is not Role.MEMBER:
+            await uow.members.set_role(actor.app_id, chat.id, user_id, role)
+        added = await uow.members.get(actor.app_id, chat.id, user_id)
+        assert added is not None
+        return added
+
+
 async def remove_members(
     deps: Deps,
     actor: Actor,

@@ -9,6 +9,7 @@ position is asked for.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from chatpins.core import policies, ranks
 from chatpins.core.context import Actor, Deps
@@ -28,6 +29,7 @@ from chatpins.core.errors import (
     LimitExceeded,
     NotFound,
     PermissionDenied,
+    PreconditionFailed,
     RateLimited,
     Reason,
     Unsupported,
@@ -47,44 +49,68 @@ class PinPage:
     next_after: tuple[int, int] | None  # (pinned_at, id) of the last pin, when has_more
 
 
+@dataclass(frozen=True)
+class PinOptions:
+    """What the native API may say about a new pin (the dialects use the defaults)."""
+
+    position: int = 0  # 0: the top; past the end: the end
+    expires_at: int | None = None  # ms
+    note: str = ""
+    chat_id: str | None = None  # the message must be in this chat
+    expected_version: int | None = None  # the chat's pin version the caller last read
+
+
+@dataclass
+class PinOutcome:
+    pin: Pin
+    message: Message  # as it reads right after the pin
+    created: bool  # False: the message was pinned already, nothing changed
+    evicted: list[str]  # message ids removed to make room
+    version: int  # the chat's pin version after the call
+    position: int  # where the pin stands: how many pins are above it
+
+
 async def pin_message(deps: Deps, actor: Actor, message_id: str) -> Pin:
     """Pin a message. Pinning a pinned message returns the existing pin unchanged."""
-    pin, _message = await pin_and_read(deps, actor, message_id)
-    return pin
+    return (await pin(deps, actor, message_id)).pin
 
 
-async def pin_and_read(
-    deps: Deps,
-    actor: Actor,
-    message_id: str,
-    *,
-    position: int = 0,
-    expires_at: int | None = None,
-    note: str = "",
-) -> tuple[Pin, Message]:
-    """Pin a message at ``position`` (0: the top; past the end: the end), until
-    ``expires_at`` (ms) when given; also return the message as it reads right after the pin
-    (same transaction, so a concurrent pin that replaces this one cannot show through)."""
+async def pin_and_read(deps: Deps, actor: Actor, message_id: str) -> tuple[Pin, Message]:
+    """Pin a message; also return the message as it reads right after the pin (same
+    transaction, so a concurrent pin that replaces this one cannot show through)."""
+    outcome = await pin(deps, actor, message_id)
+    return outcome.pin, outcome.message
+
+
+async def pin(
+    deps: Deps, actor: Actor, message_id: str, options: PinOptions = PinOptions()
+) -> PinOutcome:
+    """Pin a message at a position, until an expiry when given. Pinning a pinned message
+    returns its pin unchanged."""
     policies.require_app_capabilities(actor, pin_scope=True)
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        message, chat, member = await _load_for_pin_change(uow, actor, message_id, now)
+        message, chat, member = await load_for_pin_change(
+            uow, actor, message_id, now, chat_id=options.chat_id
+        )
         if message.recalled:
             raise Gone(Reason.MESSAGE_RECALLED)
         if message.expires_at is not None:
             raise Gone(Reason.MESSAGE_SELF_DESTRUCTING)
         if message.type in UNPINNABLE_TYPES:
             raise Unsupported(Reason.MESSAGE_TYPE, message.type)
-        _require(PinRight.PIN, chat, member)
+        require_right(PinRight.PIN, chat, member)
+        require_version(chat, options.expected_version)
         await _count_pin_operation(deps, actor, message_id)
-        if expires_at is not None and expires_at <= now:
+        if options.expires_at is not None and options.expires_at <= now:
             raise InvalidArgument(Reason.INVALID_EXPIRY, "expires_at must be in the future")
         existing = await _pin_in_force(uow, actor, chat, message_id, now)
         if existing is not None:
-            return existing, message
-        await _make_room(uow, actor, chat, now)
-        rank = await _rank_at(uow, chat, position, now)
-        pin = await uow.pins.add(
+            position = await uow.pins.position_of(existing, now)
+            return PinOutcome(existing, message, False, [], chat.pin_version, position)
+        evicted = await _make_room(uow, actor, chat, now)
+        rank = await _rank_at(uow, chat, options.position, now)
+        new = await uow.pins.add(
             Pin(
                 app_id=actor.app_id,
                 chat_id=chat.id,
@@ -93,27 +119,36 @@ async def pin_and_read(
                 pinned_at=now,
                 rank=rank,
                 dialect=actor.dialect,
-                expires_at=expires_at,
-                note=note,
+                expires_at=options.expires_at,
+                note=options.note,
             )
         )
         # Pinning is a change to the message: its update time advances (IMKit updatedAtMS).
         await uow.messages.touch(actor.app_id, message_id, now)
-        await _changed(
-            uow, actor, chat, pin.message_id, now, PinAction.ADDED, "pinned", EventType.PIN_CREATED
+        await record_change(
+            uow, actor, chat, new.message_id, now, PinAction.ADDED, "pinned", EventType.PIN_CREATED
         )
         message.updated_at = max(message.updated_at, now)
-    return pin, message
+        position = await uow.pins.position_of(new, now)
+    return PinOutcome(new, message, True, evicted, chat.pin_version, position)
 
 
-async def _make_room(uow: UnitOfWork, actor: Actor, chat: Chat, now: int) -> None:
+def require_version(chat: Chat, expected: int | None) -> None:
+    """A change made on a version the caller read: refused once the chat's pins moved on."""
+    if expected is not None and expected != chat.pin_version:
+        raise PreconditionFailed(
+            Reason.VERSION_MISMATCH, f"the pin version is {chat.pin_version}, not {expected}"
+        )
+
+
+async def _make_room(uow: UnitOfWork, actor: Actor, chat: Chat, now: int) -> list[str]:
     """Enforce ``max_pins`` before a new pin: refuse, or evict as the chat's overflow says
-    (the pin pinned longest ago, or the one in the lowest position)."""
+    (the pin pinned longest ago, or the one in the lowest position). The evicted messages."""
     if chat.max_pins is None:
-        return
+        return []
     excess = await uow.pins.count_for_chat(actor.app_id, chat.id, now) - chat.max_pins + 1
     if excess <= 0:
-        return
+        return []
     if chat.overflow is Overflow.REJECT:
         raise LimitExceeded(Reason.PIN_LIMIT, str(chat.max_pins))
     if chat.overflow is Overflow.EVICT_LAST:
@@ -126,6 +161,7 @@ async def _make_room(uow: UnitOfWork, actor: Actor, chat: Chat, now: int) -> Non
     action = PinAction.REPLACED if chat.max_pins == 1 else PinAction.EVICTED
     for old in evicted:
         await _remove(uow, actor, chat, old, now, action=action, reason="pin_limit")
+    return [old.message_id for old in evicted]
 
 
 async def _rank_at(uow: UnitOfWork, chat: Chat, position: int, now: int) -> str:
@@ -160,19 +196,39 @@ async def unpin_message(deps: Deps, actor: Actor, message_id: str) -> Message:
 
     Returns the message as it reads right after the unpin.
     """
+    message, _version = await unpin(deps, actor, message_id)
+    return message
+
+
+async def unpin(
+    deps: Deps,
+    actor: Actor,
+    message_id: str,
+    *,
+    chat_id: str | None = None,
+    expected_version: int | None = None,
+    must_be_pinned: bool = False,
+) -> tuple[Message, int]:
+    """Unpin a message (in ``chat_id`` when given); the message as it reads after, and the
+    chat's pin version. Not pinned: a success, or ``pin_not_found`` if ``must_be_pinned``."""
     policies.require_app_capabilities(actor, pin_scope=True)
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        message, chat, member = await _load_for_pin_change(uow, actor, message_id, now)
+        message, chat, member = await load_for_pin_change(
+            uow, actor, message_id, now, chat_id=chat_id
+        )
         pin = await _pin_in_force(uow, actor, chat, message_id, now)
         # Someone else's pin needs ``unpin_any``; one's own (or no pin at all) ``unpin_own``.
         others = pin is not None and pin.pinned_by != actor.user.id
-        _require(PinRight.UNPIN_ANY if others else PinRight.UNPIN_OWN, chat, member)
+        require_right(PinRight.UNPIN_ANY if others else PinRight.UNPIN_OWN, chat, member)
+        require_version(chat, expected_version)
+        if pin is None and must_be_pinned:
+            raise NotFound(Reason.PIN_NOT_FOUND, message_id)
         await _count_pin_operation(deps, actor, message_id)
         if pin is not None:
             await _remove(uow, actor, chat, pin, now, action=PinAction.REMOVED, reason="unpinned")
             message.updated_at = max(message.updated_at, now)
-    return message
+    return message, chat.pin_version
 
 
 async def list_pins(
@@ -217,12 +273,13 @@ async def unpin_within(
     return True
 
 
-async def _load_for_pin_change(
-    uow: UnitOfWork, actor: Actor, message_id: str, now: int
+async def load_for_pin_change(
+    uow: UnitOfWork, actor: Actor, message_id: str, now: int, *, chat_id: str | None = None
 ) -> tuple[Message, Chat, Member | None]:
-    """The checks pin and unpin share, in Feishu's documented order (230001 … 230050)."""
+    """The checks pin and unpin share, in Feishu's documented order (230001 … 230050); with
+    ``chat_id``, a message of another chat is unknown."""
     message = await uow.messages.get(actor.app_id, message_id)
-    if message is None or message.is_expired(now):
+    if message is None or message.is_expired(now) or chat_id not in (None, message.chat_id):
         raise NotFound(Reason.MESSAGE_NOT_FOUND, message_id)
     # Lock the chat row: pin, recall and dissolve of one chat are serialised, so a dissolved
     # chat or a recalled message never ends up pinned, whatever the interleaving.
@@ -256,7 +313,7 @@ _REFUSED = {
 }
 
 
-def _require(right: PinRight, chat: Chat, member: Member | None) -> None:
+def require_right(right: PinRight, chat: Chat, member: Member | None) -> None:
     if not policies.may(right, chat, member):
         raise PermissionDenied(_REFUSED[right])
 
@@ -290,10 +347,12 @@ async def _remove(
 ) -> None:
     await uow.pins.remove(pin)
     await uow.messages.touch(actor.app_id, pin.message_id, now)
-    await _changed(uow, actor, chat, pin.message_id, now, action, reason, EventType.PIN_DELETED)
+    await record_change(
+        uow, actor, chat, pin.message_id, now, action, reason, EventType.PIN_DELETED
+    )
 
 
-async def _changed(
+async def record_change(
     uow: UnitOfWork,
     actor: Actor,
     chat: Chat,
@@ -302,8 +361,9 @@ async def _changed(
     action: PinAction,
     reason: str,
     event_type: EventType,
+    **details: Any,
 ) -> None:
-    """Bump the chat's pin version; write the history row and the event with it.
+    """Bump the chat's pin version; write the history row and the event (with ``details``).
 
     The event carries the version; for chats with a pin cap it also carries the whole new pin
     order (short by construction). An uncapped chat's order can be thousands long: a client
@@ -330,4 +390,5 @@ async def _changed(
         reason=reason,
         version=chat.pin_version,
         pins=order,
+        **details,
     )

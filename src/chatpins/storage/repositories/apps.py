@@ -28,6 +28,10 @@ class AppRepository(Repository):
         query = apps.select().where(apps.c.imkit_api_key_hash == key_hash)
         return await self._one(App, query)
 
+    async def get_by_native_api_key_hash(self, key_hash: str) -> App | None:
+        query = apps.select().where(apps.c.native_api_key_hash == key_hash)
+        return await self._one(App, query)
+
     async def get_by_zim_app_id(self, zim_app_id: int) -> App | None:
         query = apps.select().where(apps.c.zim_app_id == zim_app_id)
         return await self._one(App, query)

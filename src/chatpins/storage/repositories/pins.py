@@ -70,6 +70,22 @@ class PinRepository(Repository):
         query = _of_chat(app_id, chat_id, now).order_by(*order).limit(limit)
         return await self._all(Pin, query)
 
+    async def position_of(self, pin: Pin, now: int) -> int:
+        """How many pins in force stand above ``pin`` in its chat."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(pins)
+            .where(
+                pins.c.app_id == pin.app_id,
+                pins.c.chat_id == pin.chat_id,
+                _in_force(now),
+                sa.or_(
+                    pins.c.rank < pin.rank, sa.and_(pins.c.rank == pin.rank, pins.c.id < pin.id)
+                ),
+            )
+        )
+        return (await self._conn.execute(query)).scalar_one()
+
     async def move(self, pin: Pin, rank: str) -> None:
         await self._conn.execute(pins.update().where(pins.c.id == pin.id).values(rank=rank))
 
@@ -148,4 +164,27 @@ class PinRepository(Repository):
         return await self._all(Pin, query)
 
     async def record(self, app_id: str, change: PinChange) -> None:
-        await self._conn.execute(_RECORD, {"app_id": app_id, **dataclasses.asdict(change)})
+        values = dataclasses.asdict(change)
+        values.pop("id")
+        await self._conn.execute(_RECORD, {"app_id": app_id, **values})
+
+    async def update(self, pin: Pin) -> None:
+        """A pin's note and expiry."""
+        query = pins.update().where(pins.c.id == pin.id)
+        await self._conn.execute(query.values(note=pin.note, expires_at=pin.expires_at))
+
+    async def history(
+        self, app_id: str, chat_id: str, *, after: int, limit: int
+    ) -> list[PinChange]:
+        """A chat's pin changes, oldest first, after the history row ``after``."""
+        query = (
+            pin_history.select()
+            .where(
+                pin_history.c.app_id == app_id,
+                pin_history.c.chat_id == chat_id,
+                pin_history.c.id > after,
+            )
+            .order_by(pin_history.c.id)
+            .limit(limit)
+        )
+        return await self._all(PinChange, query)

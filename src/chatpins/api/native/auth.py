@@ -1,0 +1,54 @@
+"""Who a native request acts for: ``Authorization: Bearer`` with the app's API key (the
+platform: an owner in every chat) or a native user token (that user, with their roles)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from chatpins.core.context import Actor, Deps
+from chatpins.core.errors import PermissionDenied, Reason, Unauthenticated
+from chatpins.core.services import apps, tokens
+from chatpins.core.services.apps import NATIVE_API_KEY_PREFIX
+
+NATIVE = "native"
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="native",
+    description="The app's API key (cpk_…) or a native user token (cpu_…)",
+)
+
+
+def get_deps(request: Request) -> Deps:
+    deps: Deps = request.app.state.deps
+    return deps
+
+
+async def actor(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or not credentials.credentials:
+        raise Unauthenticated(Reason.MISSING_CREDENTIALS)
+    value, deps = credentials.credentials, get_deps(request)
+    if value.startswith(NATIVE_API_KEY_PREFIX):
+        app, bot = await apps.authenticate_api_key(deps, value)
+        return Actor(app, bot, NATIVE, is_platform=True)
+    try:
+        identity = await tokens.authenticate(deps, value, NATIVE)
+    except Unauthenticated as exc:
+        raise Unauthenticated(Reason.UNKNOWN_CREDENTIALS) from exc
+    return Actor(identity.app, identity.user, NATIVE)
+
+
+ActorDep = Annotated[Actor, Depends(actor)]
+DepsDep = Annotated[Deps, Depends(get_deps)]
+
+
+def require_platform(acting: Actor) -> None:
+    """Only the app's API key may do this (create users, name another sender)."""
+    if not acting.is_platform:
+        raise PermissionDenied(Reason.PLATFORM_ONLY)

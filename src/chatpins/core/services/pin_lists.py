@@ -1,0 +1,223 @@
+"""A chat's pins as an ordered list: read in position order, reorder, edit a pin, read the
+history of every change (through any dialect).
+
+Reordering rewrites the moved pins only: the pins that keep their relative order (the longest
+such run) keep their keys, the others get keys between their new neighbours.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from chatpins.core import policies, ranks
+from chatpins.core.context import Actor, Deps
+from chatpins.core.entities import Chat, Member, Pin, PinAction, PinChange, PinRight
+from chatpins.core.errors import InvalidArgument, NotFound, PermissionDenied, Reason
+from chatpins.core.events import EventType, chat_audience, emit
+from chatpins.core.ports import UnitOfWork
+from chatpins.core.services import pins as pin_rules
+
+MAX_HISTORY_PAGE = 200
+
+
+@dataclass
+class PinList:
+    version: int
+    pins: list[Pin]  # in position order, the top first
+
+
+@dataclass(frozen=True)
+class PinEdit:
+    """The fields of a pin to change; ``None`` leaves one as it is."""
+
+    note: str | None = None
+    expires_at: int | None = None
+    clear_expiry: bool = False  # remove the expiry (``expires_at`` must then be None)
+    expected_version: int | None = None
+
+
+async def list_in_order(deps: Deps, actor: Actor, chat_id: str) -> PinList:
+    now = deps.clock.now_ms()
+    async with deps.uow() as uow:
+        chat, _member = await _chat_for(uow, actor, chat_id)
+        return PinList(chat.pin_version, await uow.pins.by_position(actor.app_id, chat.id, now=now))
+
+
+async def reorder(
+    deps: Deps,
+    actor: Actor,
+    chat_id: str,
+    message_ids: list[str],
+    *,
+    expected_version: int | None = None,
+) -> PinList:
+    """Put the chat's pins in the order given: exactly the current pins, each once."""
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        chat, member = await _chat_for(uow, actor, chat_id, for_update=True)
+        pin_rules.require_right(PinRight.REORDER, chat, member)
+        pin_rules.require_version(chat, expected_version)
+        current = await uow.pins.by_position(actor.app_id, chat.id, now=now)
+        by_message = {p.message_id: p for p in current}
+        if len(message_ids) != len(current) or set(message_ids) != set(by_message):
+            raise InvalidArgument(
+                Reason.INVALID_ORDER, "message_ids must list every current pin exactly once"
+            )
+        wanted = [by_message[m] for m in message_ids]
+        moved = await _move(uow, wanted)
+        if moved:
+            await _record_reorder(uow, actor, chat, wanted, moved, now)
+        return PinList(chat.pin_version, wanted)
+
+
+async def edit_pin(
+    deps: Deps, actor: Actor, chat_id: str, message_id: str, edit: PinEdit
+) -> tuple[Pin, int, int]:
+    """Change a pin's note or expiry; the pin as changed, its position and the chat's pin
+    version."""
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        _message, chat, member = await pin_rules.load_for_pin_change(
+            uow, actor, message_id, now, chat_id=chat_id
+        )
+        pin_rules.require_right(PinRight.EDIT, chat, member)
+        pin_rules.require_version(chat, edit.expected_version)
+        pin = await uow.pins.get_by_message(actor.app_id, message_id)
+        if pin is None or not pin.in_force(now):
+            raise NotFound(Reason.PIN_NOT_FOUND, message_id)
+        if edit.expires_at is not None and edit.expires_at <= now:
+            raise InvalidArgument(Reason.INVALID_EXPIRY, "expires_at must be in the future")
+        if edit.note is not None:
+            pin.note = edit.note
+        if edit.expires_at is not None or edit.clear_expiry:
+            pin.expires_at = edit.expires_at
+        await uow.pins.update(pin)
+        await pin_rules.record_change(
+            uow,
+            actor,
+            chat,
+            message_id,
+            now,
+            PinAction.EDITED,
+            "edited",
+            EventType.PIN_UPDATED,
+            note=pin.note,
+            expires_at=pin.expires_at,
+        )
+        return pin, await uow.pins.position_of(pin, now), chat.pin_version
+
+
+async def history(
+    deps: Deps, actor: Actor, chat_id: str, *, after: int = 0, limit: int = 50
+) -> tuple[list[PinChange], int | None]:
+    """The chat's pin changes oldest first, and the cursor of the next page (None: no more)."""
+    if not 1 <= limit <= MAX_HISTORY_PAGE:
+        raise InvalidArgument(Reason.INVALID_LIMIT, f"limit must be 1-{MAX_HISTORY_PAGE}")
+    async with deps.uow() as uow:
+        chat, _member = await _chat_for(uow, actor, chat_id)
+        rows = await uow.pins.history(actor.app_id, chat.id, after=after, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].id if more and rows else None)
+
+
+async def _chat_for(
+    uow: UnitOfWork, actor: Actor, chat_id: str, *, for_update: bool = False
+) -> tuple[Chat, Member]:
+    chat = await uow.chats.get(actor.app_id, chat_id, for_update=for_update)
+    if chat is None:
+        raise NotFound(Reason.CHAT_NOT_FOUND, chat_id)
+    policies.require_live(chat)
+    member = await policies.membership(uow, actor, chat)
+    if member is None:
+        raise PermissionDenied(Reason.NOT_CHAT_MEMBER)
+    return chat, member
+
+
+async def _move(uow: UnitOfWork, wanted: list[Pin]) -> list[Pin]:
+    """Give new keys to the pins out of place in ``wanted``; the pins that moved."""
+    keep = _longest_ordered_run(wanted)
+    moved: list[Pin] = []
+    index = 0
+    while index < len(wanted):
+        if index in keep:
+            index += 1
+            continue
+        end = index
+        while end < len(wanted) and end not in keep:
+            end += 1
+        before = wanted[index - 1].rank if index > 0 else None
+        after = wanted[end].rank if end < len(wanted) else None
+        keys = ranks.between_many(before, after, end - index)
+        if any(ranks.too_long(k) for k in keys):
+            return await _spread(uow, wanted)
+        for pin, key in zip(wanted[index:end], keys, strict=True):
+            pin.rank = key
+            await uow.pins.move(pin, key)
+            moved.append(pin)
+        index = end
+    return moved
+
+
+async def _spread(uow: UnitOfWork, wanted: list[Pin]) -> list[Pin]:
+    moved = []
+    for pin, key in zip(wanted, ranks.spread(len(wanted)), strict=True):
+        if pin.rank != key:
+            pin.rank = key
+            await uow.pins.move(pin, key)
+            moved.append(pin)
+    return moved
+
+
+def _longest_ordered_run(wanted: list[Pin]) -> set[int]:
+    """Indexes of a longest subsequence of ``wanted`` whose keys already ascend (patience
+    sorting, O(n log n)): those pins can stay where their keys put them."""
+    tails: list[str] = []  # smallest last key of an ascending run of each length
+    tail_index: list[int] = []
+    previous: list[int] = [-1] * len(wanted)
+    for i, pin in enumerate(wanted):
+        length = bisect.bisect_left(tails, pin.rank)
+        if length == len(tails):
+            tails.append(pin.rank)
+            tail_index.append(i)
+        else:
+            tails[length] = pin.rank
+            tail_index[length] = i
+        previous[i] = tail_index[length - 1] if length > 0 else -1
+    run, i = set(), tail_index[-1] if tail_index else -1
+    while i >= 0:
+        run.add(i)
+        i = previous[i]
+    return run
+
+
+async def _record_reorder(
+    uow: UnitOfWork, actor: Actor, chat: Chat, wanted: list[Pin], moved: list[Pin], now: int
+) -> None:
+    """One change of the list: one new version, a history row per moved pin, one event."""
+    chat.pin_version = await uow.chats.bump_pin_version(actor.app_id, chat.id)
+    for pin in moved:
+        change = PinChange(
+            chat.id,
+            pin.message_id,
+            PinAction.REORDERED,
+            actor.actor_id,
+            actor.dialect,
+            now,
+            "reordered",
+            chat.pin_version,
+        )
+        await uow.pins.record(actor.app_id, change)
+    await emit(
+        uow,
+        actor,
+        now,
+        EventType.PIN_REORDERED,
+        chat_audience(chat.id),
+        chat_id=chat.id,
+        action=PinAction.REORDERED,
+        version=chat.pin_version,
+        moved=[p.message_id for p in moved],
+        pins=[p.message_id for p in wanted],
+    )
