@@ -73,3 +73,56 @@ def test_any_request_is_answered_as_documented(case: schemathesis.Case) -> None:
 @CONTRACT
 def test_any_request_to_a_real_app_is_answered_as_documented(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=CHECKS)
+
+
+NATIVE_CONTRACT = settings(
+    max_examples=70,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.fixture
+def native_app(
+    request: pytest.FixtureRequest, server: Server, admin: httpx.Client
+) -> schemathesis.BaseSchema:
+    """The native pin API with one app's api key: every path names a real chat with pinned
+    messages and a real member, so generated bodies reach the pin rules, not only 404s."""
+    app = create_app(admin, "e2e native contract")
+    key = app["native"]["api_key"]
+    native = httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {key}"})
+    with native:
+        for user_id in ("alice", "bob"):
+            assert native.post("/v1/users", json={"id": user_id}).status_code == 201
+        chat = native.post(
+            "/v1/chats", json={"id": "contract", "owner": "alice", "members": ["bob"]}
+        )
+        assert chat.status_code == 201, chat.text
+        sent = [
+            native.post("/v1/chats/contract/messages", json={"text": f"m{i}"}).json()["id"]
+            for i in range(3)
+        ]
+        for message_id in sent:
+            pinned = native.post("/v1/chats/contract/pins", json={"message_id": message_id})
+            assert pinned.status_code == 201, pinned.text
+    if not hasattr(request.node, "_nodeid"):
+        request.node._nodeid = request.node.nodeid
+    auth = {"Authorization": f"Bearer {key}"}
+    schema = schemathesis.openapi.from_url(f"{server.base_url}/openapi.json", headers=auth)
+    schema.config.update(
+        base_url=server.base_url,
+        headers=auth,
+        parameters={"chat_id": "contract", "message_id": sent[0], "user_id": "bob"},
+    )
+    return schema.include(tag="native")
+
+
+native_schema = schemathesis.pytest.from_fixture("native_app")
+
+
+@native_schema.parametrize()
+@NATIVE_CONTRACT
+def test_any_native_request_with_the_api_key_is_answered_as_documented(
+    case: schemathesis.Case,
+) -> None:
+    case.call_and_validate(checks=CHECKS)

@@ -144,7 +144,7 @@ def test_invalid_pin_policy_is_refused(group: Group) -> None:
     bad = [
         {"max_pins": 0},
         {"max_pins": 1001},
-        {"max_pins": "3"},
+        {"max_pins": -1},
         {"overflow": "replace_everything"},
         {"permissions": {**DEFAULT_POLICY["permissions"], "pin": "superuser"}},
     ]
@@ -156,16 +156,23 @@ def test_invalid_pin_policy_is_refused(group: Group) -> None:
         assert group.api.set_policy(group.chat_id, max_pins=max_pins)["max_pins"] == max_pins
 
 
+def test_pin_policy_of_the_wrong_type_is_refused(group: Group) -> None:
+    # "wrong type" is a 400 (docs/native.md, "Errors"): a string is not an integer.
+    for policy in ({"max_pins": "3"}, {"max_pins": 2.5}, {"overflow": 1}, {"permissions": "all"}):
+        expect_bad_request(group.api.patch_chat_request(group.chat_id, pin_policy=policy))
+    assert group.api.chat(group.chat_id)["pin_policy"] == DEFAULT_POLICY
+
+
 # ---- members
 
 
-def test_admin_adds_a_member_with_a_role(group: Group) -> None:
+def test_members_are_added_with_a_role(group: Group) -> None:
     group.api.create_user("dave")
     group.api.create_user("erin")
-    admin = group.as_role("admin")
-    member = expect(admin.add_member_request(group.chat_id, "dave"), 201)
+    member = expect(group.as_role("admin").add_member_request(group.chat_id, "dave"), 201)
     assert (member["user_id"], member["role"]) == ("dave", "member")
-    member = expect(admin.add_member_request(group.chat_id, "erin", role="admin"), 201)
+    owner = group.as_role("owner")
+    member = expect(owner.add_member_request(group.chat_id, "erin", role="admin"), 201)
     assert (member["user_id"], member["role"]) == ("erin", "admin")
     roles = group.api.roles(group.chat_id)
     assert (roles["dave"], roles["erin"]) == ("member", "admin")
@@ -205,7 +212,7 @@ def test_member_leaves_but_may_not_remove_others(group: Group) -> None:
 def test_owner_cannot_be_removed(group: Group) -> None:
     for client in (group.api, group.as_role("admin"), group.as_role("owner")):
         reply = client.remove_member_request(group.chat_id, "alice")
-        expect_bad_request(reply, "cannot_remove_owner")
+        expect_error(reply, 409, "cannot_remove_owner")
     assert group.api.roles(group.chat_id)["alice"] == "owner"
 
 

@@ -22,7 +22,7 @@ from chatpins.api.native.schemas import (
     UserReply,
 )
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import ChatKind, Overflow, PinRights, Role
+from chatpins.core.entities import ChatKind, Overflow, Permission, PinRights, Role
 from chatpins.core.errors import InvalidArgument, NotFound, PermissionDenied, Reason
 from chatpins.core.services import chats, members, messages, users
 from chatpins.core.services.chats import PinPolicy
@@ -51,7 +51,9 @@ async def create_user(body: UserCreate, actor: ActorDep, deps: DepsDep) -> dict[
     return render.user(await users.create_user(deps, actor.app_id, body.id, body.name))
 
 
-@router.get("/users/{user_id}", response_model=None, responses=responses(401, 404, reply=UserReply))
+@router.get(
+    "/users/{user_id}", response_model=None, responses=responses(400, 401, 404, reply=UserReply)
+)
 async def get_user(user_id: str, actor: ActorDep, deps: DepsDep) -> dict[str, Any]:
     found = (await users.get_users(deps, actor.app_id, [user_id])).get(user_id)
     if found is None:
@@ -79,6 +81,9 @@ async def create_chat(body: ChatCreate, actor: ActorDep, deps: DepsDep) -> dict[
         max_pins=policy.max_pins,
         overflow=policy.overflow,
         transfer_role=Role.OWNER,
+        # Renaming and adding members are the managers' (docs/native.md).
+        edit_permission=Permission.OWNER_ADMINS,
+        add_member_permission=Permission.OWNER_ADMINS,
     )
     policy.check()
     chat = await chats.create_chat(deps, actor, spec)
@@ -86,7 +91,9 @@ async def create_chat(body: ChatCreate, actor: ActorDep, deps: DepsDep) -> dict[
 
 
 @router.get(
-    "/chats/{chat_id}", response_model=None, responses=responses(401, 403, 404, reply=ChatReply)
+    "/chats/{chat_id}",
+    response_model=None,
+    responses=responses(400, 401, 403, 404, reply=ChatReply),
 )
 async def get_chat(chat_id: str, actor: ActorDep, deps: DepsDep) -> dict[str, Any]:
     return await _render_chat(actor, deps, chat_id)

@@ -37,7 +37,7 @@ IfMatch = Annotated[
 ]
 
 
-@router.get("", response_model=None, responses=responses(401, 403, 404, reply=PinListReply))
+@router.get("", response_model=None, responses=responses(400, 401, 403, 404, reply=PinListReply))
 async def list_pins(
     chat_id: str, actor: ActorDep, deps: DepsDep, response: Response
 ) -> dict[str, Any]:
@@ -136,7 +136,7 @@ async def update_pin(
 @router.delete(
     "/{message_id}",
     response_model=None,
-    responses=responses(401, 403, 404, 412, 429, reply=VersionReply),
+    responses=responses(400, 401, 403, 404, 412, 429, reply=VersionReply),
 )
 async def delete_pin(
     chat_id: str,

@@ -17,7 +17,8 @@ MAX_TEXT = 16_384
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # No coercion: "3" is not a number, 1 is not a string (docs/native.md "Errors").
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Permissions(Strict):

@@ -88,7 +88,7 @@ async def create_chat(deps: Deps, actor: Actor, spec: NewChat) -> Chat:
             if earlier is not None:
                 return earlier
         if await uow.chats.get(actor.app_id, spec.id) is not None:
-            raise InvalidArgument(Reason.CHAT_EXISTS, spec.id)
+            raise Conflict(Reason.CHAT_EXISTS, spec.id)
         return await create_within(uow, actor, spec, now)
 
 
@@ -160,9 +160,9 @@ async def get_or_create_p2p(deps: Deps, actor: Actor, peer_id: str) -> Chat:
     spec = p2p_spec(actor, peer_id)
     try:
         return await create_chat(deps, actor, spec)
-    except (InvalidArgument, Conflict) as exc:
+    except Conflict as exc:
         # Another request created it first (same id by construction): use that one.
-        if isinstance(exc, InvalidArgument) and exc.reason != "chat_exists":
+        if exc.reason not in (Reason.CHAT_EXISTS, Reason.DUPLICATE_KEY):
             raise
         async with deps.uow() as uow:
             chat = await uow.chats.get(actor.app_id, spec.id)

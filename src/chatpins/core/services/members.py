@@ -84,6 +84,8 @@ async def add_member(deps: Deps, actor: Actor, chat_id: str, user_id: str, role:
         chat, member = await lock_for_change(uow, actor, chat_id)
         if role is Role.ADMIN and not (member.role is Role.OWNER or actor.is_platform):
             raise PermissionDenied(Reason.ONLY_OWNER_MAY_MANAGE_ADMINS)
+        if await uow.users.get(actor.app_id, user_id) is None:
+            raise NotFound(Reason.USER_NOT_FOUND, user_id)
         if await uow.members.get(actor.app_id, chat.id, user_id) is not None:
             raise Conflict(Reason.MEMBER_EXISTS, user_id)
         await add_within(uow, actor, chat, member, [user_id], now)
