@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field
 
+from chatpins.api.bodies import Strict
 from chatpins.api.errors import responses
 from chatpins.core.context import Deps
 from chatpins.core.entities import App, Message, User
@@ -18,7 +19,7 @@ from chatpins.core.events import event_id
 from chatpins.core.identity import feishu_open_id
 from chatpins.core.services import admin, apps, messages, outbox, tokens, users
 from chatpins.delivery.frames import native_event
-from chatpins.intake import INT64_MAX, Unreadable, check_value
+from chatpins.intake import INT64_MAX
 
 
 def get_deps(request: Request) -> Deps:
@@ -57,21 +58,6 @@ MAX_RATE = 1_000_000  # requests or messages per second/minute; 0 switches the l
 # The last millisecond of year 9999: the latest time every dialect can render as a date.
 MAX_TIME_MS = 253_402_300_799_999
 MAX_EVENTS_PAGE = outbox.MAX_PAGE
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _storable(cls, data: Any) -> Any:
-        """The dialects' rule for bodies (``chatpins.intake``): text every backend can store
-        and render back (PostgreSQL refuses NUL), nested within the depth cap."""
-        try:
-            check_value(data)
-        except Unreadable as exc:
-            raise ValueError(exc.message) from exc
-        return data
 
 
 class AppCreate(Strict):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
+from chatpins.api.bodies import Strict
 from chatpins.intake import INT64_MAX
 
 # The ids the native API hands out and accepts: 1-128 characters (core checks the set).
@@ -14,11 +15,6 @@ RoleName = Literal["member", "admin", "owner"]
 MAX_TTL_S = 365 * 24 * 3600
 MAX_NOTE = 1024
 MAX_TEXT = 16_384
-
-
-class Strict(BaseModel):
-    # No coercion: "3" is not a number, 1 is not a string (docs/native.md "Errors").
-    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Permissions(Strict):
