@@ -75,11 +75,17 @@ def _body(code: str, message: str, reason: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "reason": reason or code, "message": message}}
 
 
-async def core_error(_request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, errors.ChatpinsError)
+def describe(exc: errors.ChatpinsError) -> tuple[int, dict[str, Any]]:
+    """A core error's status and its ``{"code", "reason", "message"}``."""
     status = next((s for t, s in STATUS.items() if isinstance(exc, t)), 400)
     code = "not_found" if isinstance(exc, errors.NotFound) else exc.reason
-    return JSONResponse(_body(code, exc.detail or exc.reason, exc.reason), status_code=status)
+    return status, _body(code, exc.detail or exc.reason, exc.reason)["error"]
+
+
+async def core_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.ChatpinsError)
+    status, fields = describe(exc)
+    return JSONResponse({"error": fields}, status_code=status)
 
 
 async def validation_error(_request: Request, exc: Exception) -> Response:

@@ -82,7 +82,8 @@ class PinAction(StrEnum):
     EVICTED = "evicted"  # removed to make room under a cap
     EXPIRED = "expired"
     REORDERED = "reordered"
-    EDITED = "edited"  # its note or expiry changed
+    EDITED = "edited"  # its note, expiry or must-read flag changed
+    RESTORED = "restored"  # pinned again from its history
 
 
 class Overflow(StrEnum):
@@ -229,6 +230,7 @@ class Pin:
     id: int | None = None
     expires_at: int | None = None
     note: str = ""
+    must_read: bool = False  # members are asked to acknowledge it (``pin_acks``)
 
     def in_force(self, now: int) -> bool:
         """Until its expiry; a pin whose time is up counts for nothing, swept or not."""
@@ -274,6 +276,9 @@ class PinChange:
     reason: str
     version: int
     id: int | None = None  # assigned when written; orders a chat's history
+    # The pin as it was at the change: what a restore brings back.
+    note: str = ""
+    must_read: bool = False
 
 
 @dataclass

@@ -121,6 +121,10 @@ class Reason(StrEnum):
     MEMBER_EXISTS = "member_exists"
     INVALID_ROLE = "invalid_role"
     INVALID_VERSION = "invalid_version"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    ALREADY_PINNED = "already_pinned"
+    NOT_MUST_READ = "not_must_read"
+    USER_ID_REQUIRED = "user_id_required"
     ONLY_OWNER_MAY_CHANGE_PIN_POLICY = "only_owner_may_change_pin_policy"
     INVALID_PIN_POLICY = "invalid_pin_policy"
     # Storage: a uniqueness race lost
@@ -163,6 +167,10 @@ NATIVE_ONLY: frozenset[Reason] = frozenset(
         Reason.MEMBER_EXISTS,
         Reason.INVALID_ROLE,
         Reason.INVALID_VERSION,
+        Reason.IDEMPOTENCY_KEY_REUSED,
+        Reason.ALREADY_PINNED,
+        Reason.NOT_MUST_READ,
+        Reason.USER_ID_REQUIRED,
         Reason.ONLY_OWNER_MAY_CHANGE_PIN_POLICY,
         Reason.INVALID_PIN_POLICY,
         Reason.MAY_NOT_REORDER,

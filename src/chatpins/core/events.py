@@ -33,6 +33,7 @@ class EventType(StrEnum):
     PIN_DELETED = "pin.deleted"
     PIN_REORDERED = "pin.reordered"
     PIN_UPDATED = "pin.updated"
+    PIN_ACKED = "pin.acked"
     CONVERSATION_CHANGED = "conversation.changed"
     TOKEN_REVOKED = "token.revoked"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import Any, Protocol
 
 from chatpins.core.entities import (
     App,
@@ -140,6 +140,9 @@ class PinRepository(Protocol):
     async def history(
         self, app_id: str, chat_id: str, *, after: int, limit: int
     ) -> list[PinChange]: ...
+    async def last_removal(
+        self, app_id: str, chat_id: str, message_id: str
+    ) -> PinChange | None: ...
 
 
 class ConversationPinRepository(Protocol):
@@ -158,6 +161,18 @@ class ConversationPinRepository(Protocol):
         pinned_first: bool,
         newest: int,
     ) -> tuple[list[tuple[Chat, ConversationPin | None]], int]: ...
+
+
+class AckRepository(Protocol):
+    async def add(self, pin: Pin, user_id: str, at: int) -> bool: ...
+    async def of_pin(self, pin: Pin) -> list[tuple[str, int]]: ...
+    async def counts(self, app_id: str, chat_id: str, pin_ids: list[int]) -> dict[int, int]: ...
+    async def forget(self, pin: Pin) -> None: ...
+
+
+class IdempotencyRepository(Protocol):
+    async def get(self, app_id: str, key: str, since: int) -> tuple[str, Any] | None: ...
+    async def put(self, app_id: str, key: str, request_hash: str, reply: Any, at: int) -> None: ...
 
 
 class NonceRepository(Protocol):
@@ -260,6 +275,10 @@ class UnitOfWork(Protocol):
     def webhooks(self) -> WebhookRepository: ...
     @property
     def deliveries(self) -> DeliveryRepository: ...
+    @property
+    def acks(self) -> AckRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
 
 
 UnitOfWorkFactory = Callable[..., AbstractAsyncContextManager[UnitOfWork]]

@@ -152,6 +152,7 @@ pins = sa.Table(
     sa.Column("dialect", sa.String(16), nullable=False),
     sa.Column("expires_at", sa.BigInteger),
     sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("must_read", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     # At most one active pin per message, whatever the interleaving of requests.
     sa.UniqueConstraint("app_id", "message_id", name="uq_pins_message"),
     sa.Index("ix_pins_chat_time", "app_id", "chat_id", "pinned_at", "id"),
@@ -173,7 +174,33 @@ pin_history = sa.Table(
     sa.Column("at", sa.BigInteger, nullable=False),
     sa.Column("reason", sa.String(64), nullable=False),
     sa.Column("version", sa.BigInteger, nullable=False),
+    # The pin as it was at the change: what a restore brings back.
+    sa.Column("note", sa.Text, nullable=False, default="", server_default=""),
+    sa.Column("must_read", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     sa.Index("ix_pin_history_chat", "app_id", "chat_id", "id"),
+    sa.Index("ix_pin_history_message", "app_id", "message_id", "id"),
+)
+
+# Who acknowledged a must-read pin. Rows belong to one pin (its id): unpinning forgets them.
+pin_acks = sa.Table(
+    "pin_acks",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("pin_id", sa.BigInteger, primary_key=True),
+    sa.Column("user_id", sa.String(128), primary_key=True),
+    sa.Column("chat_id", sa.String(128), nullable=False),
+    sa.Column("at", sa.BigInteger, nullable=False),
+)
+
+# The first reply to a request sent with an Idempotency-Key, kept 24 h.
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),
+    sa.Column("reply", sa.JSON, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
 )
 
 conversation_pins = sa.Table(

@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from chatpins.core.errors import Conflict, Reason
 from chatpins.storage.database import WRITE_OPTION, Database
 from chatpins.storage.repositories import (
+    AckRepository,
     AppRepository,
     ChatRepository,
     ConversationPinRepository,
     DeliveryRepository,
     EventRepository,
+    IdempotencyRepository,
     MemberRepository,
     MessageRepository,
     NonceRepository,
@@ -113,6 +115,8 @@ class SqlUnitOfWork:
         self.nonces = NonceRepository(conn, backend)
         self.webhooks = WebhookRepository(conn)
         self.deliveries = DeliveryRepository(conn)
+        self.acks = AckRepository(conn)
+        self.idempotency = IdempotencyRepository(conn)
         return self
 
     async def __aexit__(

@@ -261,9 +261,109 @@ class Native:
         """The actions recorded for one message, oldest first."""
         return [i["action"] for i in self.history(chat_id) if i["message_id"] == message_id]
 
+    # ---- batches, restore, must-read
+    def batch_request(
+        self,
+        chat_id: str,
+        operations: list[dict[str, Any]],
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> httpx.Response:
+        return self.http.post(
+            f"/v1/chats/{chat_id}/pins/batch",
+            json=batch_body(operations, expected_version),
+            headers=_idempotency(idempotency_key),
+        )
+
+    def batch(
+        self,
+        chat_id: str,
+        operations: list[dict[str, Any]],
+        expected_version: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        """A batch: 200 `{"version", "results"}`, one result per operation, in order."""
+        reply = self.batch_request(chat_id, operations, expected_version, idempotency_key)
+        result: dict[str, Any] = expect(reply, 200)
+        assert [r["message_id"] for r in result["results"]] == [
+            op["message_id"] for op in operations
+        ], result
+        return result
+
+    def restore_request(self, chat_id: str, message_id: str) -> httpx.Response:
+        return self.http.post(f"/v1/chats/{chat_id}/pins/{message_id}/restore")
+
+    def restore(self, chat_id: str, message_id: str) -> dict[str, Any]:
+        """Re-pin a removed pin: 201 `{"pin", "version", "evicted"}`."""
+        restored: dict[str, Any] = expect(self.restore_request(chat_id, message_id), 201)
+        return restored
+
+    def ack_request(
+        self, chat_id: str, message_id: str, user_id: str | None = None
+    ) -> httpx.Response:
+        """Acknowledge a must-read pin: a user token as itself (no body), the api key for
+        `user_id`."""
+        path = f"/v1/chats/{chat_id}/pins/{message_id}/ack"
+        if user_id is None:
+            return self.http.post(path)
+        return self.http.post(path, json={"user_id": user_id})
+
+    def ack(self, chat_id: str, message_id: str, user_id: str | None = None) -> dict[str, Any]:
+        """`{"count", "of"}` after the acknowledgement."""
+        acks: dict[str, Any] = expect(self.ack_request(chat_id, message_id, user_id), 200)["acks"]
+        return acks
+
+    def acks_request(self, chat_id: str, message_id: str) -> httpx.Response:
+        return self.http.get(f"/v1/chats/{chat_id}/pins/{message_id}/acks")
+
+    def acks(self, chat_id: str, message_id: str) -> dict[str, Any]:
+        """`{"count", "of", "acked": [{"user_id", "at_ms"}], "pending": [user ids]}`."""
+        acks: dict[str, Any] = expect(self.acks_request(chat_id, message_id), 200)
+        return acks
+
+    def pin_of(self, chat_id: str, message_id: str) -> dict[str, Any]:
+        """The listed pin of `message_id` (asserting it is pinned)."""
+        listed = {pin["message_id"]: pin for pin in self.pins(chat_id)["pins"]}
+        assert message_id in listed, (message_id, list(listed))
+        pin: dict[str, Any] = listed[message_id]
+        return pin
+
 
 def _if_match(version: int | None) -> dict[str, str]:
     return {} if version is None else {"If-Match": f'"{version}"'}
+
+
+def _idempotency(key: str | None) -> dict[str, str]:
+    return {} if key is None else {"Idempotency-Key": key}
+
+
+def pin_op(message_id: str, **fields: Any) -> dict[str, Any]:
+    """A batch operation pinning `message_id` (`position`, `ttl_seconds`, `note`, ...)."""
+    return {"op": "pin", "message_id": message_id, **fields}
+
+
+def unpin_op(message_id: str) -> dict[str, Any]:
+    return {"op": "unpin", "message_id": message_id}
+
+
+def batch_body(
+    operations: list[dict[str, Any]], expected_version: int | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"operations": operations}
+    if expected_version is not None:
+        body["expected_version"] = expected_version
+    return body
+
+
+async def batch_async(
+    client: httpx.AsyncClient,
+    chat_id: str,
+    body: dict[str, Any],
+    idempotency_key: str | None = None,
+) -> httpx.Response:
+    return await client.post(
+        f"/v1/chats/{chat_id}/pins/batch", json=body, headers=_idempotency(idempotency_key)
+    )
 
 
 async def pin_async(

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
-from chatpins.api.errors import responses
+from chatpins.api.errors import describe, responses
 from chatpins.api.native import render
 from chatpins.api.native.auth import ActorDep, DepsDep
 from chatpins.api.native.schemas import (
+    AckBody,
+    AckReply,
+    AcksReply,
+    BatchReply,
     HistoryReply,
+    PinBatch,
     PinCreate,
     PinCreated,
     PinEdited,
@@ -19,9 +25,9 @@ from chatpins.api.native.schemas import (
     PinUpdate,
     VersionReply,
 )
-from chatpins.core.context import Deps
+from chatpins.core.context import Actor, Deps
 from chatpins.core.errors import InvalidArgument, Reason
-from chatpins.core.services import pin_lists, pins
+from chatpins.core.services import pin_batches, pin_lists, pins
 from chatpins.intake import INT64_MAX
 
 router = APIRouter(prefix="/v1/chats/{chat_id}/pins", tags=["native"])
@@ -43,7 +49,7 @@ async def list_pins(
 ) -> dict[str, Any]:
     listed = await pin_lists.list_in_order(deps, actor, chat_id)
     response.headers["ETag"] = _etag(listed.version)
-    return {"version": listed.version, "pins": render.pins(listed.pins)}
+    return {"version": listed.version, "pins": render.pins(listed)}
 
 
 @router.post(
@@ -60,22 +66,12 @@ async def create_pin(
     response: Response,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    options = pins.PinOptions(
-        position=body.position,
-        expires_at=_expiry(deps, body.ttl_seconds, body.expires_at_ms),
-        note=body.note,
-        chat_id=chat_id,
-        expected_version=_version(if_match),
-    )
+    options = _options(deps, body, chat_id, _version(if_match))
     outcome = await pins.pin(deps, actor, body.message_id, options)
     if not outcome.created:
         response.status_code = 200  # pinned already: the existing pin, nothing changed
     response.headers["ETag"] = _etag(outcome.version)
-    return {
-        "pin": render.pin(outcome.pin, outcome.position),
-        "version": outcome.version,
-        "evicted": outcome.evicted,
-    }
+    return await _pinned(deps, actor, chat_id, outcome)
 
 
 @router.put(
@@ -86,11 +82,13 @@ async def create_pin(
 async def reorder_pins(
     chat_id: str, body: PinOrder, actor: ActorDep, deps: DepsDep, response: Response
 ) -> dict[str, Any]:
-    listed = await pin_lists.reorder(
+    reordered = await pin_lists.reorder(
         deps, actor, chat_id, body.message_ids, expected_version=body.expected_version
     )
+    acks, members = await pin_lists.ack_counts(deps, actor, chat_id, reordered.pins)
+    listed = pin_lists.PinList(reordered.version, reordered.pins, acks, members)
     response.headers["ETag"] = _etag(listed.version)
-    return {"version": listed.version, "pins": render.pins(listed.pins)}
+    return {"version": listed.version, "pins": render.pins(listed)}
 
 
 @router.get(
@@ -126,11 +124,13 @@ async def update_pin(
         note=body.note,
         expires_at=_expiry(deps, body.ttl_seconds, body.expires_at_ms),
         clear_expiry="expires_at_ms" in given and body.expires_at_ms is None,
+        must_read=body.must_read,
         expected_version=_version(if_match),
     )
     pin, position, version = await pin_lists.edit_pin(deps, actor, chat_id, message_id, edit)
+    acks, members = await pin_lists.ack_counts(deps, actor, chat_id, [pin])
     response.headers["ETag"] = _etag(version)
-    return {"pin": render.pin(pin, position), "version": version}
+    return {"pin": render.pin(pin, position, acks.get(pin.id or 0, 0), members), "version": version}
 
 
 @router.delete(
@@ -156,6 +156,134 @@ async def delete_pin(
     )
     response.headers["ETag"] = _etag(version)
     return {"version": version}
+
+
+@router.post(
+    "/batch",
+    response_model=None,
+    responses=responses(400, 401, 403, 404, 409, 412, reply=BatchReply),
+)
+async def batch(
+    chat_id: str,
+    body: PinBatch,
+    actor: ActorDep,
+    deps: DepsDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description="The same key and body within 24 h answer the first reply again",
+        ),
+    ] = None,
+) -> dict[str, Any]:
+    operations = [
+        pin_batches.Operation(op.op, op.message_id, _options(deps, op, chat_id, None))
+        for op in body.operations
+    ]
+    idempotency = None
+    if idempotency_key is not None:
+        digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        idempotency = pin_batches.Idempotency(idempotency_key, digest)
+
+    def reply(outcome: pin_batches.BatchOutcome) -> dict[str, Any]:
+        return {
+            "version": outcome.version,
+            "results": [_result(r, outcome) for r in outcome.results],
+        }
+
+    return await pin_batches.run_batch(
+        deps,
+        actor,
+        chat_id,
+        operations,
+        reply,
+        expected_version=body.expected_version,
+        idempotency=idempotency,
+    )
+
+
+@router.post(
+    "/{message_id}/restore",
+    status_code=201,
+    response_model=None,
+    responses=responses(400, 401, 403, 404, 409, 410, 422, 429, reply=PinCreated, status=201),
+)
+async def restore_pin(
+    chat_id: str, message_id: str, actor: ActorDep, deps: DepsDep, response: Response
+) -> dict[str, Any]:
+    outcome = await pin_lists.restore(deps, actor, chat_id, message_id)
+    response.headers["ETag"] = _etag(outcome.version)
+    return await _pinned(deps, actor, chat_id, outcome)
+
+
+@router.post(
+    "/{message_id}/ack",
+    response_model=None,
+    responses=responses(400, 401, 403, 404, reply=AckReply),
+)
+async def ack_pin(
+    chat_id: str,
+    message_id: str,
+    actor: ActorDep,
+    deps: DepsDep,
+    body: AckBody | None = None,
+) -> dict[str, Any]:
+    user_id = body.user_id if body is not None else None
+    count, members = await pin_lists.ack(deps, actor, chat_id, message_id, user_id)
+    return {"acks": {"count": count, "of": members}}
+
+
+@router.get(
+    "/{message_id}/acks",
+    response_model=None,
+    responses=responses(400, 401, 403, 404, reply=AcksReply),
+)
+async def list_acks(
+    chat_id: str, message_id: str, actor: ActorDep, deps: DepsDep
+) -> dict[str, Any]:
+    found = await pin_lists.acks_of(deps, actor, chat_id, message_id)
+    return {
+        "count": len(found.acked),
+        "of": len(found.acked) + len(found.pending),
+        "acked": [{"user_id": user, "at_ms": at} for user, at in found.acked],
+        "pending": found.pending,
+    }
+
+
+def _options(
+    deps: Deps, body: PinCreate, chat_id: str, expected_version: int | None
+) -> pins.PinOptions:
+    return pins.PinOptions(
+        position=body.position,
+        expires_at=_expiry(deps, body.ttl_seconds, body.expires_at_ms),
+        note=body.note,
+        must_read=body.must_read,
+        chat_id=chat_id,
+        expected_version=expected_version,
+    )
+
+
+async def _pinned(
+    deps: Deps, actor: Actor, chat_id: str, outcome: pins.PinOutcome
+) -> dict[str, Any]:
+    acks, members = await pin_lists.ack_counts(deps, actor, chat_id, [outcome.pin])
+    shown = render.pin(outcome.pin, outcome.position, acks.get(outcome.pin.id or 0, 0), members)
+    return {"pin": shown, "version": outcome.version, "evicted": outcome.evicted}
+
+
+def _result(result: pin_batches.Result, batch: pin_batches.BatchOutcome) -> dict[str, Any]:
+    if result.error is not None:
+        _status, fields = describe(result.error)
+        return {"message_id": result.message_id, "ok": False, "error": fields}
+    item: dict[str, Any] = {"message_id": result.message_id, "ok": True}
+    if result.outcome is not None:
+        pin = result.outcome.pin
+        acks = batch.acks.get(pin.id or 0, 0)
+        item["pin"] = render.pin(pin, result.outcome.position, acks, batch.members)
+    return item
 
 
 def _etag(version: int) -> str:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from chatpins.core.entities import Chat, Member, Message, Pin, PinChange, PinRights, User
+from chatpins.core.services.pin_lists import PinList
 
 
 def user(u: User) -> dict[str, Any]:
@@ -62,7 +63,7 @@ def text_of(m: Message) -> str:
     return content.get("text", "") if isinstance(content, dict) else ""
 
 
-def pin(p: Pin, position: int) -> dict[str, Any]:
+def pin(p: Pin, position: int, acks: int, members: int) -> dict[str, Any]:
     return {
         "message_id": p.message_id,
         "position": position,
@@ -71,11 +72,16 @@ def pin(p: Pin, position: int) -> dict[str, Any]:
         "expires_at_ms": p.expires_at,
         "note": p.note,
         "dialect": p.dialect,
+        "must_read": p.must_read,
+        "acks": {"count": acks, "of": members},
     }
 
 
-def pins(in_order: list[Pin]) -> list[dict[str, Any]]:
-    return [pin(p, position) for position, p in enumerate(in_order)]
+def pins(listed: PinList) -> list[dict[str, Any]]:
+    return [
+        pin(p, position, listed.acks.get(p.id or 0, 0), listed.members)
+        for position, p in enumerate(listed.pins)
+    ]
 
 
 def change(c: PinChange) -> dict[str, Any]:

@@ -75,10 +75,25 @@ class PinCreate(_Expiry):
     message_id: str = Id
     position: int = Field(default=0, ge=0, le=INT64_MAX)
     note: str = Field(default="", max_length=MAX_NOTE)
+    must_read: bool = False
 
 
 class PinUpdate(_Expiry):
     note: str | None = Field(default=None, max_length=MAX_NOTE)
+    must_read: bool | None = None
+
+
+class BatchOperation(PinCreate):
+    op: Literal["pin", "unpin"]
+
+
+class PinBatch(Strict):
+    operations: list[BatchOperation] = Field(min_length=1, max_length=50)
+    expected_version: int | None = Field(default=None, ge=0, le=INT64_MAX)
+
+
+class AckBody(Strict):
+    user_id: str | None = Field(default=None, min_length=1, max_length=128)
 
 
 class PinOrder(Strict):
@@ -126,6 +141,11 @@ class MessageReply(BaseModel):
     created_at_ms: int
 
 
+class AckCount(BaseModel):
+    count: int
+    of: int
+
+
 class PinReply(BaseModel):
     message_id: str
     position: int
@@ -134,6 +154,8 @@ class PinReply(BaseModel):
     expires_at_ms: int | None
     note: str
     dialect: str
+    must_read: bool
+    acks: AckCount
 
 
 class PinListReply(BaseModel):
@@ -154,6 +176,40 @@ class PinEdited(BaseModel):
 
 class VersionReply(BaseModel):
     version: int
+
+
+class ErrorFields(BaseModel):
+    code: str
+    reason: str
+    message: str
+
+
+class BatchItem(BaseModel):
+    message_id: str
+    ok: bool
+    pin: PinReply | None = None
+    error: ErrorFields | None = None
+
+
+class BatchReply(BaseModel):
+    version: int
+    results: list[BatchItem]
+
+
+class AckReply(BaseModel):
+    acks: AckCount
+
+
+class AckedBy(BaseModel):
+    user_id: str
+    at_ms: int
+
+
+class AcksReply(BaseModel):
+    count: int
+    of: int
+    acked: list[AckedBy]
+    pending: list[str]
 
 
 class HistoryItem(BaseModel):

@@ -8,12 +8,12 @@ such run) keep their keys, the others get keys between their new neighbours.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chatpins.core import policies, ranks
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import Chat, Member, Pin, PinAction, PinChange, PinRight
-from chatpins.core.errors import InvalidArgument, NotFound, PermissionDenied, Reason
+from chatpins.core.errors import Conflict, InvalidArgument, NotFound, PermissionDenied, Reason
 from chatpins.core.events import EventType, chat_audience, emit
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services import pins as pin_rules
@@ -25,6 +25,8 @@ MAX_HISTORY_PAGE = 200
 class PinList:
     version: int
     pins: list[Pin]  # in position order, the top first
+    acks: dict[int, int] = field(default_factory=dict)  # pin id -> acks of current members
+    members: int = 0  # the chat's members now: what a must-read pin waits for
 
 
 @dataclass(frozen=True)
@@ -34,14 +36,17 @@ class PinEdit:
     note: str | None = None
     expires_at: int | None = None
     clear_expiry: bool = False  # remove the expiry (``expires_at`` must then be None)
+    must_read: bool | None = None
     expected_version: int | None = None
 
 
 async def list_in_order(deps: Deps, actor: Actor, chat_id: str) -> PinList:
     now = deps.clock.now_ms()
     async with deps.uow() as uow:
-        chat, _member = await _chat_for(uow, actor, chat_id)
-        return PinList(chat.pin_version, await uow.pins.by_position(actor.app_id, chat.id, now=now))
+        chat, _member = await chat_for(uow, actor, chat_id)
+        listed = await uow.pins.by_position(actor.app_id, chat.id, now=now)
+        acks, members = await counts_within(uow, actor.app_id, chat.id, listed)
+        return PinList(chat.pin_version, listed, acks, members)
 
 
 async def reorder(
@@ -55,7 +60,7 @@ async def reorder(
     """Put the chat's pins in the order given: exactly the current pins, each once."""
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        chat, member = await _chat_for(uow, actor, chat_id, for_update=True)
+        chat, member = await chat_for(uow, actor, chat_id, for_update=True)
         pin_rules.require_right(PinRight.REORDER, chat, member)
         pin_rules.require_version(chat, expected_version)
         current = await uow.pins.by_position(actor.app_id, chat.id, now=now)
@@ -92,20 +97,118 @@ async def edit_pin(
             pin.note = edit.note
         if edit.expires_at is not None or edit.clear_expiry:
             pin.expires_at = edit.expires_at
+        if edit.must_read is not None:
+            pin.must_read = edit.must_read
         await uow.pins.update(pin)
         await pin_rules.record_change(
             uow,
             actor,
             chat,
-            message_id,
+            pin,
             now,
             PinAction.EDITED,
             "edited",
             EventType.PIN_UPDATED,
             note=pin.note,
             expires_at=pin.expires_at,
+            must_read=pin.must_read,
         )
         return pin, await uow.pins.position_of(pin, now), chat.pin_version
+
+
+async def restore(deps: Deps, actor: Actor, chat_id: str, message_id: str) -> pin_rules.PinOutcome:
+    """Pin again a message whose pin was removed, with its last note and must-read flag."""
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        await chat_for(uow, actor, chat_id, for_update=True)
+        current = await uow.pins.get_by_message(actor.app_id, message_id)
+        if current is not None and current.chat_id == chat_id and current.in_force(now):
+            raise Conflict(Reason.ALREADY_PINNED, message_id)
+        last = await uow.pins.last_removal(actor.app_id, chat_id, message_id)
+        if last is None:
+            raise NotFound(Reason.PIN_NOT_FOUND, message_id)
+        options = pin_rules.PinOptions(
+            note=last.note,
+            must_read=last.must_read,
+            chat_id=chat_id,
+            action=PinAction.RESTORED,
+        )
+        return await pin_rules.pin_within(uow, deps, actor, message_id, options, now)
+
+
+async def ack(
+    deps: Deps, actor: Actor, chat_id: str, message_id: str, user_id: str | None = None
+) -> tuple[int, int]:
+    """A member acknowledges a must-read pin (the platform names the member); the pin's
+    (acks, members) afterwards. Acknowledging twice counts once."""
+    now = deps.clock.now_ms()
+    async with deps.uow(write=True) as uow:
+        chat, _member = await chat_for(uow, actor, chat_id, for_update=True)
+        acker = actor.user.id if not actor.is_platform else user_id
+        if acker is None:
+            raise InvalidArgument(Reason.USER_ID_REQUIRED, "the api key acks for a user_id")
+        if await uow.members.get(actor.app_id, chat.id, acker) is None:
+            raise PermissionDenied(Reason.NOT_CHAT_MEMBER, acker)
+        pin = await _pin_of(uow, chat, message_id, now)
+        if not pin.must_read:
+            raise InvalidArgument(Reason.NOT_MUST_READ, message_id)
+        if await uow.acks.add(pin, acker, now):
+            await emit(
+                uow,
+                actor,
+                now,
+                EventType.PIN_ACKED,
+                chat_audience(chat.id),
+                chat_id=chat.id,
+                message_id=message_id,
+                user_id=acker,
+            )
+        return await _ack_count(uow, chat, pin)
+
+
+@dataclass
+class Acks:
+    acked: list[tuple[str, int]]  # (member, time), earliest first
+    pending: list[str]  # members who have not acknowledged
+
+
+async def acks_of(deps: Deps, actor: Actor, chat_id: str, message_id: str) -> Acks:
+    now = deps.clock.now_ms()
+    async with deps.uow() as uow:
+        chat, _member = await chat_for(uow, actor, chat_id)
+        pin = await _pin_of(uow, chat, message_id, now)
+        acked = await uow.acks.of_pin(pin)
+        done = {user for user, _at in acked}
+        members = await uow.members.list(actor.app_id, chat.id)
+        return Acks(acked, [m.user_id for m in members if m.user_id not in done])
+
+
+async def ack_counts(
+    deps: Deps, actor: Actor, chat_id: str, listed: list[Pin]
+) -> tuple[dict[int, int], int]:
+    """For rendering pins: acks per pin id (of current members), and the member count."""
+    async with deps.uow() as uow:
+        return await counts_within(uow, actor.app_id, chat_id, listed)
+
+
+async def counts_within(
+    uow: UnitOfWork, app_id: str, chat_id: str, listed: list[Pin]
+) -> tuple[dict[int, int], int]:
+    must_read = [p.id for p in listed if p.must_read and p.id is not None]
+    counts = await uow.acks.counts(app_id, chat_id, must_read)
+    return counts, len(await uow.members.list(app_id, chat_id))
+
+
+async def _ack_count(uow: UnitOfWork, chat: Chat, pin: Pin) -> tuple[int, int]:
+    counts, members = await counts_within(uow, chat.app_id, chat.id, [pin])
+    return counts.get(pin.id or 0, 0), members
+
+
+async def _pin_of(uow: UnitOfWork, chat: Chat, message_id: str, now: int) -> Pin:
+    pin = await uow.pins.get_by_message(chat.app_id, message_id)
+    if pin is None or pin.chat_id != chat.id or not pin.in_force(now):
+        raise NotFound(Reason.PIN_NOT_FOUND, message_id)
+    return pin
 
 
 async def history(
@@ -115,14 +218,14 @@ async def history(
     if not 1 <= limit <= MAX_HISTORY_PAGE:
         raise InvalidArgument(Reason.INVALID_LIMIT, f"limit must be 1-{MAX_HISTORY_PAGE}")
     async with deps.uow() as uow:
-        chat, _member = await _chat_for(uow, actor, chat_id)
+        chat, _member = await chat_for(uow, actor, chat_id)
         rows = await uow.pins.history(actor.app_id, chat.id, after=after, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (rows[-1].id if more and rows else None)
 
 
-async def _chat_for(
+async def chat_for(
     uow: UnitOfWork, actor: Actor, chat_id: str, *, for_update: bool = False
 ) -> tuple[Chat, Member]:
     chat = await uow.chats.get(actor.app_id, chat_id, for_update=for_update)
@@ -207,6 +310,8 @@ async def _record_reorder(
             now,
             "reordered",
             chat.pin_version,
+            note=pin.note,
+            must_read=pin.must_read,
         )
         await uow.pins.record(actor.app_id, change)
     await emit(

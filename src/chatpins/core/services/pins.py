@@ -58,6 +58,8 @@ class PinOptions:
     note: str = ""
     chat_id: str | None = None  # the message must be in this chat
     expected_version: int | None = None  # the chat's pin version the caller last read
+    must_read: bool = False
+    action: PinAction = PinAction.ADDED  # or RESTORED: pinned again from its history
 
 
 @dataclass
@@ -90,47 +92,61 @@ async def pin(
     policies.require_app_capabilities(actor, pin_scope=True)
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        message, chat, member = await load_for_pin_change(
-            uow, actor, message_id, now, chat_id=options.chat_id
+        return await pin_within(uow, deps, actor, message_id, options, now)
+
+
+async def pin_within(
+    uow: UnitOfWork, deps: Deps, actor: Actor, message_id: str, options: PinOptions, now: int
+) -> PinOutcome:
+    """``pin`` inside an open unit of work. Every refusal comes before the first write, so a
+    refused pin in a batch leaves the batch's other changes alone."""
+    if options.position < 0:
+        raise InvalidArgument(Reason.INVALID_POSITION, str(options.position))
+    message, chat, member = await load_for_pin_change(
+        uow, actor, message_id, now, chat_id=options.chat_id
+    )
+    if message.recalled:
+        raise Gone(Reason.MESSAGE_RECALLED)
+    if message.expires_at is not None:
+        raise Gone(Reason.MESSAGE_SELF_DESTRUCTING)
+    if message.type in UNPINNABLE_TYPES:
+        raise Unsupported(Reason.MESSAGE_TYPE, message.type)
+    require_right(PinRight.PIN, chat, member)
+    require_version(chat, options.expected_version)
+    await _count_pin_operation(deps, actor, message_id)
+    if options.expires_at is not None and options.expires_at <= now:
+        raise InvalidArgument(Reason.INVALID_EXPIRY, "expires_at must be in the future")
+    existing = await _pin_in_force(uow, actor, chat, message_id, now)
+    if existing is not None:
+        position = await uow.pins.position_of(existing, now)
+        return PinOutcome(existing, message, False, [], chat.pin_version, position)
+    evicted = await _make_room(uow, actor, chat, now)
+    rank = await _rank_at(uow, chat, options.position, now)
+    new = await uow.pins.add(
+        Pin(
+            app_id=actor.app_id,
+            chat_id=chat.id,
+            message_id=message_id,
+            pinned_by=actor.user.id,
+            pinned_at=now,
+            rank=rank,
+            dialect=actor.dialect,
+            expires_at=options.expires_at,
+            note=options.note,
+            must_read=options.must_read,
         )
-        if message.recalled:
-            raise Gone(Reason.MESSAGE_RECALLED)
-        if message.expires_at is not None:
-            raise Gone(Reason.MESSAGE_SELF_DESTRUCTING)
-        if message.type in UNPINNABLE_TYPES:
-            raise Unsupported(Reason.MESSAGE_TYPE, message.type)
-        require_right(PinRight.PIN, chat, member)
-        require_version(chat, options.expected_version)
-        await _count_pin_operation(deps, actor, message_id)
-        if options.expires_at is not None and options.expires_at <= now:
-            raise InvalidArgument(Reason.INVALID_EXPIRY, "expires_at must be in the future")
-        existing = await _pin_in_force(uow, actor, chat, message_id, now)
-        if existing is not None:
-            position = await uow.pins.position_of(existing, now)
-            return PinOutcome(existing, message, False, [], chat.pin_version, position)
-        evicted = await _make_room(uow, actor, chat, now)
-        rank = await _rank_at(uow, chat, options.position, now)
-        new = await uow.pins.add(
-            Pin(
-                app_id=actor.app_id,
-                chat_id=chat.id,
-                message_id=message_id,
-                pinned_by=actor.user.id,
-                pinned_at=now,
-                rank=rank,
-                dialect=actor.dialect,
-                expires_at=options.expires_at,
-                note=options.note,
-            )
-        )
-        # Pinning is a change to the message: its update time advances (IMKit updatedAtMS).
-        await uow.messages.touch(actor.app_id, message_id, now)
-        await record_change(
-            uow, actor, chat, new.message_id, now, PinAction.ADDED, "pinned", EventType.PIN_CREATED
-        )
-        message.updated_at = max(message.updated_at, now)
-        position = await uow.pins.position_of(new, now)
+    )
+    # Pinning is a change to the message: its update time advances (IMKit updatedAtMS).
+    await uow.messages.touch(actor.app_id, message_id, now)
+    await record_change(
+        uow, actor, chat, new, now, options.action, _REASONS[options.action], EventType.PIN_CREATED
+    )
+    message.updated_at = max(message.updated_at, now)
+    position = await uow.pins.position_of(new, now)
     return PinOutcome(new, message, True, evicted, chat.pin_version, position)
+
+
+_REASONS = {PinAction.ADDED: "pinned", PinAction.RESTORED: "restored"}
 
 
 def require_version(chat: Chat, expected: int | None) -> None:
@@ -214,20 +230,34 @@ async def unpin(
     policies.require_app_capabilities(actor, pin_scope=True)
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        message, chat, member = await load_for_pin_change(
-            uow, actor, message_id, now, chat_id=chat_id
+        return await unpin_checked(
+            uow, deps, actor, message_id, now, chat_id, expected_version, must_be_pinned
         )
-        pin = await _pin_in_force(uow, actor, chat, message_id, now)
-        # Someone else's pin needs ``unpin_any``; one's own (or no pin at all) ``unpin_own``.
-        others = pin is not None and pin.pinned_by != actor.user.id
-        require_right(PinRight.UNPIN_ANY if others else PinRight.UNPIN_OWN, chat, member)
-        require_version(chat, expected_version)
-        if pin is None and must_be_pinned:
-            raise NotFound(Reason.PIN_NOT_FOUND, message_id)
-        await _count_pin_operation(deps, actor, message_id)
-        if pin is not None:
-            await _remove(uow, actor, chat, pin, now, action=PinAction.REMOVED, reason="unpinned")
-            message.updated_at = max(message.updated_at, now)
+
+
+async def unpin_checked(
+    uow: UnitOfWork,
+    deps: Deps,
+    actor: Actor,
+    message_id: str,
+    now: int,
+    chat_id: str | None = None,
+    expected_version: int | None = None,
+    must_be_pinned: bool = False,
+) -> tuple[Message, int]:
+    """``unpin`` inside an open unit of work; every refusal comes before the first write."""
+    message, chat, member = await load_for_pin_change(uow, actor, message_id, now, chat_id=chat_id)
+    pin = await _pin_in_force(uow, actor, chat, message_id, now)
+    # Someone else's pin needs ``unpin_any``; one's own (or no pin at all) ``unpin_own``.
+    others = pin is not None and pin.pinned_by != actor.user.id
+    require_right(PinRight.UNPIN_ANY if others else PinRight.UNPIN_OWN, chat, member)
+    require_version(chat, expected_version)
+    if pin is None and must_be_pinned:
+        raise NotFound(Reason.PIN_NOT_FOUND, message_id)
+    await _count_pin_operation(deps, actor, message_id)
+    if pin is not None:
+        await _remove(uow, actor, chat, pin, now, action=PinAction.REMOVED, reason="unpinned")
+        message.updated_at = max(message.updated_at, now)
     return message, chat.pin_version
 
 
@@ -346,17 +376,16 @@ async def _remove(
     uow: UnitOfWork, actor: Actor, chat: Chat, pin: Pin, now: int, *, action: PinAction, reason: str
 ) -> None:
     await uow.pins.remove(pin)
+    await uow.acks.forget(pin)
     await uow.messages.touch(actor.app_id, pin.message_id, now)
-    await record_change(
-        uow, actor, chat, pin.message_id, now, action, reason, EventType.PIN_DELETED
-    )
+    await record_change(uow, actor, chat, pin, now, action, reason, EventType.PIN_DELETED)
 
 
 async def record_change(
     uow: UnitOfWork,
     actor: Actor,
     chat: Chat,
-    message_id: str,
+    pin: Pin,
     now: int,
     action: PinAction,
     reason: str,
@@ -371,7 +400,16 @@ async def record_change(
     """
     chat.pin_version = await uow.chats.bump_pin_version(actor.app_id, chat.id)
     change = PinChange(
-        chat.id, message_id, action, actor.actor_id, actor.dialect, now, reason, chat.pin_version
+        chat.id,
+        pin.message_id,
+        action,
+        actor.actor_id,
+        actor.dialect,
+        now,
+        reason,
+        chat.pin_version,
+        note=pin.note,
+        must_read=pin.must_read,
     )
     await uow.pins.record(actor.app_id, change)
     order = None
@@ -385,7 +423,7 @@ async def record_change(
         event_type,
         chat_audience(chat.id),
         chat_id=chat.id,
-        message_id=message_id,
+        message_id=pin.message_id,
         action=action,
         reason=reason,
         version=chat.pin_version,

@@ -1,9 +1,11 @@
 """Repositories: every SQL statement, grouped by the table family it stores."""
 
+from chatpins.storage.repositories.acks import AckRepository
 from chatpins.storage.repositories.apps import AppRepository, ServerSettingRepository
 from chatpins.storage.repositories.chats import ChatRepository, MemberRepository
 from chatpins.storage.repositories.conversations import ConversationPinRepository
 from chatpins.storage.repositories.events import EventRepository
+from chatpins.storage.repositories.idempotency import IdempotencyRepository
 from chatpins.storage.repositories.messages import MessageRepository
 from chatpins.storage.repositories.nonces import NonceRepository
 from chatpins.storage.repositories.pins import PinRepository
@@ -12,11 +14,13 @@ from chatpins.storage.repositories.users import UserRepository
 from chatpins.storage.repositories.webhooks import DeliveryRepository, WebhookRepository
 
 __all__ = [
+    "AckRepository",
     "AppRepository",
     "ChatRepository",
     "ConversationPinRepository",
     "DeliveryRepository",
     "EventRepository",
+    "IdempotencyRepository",
     "MemberRepository",
     "MessageRepository",
     "NonceRepository",

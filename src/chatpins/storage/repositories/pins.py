@@ -5,13 +5,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from chatpins.core.entities import Pin, PinChange
+from chatpins.core.entities import Pin, PinAction, PinChange
 from chatpins.storage.repositories._base import Repository, key, to_row
 from chatpins.storage.tables import messages, pin_history, pins
 
 _INSERT = pins.insert().returning(pins.c.id)
 _BY_MESSAGE = pins.select().where(pins.c.app_id == key("app"), pins.c.message_id == key("id"))
 _RECORD = pin_history.insert()
+_REMOVALS = [
+    PinAction.REMOVED,
+    PinAction.EVICTED,
+    PinAction.REPLACED,
+    PinAction.EXPIRED,
+]
 
 
 def _in_force(now: int) -> sa.ColumnElement[bool]:
@@ -169,9 +175,25 @@ class PinRepository(Repository):
         await self._conn.execute(_RECORD, {"app_id": app_id, **values})
 
     async def update(self, pin: Pin) -> None:
-        """A pin's note and expiry."""
+        """A pin's note, expiry and must-read flag."""
         query = pins.update().where(pins.c.id == pin.id)
-        await self._conn.execute(query.values(note=pin.note, expires_at=pin.expires_at))
+        values = {"note": pin.note, "expires_at": pin.expires_at, "must_read": pin.must_read}
+        await self._conn.execute(query.values(**values))
+
+    async def last_removal(self, app_id: str, chat_id: str, message_id: str) -> PinChange | None:
+        """The message's latest history row that took its pin away, if any."""
+        query = (
+            pin_history.select()
+            .where(
+                pin_history.c.app_id == app_id,
+                pin_history.c.chat_id == chat_id,
+                pin_history.c.message_id == message_id,
+                pin_history.c.action.in_(_REMOVALS),
+            )
+            .order_by(pin_history.c.id.desc())
+            .limit(1)
+        )
+        return await self._one(PinChange, query)
 
     async def history(
         self, app_id: str, chat_id: str, *, after: int, limit: int
