@@ -17,6 +17,7 @@ from chatpins import __version__
 from chatpins.api import errors as api_errors
 from chatpins.api.events import StreamKeeper, event_stream
 from chatpins.api.metrics import Metrics, MetricsMiddleware
+from chatpins.api.native.capabilities import router as native_capabilities_router
 from chatpins.api.native.chats import router as native_chats_router
 from chatpins.api.native.pins import router as native_pins_router
 from chatpins.api.provisioning import router as provisioning_router
@@ -140,9 +141,10 @@ def build_app(
     app.include_router(webhooks_router)
     app.include_router(native_chats_router)
     app.include_router(native_pins_router)
+    app.include_router(native_capabilities_router)
     # A plain Starlette route: FastAPI's dependency machinery would cost every open stream.
     app.router.routes.append(WebSocketRoute("/v1/events/ws", event_stream))
-    dispatcher = DialectDispatcher(
-        Intake(app, api_errors.refuse), [make(deps) for make in dialects]
-    )
+    served = [make(deps) for make in dialects]
+    app.state.dialects = ["native", *(d.name for d in served if d.name)]
+    dispatcher = DialectDispatcher(Intake(app, api_errors.refuse), served)
     return MetricsMiddleware(dispatcher, metrics)

@@ -125,6 +125,7 @@ class Reason(StrEnum):
     ALREADY_PINNED = "already_pinned"
     NOT_MUST_READ = "not_must_read"
     USER_ID_REQUIRED = "user_id_required"
+    INVALID_BATCH = "invalid_batch"
     ONLY_OWNER_MAY_CHANGE_PIN_POLICY = "only_owner_may_change_pin_policy"
     INVALID_PIN_POLICY = "invalid_pin_policy"
     # Storage: a uniqueness race lost
@@ -171,6 +172,7 @@ NATIVE_ONLY: frozenset[Reason] = frozenset(
         Reason.ALREADY_PINNED,
         Reason.NOT_MUST_READ,
         Reason.USER_ID_REQUIRED,
+        Reason.INVALID_BATCH,
         Reason.ONLY_OWNER_MAY_CHANGE_PIN_POLICY,
         Reason.INVALID_PIN_POLICY,
         Reason.MAY_NOT_REORDER,

@@ -36,6 +36,7 @@ class DialectApp:
     segments: frozenset[str] = frozenset()
     mounted: bool = False
     root: bool = False
+    name: str = ""  # shown by ``GET /v1/capabilities``
 
 
 def deps_of(request: Request) -> Deps:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, model_validator
 
 from chatpins.api.bodies import Strict
+from chatpins.core.services.pin_batches import MAX_OPERATIONS
 from chatpins.intake import INT64_MAX
 
 # The ids the native API hands out and accepts: 1-128 characters (core checks the set).
@@ -88,7 +89,7 @@ class BatchOperation(PinCreate):
 
 
 class PinBatch(Strict):
-    operations: list[BatchOperation] = Field(min_length=1, max_length=50)
+    operations: list[BatchOperation] = Field(min_length=1, max_length=MAX_OPERATIONS)
     expected_version: int | None = Field(default=None, ge=0, le=INT64_MAX)
 
 

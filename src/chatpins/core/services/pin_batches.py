@@ -15,7 +15,7 @@ from typing import Literal
 
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import JsonObject
-from chatpins.core.errors import ChatpinsError, Conflict, Reason
+from chatpins.core.errors import ChatpinsError, Conflict, InvalidArgument, Reason
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services import pin_lists, pins
 
@@ -63,6 +63,8 @@ async def run_batch(
 ) -> JsonObject:
     """Apply the operations in order; the reply ``render`` makes of the outcome. With an
     idempotency key, that reply is stored in the same transaction and answered again."""
+    if not 1 <= len(operations) <= MAX_OPERATIONS:
+        raise InvalidArgument(Reason.INVALID_BATCH, f"1-{MAX_OPERATIONS} operations")
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         # The chat's lock first: batches with one key then run one after the other, and the

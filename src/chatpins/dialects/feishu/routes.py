@@ -72,7 +72,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 def dialect(deps: Deps) -> DialectApp:
     """Feishu's open platform, mounted at ``/open-apis``."""
-    return DialectApp(build_feishu_app(deps), frozenset({"open-apis"}), mounted=True)
+    return DialectApp(build_feishu_app(deps), frozenset({"open-apis"}), mounted=True, name="feishu")
 
 
 def build_feishu_app(deps: Deps) -> ASGIApp:

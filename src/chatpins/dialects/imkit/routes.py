@@ -74,7 +74,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 def dialect(deps: Deps) -> DialectApp:
     """IMKit's REST API at the root, for its own first path segments."""
-    return DialectApp(build_imkit_app(deps), PREFIXES)
+    return DialectApp(build_imkit_app(deps), PREFIXES, name="imkit")
 
 
 def build_imkit_app(deps: Deps) -> ASGIApp:

@@ -103,7 +103,7 @@ class _EveryMethod:
 
 def dialect(deps: Deps) -> DialectApp:
     """ZIM's server API: ``/`` itself."""
-    return DialectApp(build_zim_app(deps), root=True)
+    return DialectApp(build_zim_app(deps), root=True, name="zim")
 
 
 def build_zim_app(deps: Deps) -> ASGIApp:
