@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.native.client import (
     DEFAULT_PERMISSIONS,
@@ -277,7 +278,7 @@ def test_pinning_a_pinned_message_again_in_a_batch_changes_nothing(group: Group)
     _assert_version_is_current(group.api, chat, result)
 
 
-def test_evictions_in_a_batch_are_reported_once_each(group_factory: GroupFactory) -> None:
+def test_evictions_in_a_batch_are_consistent(group_factory: GroupFactory) -> None:
     group = group_factory(pin_policy=_policy(2, "evict_oldest"))
     chat = group.chat_id
     a, b, c, d = group.send(4)
@@ -289,26 +290,24 @@ def test_evictions_in_a_batch_are_reported_once_each(group_factory: GroupFactory
     assert _oks(result) == [True, True]
     assert group.api.pinned_ids(chat) == [d, c]
 
-    # The reply names the evicted pins: per operation (as a single pin's `evicted`) or for
-    # the whole batch.
-    per_op = [item.get("evicted") for item in result["results"]]
-    if any(evicted is not None for evicted in per_op):
-        assert per_op == [[a], [b]], result
-        reported = Counter(m for evicted in per_op for m in evicted or [])
-    else:
-        assert "evicted" in result, f"the batch reply reports no evictions: {result}"
-        reported = Counter(result["evicted"])
-    assert reported == Counter([a, b])
-
+    # Each eviction is recorded once, as history and as an event.
     rows = _new_rows(group.api, chat, before_rows)
-    assert Counter(r["message_id"] for r in rows if r["action"] == "evicted") == reported
+    evicted_rows = Counter(r["message_id"] for r in rows if r["action"] == "evicted")
+    assert evicted_rows == Counter([a, b])
     assert Counter(r["message_id"] for r in rows if r["action"] == "added") == Counter([c, d])
     evicted_events = Counter(
         e["payload"]["message_id"]
         for e in group.app.events("pin.deleted")
         if e["payload"]["chat_id"] == chat and e["payload"]["action"] == "evicted"
     )
-    assert evicted_events == reported
+    assert evicted_events == evicted_rows
+    # The documented reply has no `evicted`; where one is given (per operation, as a single
+    # pin's, or for the whole batch) it must name exactly these.
+    per_op = [item.get("evicted") for item in result["results"]]
+    if any(evicted is not None for evicted in per_op):
+        assert per_op == [[a], [b]], result
+    if "evicted" in result:
+        assert Counter(result["evicted"]) == evicted_rows, result
     _assert_version_is_current(group.api, chat, result)
 
 
@@ -350,18 +349,73 @@ def test_50_operations_are_one_batch(group: Group) -> None:
     _assert_version_is_current(group.api, chat, result)
 
 
-def test_an_unknown_operation_is_refused(group: Group) -> None:
+B = object()  # stands for the second message in the operations below
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"op": "move", "message_id": B},
+        {"op": "pin"},
+        {"op": "pin", "message_id": B, "ttl_seconds": 0},
+        {"op": "pin", "message_id": B, "position": -1},
+        {"op": "pin", "message_id": B, "must_read": "true"},
+    ],
+    ids=["unknown op", "no message", "ttl 0", "position -1", "must_read string"],
+)
+def test_a_malformed_operation_is_refused(group: Group, bad: dict[str, Any]) -> None:
+    chat = group.chat_id
+    a, b = group.send(2)
+    before = _state(group.api, chat)
+    op = {key: b if value is B else value for key, value in bad.items()}
+    reply = group.api.batch_request(chat, [pin_op(a), op])
+    # Either reading keeps the rule "a refused operation changes nothing": refused as its own
+    # item (the pin before it applies) or the whole body refused (nothing applies).
+    if reply.status_code == 200:
+        result = reply.json()
+        assert _oks(result) == [True, False]
+        _error_of(result["results"][1])
+        assert group.api.pinned_ids(chat) == [a]
+        assert group.api.history_of(chat, b) == []
+    else:
+        expect_bad_request(reply)
+        assert _state(group.api, chat) == before
+
+
+def test_expected_version_must_be_an_integer(group: Group) -> None:
     chat = group.chat_id
     [a] = group.send()
     before = _state(group.api, chat)
-    reply = group.api.batch_request(chat, [{"op": "pin", "message_id": a}, {"op": "move"}])
-    if reply.status_code == 200:  # refused as its own item, the pin applies
-        result = reply.json()
-        assert _oks(result) == [True, False]
-        assert group.api.pinned_ids(chat) == [a]
-    else:  # refused as a malformed body: nothing applies
-        expect_bad_request(reply)
-        assert _state(group.api, chat) == before
+    body = {"operations": [pin_op(a)], "expected_version": "0"}
+    expect_bad_request(group.api.http.post(f"/v1/chats/{chat}/pins/batch", json=body))
+    assert _state(group.api, chat) == before
+
+
+# ---- who may send a batch
+
+
+def test_a_batch_from_outside_the_chat_changes_nothing(group: Group) -> None:
+    chat = group.chat_id
+    [a] = group.send()
+    before = _state(group.api, chat)
+    reply = group.as_user("olga").batch_request(chat, [pin_op(a)])
+    if reply.status_code == 200:  # refused per operation
+        assert _oks(reply.json()) == [False]
+    else:
+        expect_error(reply, 403, "not_chat_member")
+    assert _state(group.api, chat) == before
+
+
+def test_another_apps_chat_is_not_found(
+    group: Group, native_factory: Callable[[], NativeApp]
+) -> None:
+    chat = group.chat_id
+    [a] = group.send()
+    before = _state(group.api, chat)
+    stranger = native_factory().api
+    expect_error(stranger.batch_request(chat, [pin_op(a)]), 404, "not_found")
+    expect_error(stranger.batch_request(chat, [pin_op(a)], idempotency_key="x"), 404)
+    assert _state(group.api, chat) == before
 
 
 # ---- expected_version
@@ -454,7 +508,8 @@ def test_key_length_is_checked(group: Group) -> None:
     chat = group.chat_id
     a, b = group.send(2)
     before = _state(group.api, chat)
-    expect_bad_request(group.api.batch_request(chat, [pin_op(a)], idempotency_key="k" * 256))
+    for key in ("k" * 256, ""):
+        expect_bad_request(group.api.batch_request(chat, [pin_op(a)], idempotency_key=key))
     assert _state(group.api, chat) == before
     assert _oks(group.api.batch(chat, [pin_op(b)], idempotency_key="k" * 255)) == [True]
 

@@ -5,10 +5,12 @@ fixture's chat has four members: alice (owner), adam (admin), bob and carol."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.native.client import (
     Native,
+    NativeApp,
     expect,
     expect_bad_request,
     expect_error,
@@ -193,6 +195,18 @@ def test_acks_write_no_history(group: Group) -> None:
     group.as_user("bob").ack(chat, message)
     group.api.ack(chat, message, user_id="carol")
     assert group.api.history(chat) == rows
+
+
+def test_acks_in_another_apps_chat_are_not_found(
+    group: Group, native_factory: Callable[[], NativeApp]
+) -> None:
+    chat = group.chat_id
+    message = _must_read(group)
+    before = _unchanged(group.api, chat, message)
+    stranger = native_factory().api
+    expect_error(stranger.ack_request(chat, message, user_id="bob"), 404, "not_found")
+    expect_error(stranger.acks_request(chat, message), 404, "not_found")
+    assert _unchanged(group.api, chat, message) == before
 
 
 # ---- membership

@@ -11,6 +11,7 @@ from typing import Any
 from tests.e2e.native.client import (
     DEFAULT_PERMISSIONS,
     Native,
+    NativeApp,
     expect,
     expect_error,
     now_ms,
@@ -39,12 +40,15 @@ def _state(api: Native, chat_id: str) -> tuple[dict[str, Any], list[dict[str, An
 def _assert_restored(
     api: Native, chat_id: str, message_id: str, restored: dict[str, Any], version_before: int
 ) -> dict[str, Any]:
-    """The reply and the list agree: the pin at the top, the version one more, the last
-    history row `restored` at that version."""
+    """The reply and the list agree: the pin at the top, the version grown (by one when nothing
+    was evicted), the `restored` history row at the reply's version."""
     pin: dict[str, Any] = restored["pin"]
     assert pin["message_id"] == message_id
     assert pin["position"] == 0
-    assert restored["version"] == version_before + 1
+    if restored["evicted"] == []:
+        assert restored["version"] == version_before + 1
+    else:  # an eviction is a change of its own (as for a plain pin)
+        assert restored["version"] > version_before
     listing = api.pins(chat_id)
     assert listing["version"] == restored["version"]
     assert listing["pins"][0] == pin
@@ -105,21 +109,40 @@ def test_restore_uses_the_last_edit_of_note_and_must_read(group: Group) -> None:
 
 
 def test_restore_after_eviction_evicts_in_turn(group_factory: GroupFactory) -> None:
+    group = group_factory(pin_policy=_policy(2, "evict_oldest"))
+    chat = group.chat_id
+    a, b, c = group.send(3)
+    group.api.pin(chat, a, note="keep me", must_read=True)
+    group.api.pin(chat, b)
+    assert group.api.pin(chat, c)["evicted"] == [a]
+    version = group.api.version(chat)
+
+    restored = group.api.restore(chat, a)
+    # Restoring is pinning: the cap holds and its overflow rule applies (b is now the oldest).
+    assert restored["evicted"] == [b]
+    pin = _assert_restored(group.api, chat, a, restored, version)
+    assert (pin["note"], pin["must_read"]) == ("keep me", True)
+    assert group.api.pinned_ids(chat) == [a, c]
+    assert group.api.history_of(chat, a) == ["added", "evicted", "restored"]
+    assert group.api.history_of(chat, b) == ["added", "evicted"]
+
+
+def test_restore_after_replacement_in_a_one_pin_chat(group_factory: GroupFactory) -> None:
     group = group_factory(pin_policy=_policy(1, "evict_oldest"))
     chat = group.chat_id
     a, b = group.send(2)
-    group.api.pin(chat, a, note="keep me")
+    group.api.pin(chat, a, note="first")
     assert group.api.pin(chat, b)["evicted"] == [a]
     version = group.api.version(chat)
 
     restored = group.api.restore(chat, a)
-    pin = _assert_restored(group.api, chat, a, restored, version)
-    assert pin["note"] == "keep me"
-    # Restoring is pinning: the cap holds and its overflow rule applies.
     assert restored["evicted"] == [b]
+    pin = _assert_restored(group.api, chat, a, restored, version)
+    assert pin["note"] == "first"
     assert group.api.pinned_ids(chat) == [a]
-    assert group.api.history_of(chat, a) == ["added", "evicted", "restored"]
-    assert group.api.history_of(chat, b) == ["added", "evicted"]
+    # One-pin chats record the swap as `replaced` (docs: "a one-pin chat's pin replaced").
+    assert group.api.history_of(chat, a) == ["added", "replaced", "restored"]
+    assert group.api.history_of(chat, b) == ["added", "replaced"]
 
 
 def test_restore_on_a_full_reject_chat_is_refused(group_factory: GroupFactory) -> None:
@@ -205,3 +228,15 @@ def test_restore_needs_the_pin_right(group_factory: GroupFactory) -> None:
     restored = expect(group.as_role("admin").restore_request(chat, a), 201)
     _assert_restored(group.api, chat, a, restored, version)
     assert group.api.history(chat)[-1]["actor"] == "adam"
+
+
+def test_restore_in_another_apps_chat_is_not_found(
+    group: Group, native_factory: Callable[[], NativeApp]
+) -> None:
+    chat = group.chat_id
+    [a] = group.send()
+    group.api.pin(chat, a)
+    group.api.unpin(chat, a)
+    before = _state(group.api, chat)
+    expect_error(native_factory().api.restore_request(chat, a), 404, "not_found")
+    assert _state(group.api, chat) == before

@@ -223,19 +223,25 @@ async def update_within(
     }
     attributes = {**chat.attributes, **changes.profile_attributes}
     attributes.update(changes.setting_attributes)
-    before = chat
-    chat = dataclasses.replace(chat, **updates, attributes=attributes)
-    await uow.chats.update(chat)
+    changed = dataclasses.replace(chat, **updates, attributes=attributes)
+    return await _store_update(uow, actor, chat, changed, now)
+
+
+async def _store_update(
+    uow: UnitOfWork, actor: Actor, before: Chat, after: Chat, now: int
+) -> Chat:
+    """Write a changed chat and ``chat.updated`` with the fields that changed."""
+    await uow.chats.update(after)
     await emit(
         uow,
         actor,
         now,
         EventType.CHAT_UPDATED,
-        chat_audience(chat.id),
-        chat_id=chat.id,
-        changes=_changes(before, chat),
+        chat_audience(after.id),
+        chat_id=after.id,
+        changes=_changes(before, after),
     )
-    return chat
+    return after
 
 
 _PERMISSIONS = ("pin_rights", "edit_permission", "add_member_permission")
@@ -286,21 +292,10 @@ async def set_pin_policy(deps: Deps, actor: Actor, chat_id: str, policy: PinPoli
         chat, member = await lock_for_change(uow, actor, chat_id)
         if not _owns(chat, member):
             raise PermissionDenied(Reason.ONLY_OWNER_MAY_CHANGE_PIN_POLICY)
-        before = chat
-        chat = dataclasses.replace(
+        changed = dataclasses.replace(
             chat, max_pins=policy.max_pins, overflow=policy.overflow, pin_rights=policy.rights
         )
-        await uow.chats.update(chat)
-        await emit(
-            uow,
-            actor,
-            now,
-            EventType.CHAT_UPDATED,
-            chat_audience(chat.id),
-            chat_id=chat.id,
-            changes=_changes(before, chat),
-        )
-        return chat
+        return await _store_update(uow, actor, chat, changed, now)
 
 
 def _owns(chat: Chat, member: Member) -> bool:
