@@ -30,6 +30,18 @@ DEFAULT_POLICY: dict[str, Any] = {
     "permissions": DEFAULT_PERMISSIONS,
 }
 RIGHTS = tuple(DEFAULT_PERMISSIONS)
+
+
+def policy(max_pins: int | None, overflow: str, **permissions: str) -> dict[str, Any]:
+    """A whole pin policy: the cap, the overflow rule and the default rights with `permissions`
+    changed."""
+    return {
+        "max_pins": max_pins,
+        "overflow": overflow,
+        "permissions": {**DEFAULT_PERMISSIONS, **permissions},
+    }
+
+
 ROLES = ("member", "admin", "owner")
 
 
@@ -256,6 +268,11 @@ class Native:
                 return items
             after = page["next_after"]
         raise AssertionError("history paging never ended")
+
+    def state(self, chat_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """What a refused change must leave alone: the pin list (with its version) and the
+        whole history."""
+        return self.pins(chat_id), self.history(chat_id)
 
     def history_of(self, chat_id: str, message_id: str) -> list[str]:
         """The actions recorded for one message, oldest first."""

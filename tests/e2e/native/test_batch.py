@@ -23,6 +23,7 @@ from tests.e2e.native.client import (
     expect_bad_request,
     expect_error,
     pin_op,
+    policy,
     unpin_op,
 )
 from tests.e2e.native.conftest import Group, make_group
@@ -31,20 +32,6 @@ GroupFactory = Callable[..., Group]
 
 # Fields of a pin that stay as made while later operations move it (its position may change).
 STABLE_FIELDS = ("message_id", "pinned_by", "pinned_at_ms", "expires_at_ms", "note", "must_read")
-
-
-def _policy(max_pins: int | None, overflow: str, **permissions: str) -> dict[str, Any]:
-    return {
-        "max_pins": max_pins,
-        "overflow": overflow,
-        "permissions": {**DEFAULT_PERMISSIONS, **permissions},
-    }
-
-
-def _state(api: Native, chat_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Everything a refused change must leave alone: the pin list (with its version) and the
-    history."""
-    return api.pins(chat_id), api.history(chat_id)
 
 
 def _new_rows(api: Native, chat_id: str, before: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -81,7 +68,7 @@ def test_results_come_in_the_given_order_and_match_the_list(group: Group) -> Non
     chat = group.chat_id
     old, a, b, c = group.send(4)
     group.api.pin(chat, old)
-    before_pins, before_rows = _state(group.api, chat)
+    before_pins, before_rows = group.api.state(chat)
 
     ops = [
         pin_op(a, note="first"),
@@ -140,8 +127,8 @@ def test_refused_operations_change_nothing_and_the_others_apply(
     other = group_factory()
     [foreign] = other.send()
     a, b = group.send(2)
-    other_before = _state(other.api, other.chat_id)
-    before_pins, before_rows = _state(group.api, chat)
+    other_before = other.api.state(other.chat_id)
+    before_pins, before_rows = group.api.state(chat)
 
     ops = [pin_op(a), pin_op("no-such-message"), pin_op(foreign), pin_op(b)]
     result = group.api.batch(chat, ops)
@@ -155,7 +142,7 @@ def test_refused_operations_change_nothing_and_the_others_apply(
     rows = _new_rows(group.api, chat, before_rows)
     assert [(r["message_id"], r["action"]) for r in rows] == [(a, "added"), (b, "added")]
     # The other chat's message stayed where it was, unpinned.
-    assert _state(other.api, other.chat_id) == other_before
+    assert other.api.state(other.chat_id) == other_before
     assert before_pins["pins"] == []
 
 
@@ -164,7 +151,7 @@ def test_an_operation_without_the_right_is_refused_alone(group: Group) -> None:
     carols, bobs, new = group.send(3)
     group.as_user("carol").pin(chat, carols)
     group.as_user("bob").pin(chat, bobs)
-    _, before_rows = _state(group.api, chat)
+    _, before_rows = group.api.state(chat)
 
     # Default policy: a member unpins its own pins only (unpin_any is admin).
     ops = [unpin_op(carols), pin_op(new), unpin_op(bobs)]
@@ -186,7 +173,7 @@ def test_pin_right_is_checked_per_operation(group: Group) -> None:
     a, bobs = group.send(2)
     group.as_user("bob").pin(chat, bobs)
     group.as_role("owner").set_policy(chat, permissions={**DEFAULT_PERMISSIONS, "pin": "admin"})
-    _, before_rows = _state(group.api, chat)
+    _, before_rows = group.api.state(chat)
 
     # Pinning is now the admins'; unpinning one's own pin is still the member's.
     result = group.as_user("bob").batch(chat, [pin_op(a), unpin_op(bobs)])
@@ -202,23 +189,23 @@ def test_a_batch_whose_every_operation_is_refused_changes_nothing(group: Group) 
     chat = group.chat_id
     a, b = group.send(2)
     group.api.pin(chat, a)
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     # Partial success: still 200 with one error per operation, and no new version.
     result = group.api.batch(chat, [pin_op("no-such-message"), unpin_op(b)])
     assert _oks(result) == [False, False]
     assert [_error_of(item)["code"] for item in result["results"]] == ["not_found"] * 2
     assert result["version"] == before[0]["version"]
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before
 
 
 def test_pin_limit_on_a_full_reject_chat_refuses_that_operation_only(
     group_factory: GroupFactory,
 ) -> None:
-    group = group_factory(pin_policy=_policy(2, "reject"))
+    group = group_factory(pin_policy=policy(2, "reject"))
     chat = group.chat_id
     a, b, c = group.send(3)
     group.api.pin(chat, a)
-    _, before_rows = _state(group.api, chat)
+    _, before_rows = group.api.state(chat)
 
     # In order: b fills the chat, c is refused, a frees a place, c then fits.
     ops = [pin_op(b), pin_op(c, note="too early"), unpin_op(a), pin_op(c, note="in time")]
@@ -242,7 +229,7 @@ def test_pin_limit_on_a_full_reject_chat_refuses_that_operation_only(
 def test_pin_and_unpin_of_one_message_apply_in_order(group: Group) -> None:
     chat = group.chat_id
     a, b = group.send(2)
-    _, before_rows = _state(group.api, chat)
+    _, before_rows = group.api.state(chat)
 
     # b is not pinned when its unpin comes: refused; then pinned and unpinned again.
     ops = [pin_op(a), unpin_op(a), unpin_op(b), pin_op(b), pin_op(a, note="again"), unpin_op(b)]
@@ -279,12 +266,12 @@ def test_pinning_a_pinned_message_again_in_a_batch_changes_nothing(group: Group)
 
 
 def test_evictions_in_a_batch_are_consistent(group_factory: GroupFactory) -> None:
-    group = group_factory(pin_policy=_policy(2, "evict_oldest"))
+    group = group_factory(pin_policy=policy(2, "evict_oldest"))
     chat = group.chat_id
     a, b, c, d = group.send(4)
     group.api.pin(chat, a)  # the oldest
     group.api.pin(chat, b)
-    _, before_rows = _state(group.api, chat)
+    _, before_rows = group.api.state(chat)
 
     result = group.api.batch(chat, [pin_op(c), pin_op(d)])
     assert _oks(result) == [True, True]
@@ -332,11 +319,11 @@ def test_zero_or_51_operations_are_refused(group: Group) -> None:
     chat = group.chat_id
     messages = group.send(51)
     group.api.pin(chat, messages[0])
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     expect_bad_request(group.api.batch_request(chat, []))
     expect_bad_request(group.api.batch_request(chat, [pin_op(m) for m in messages]))
     expect_bad_request(group.api.http.post(f"/v1/chats/{chat}/pins/batch", json={}))
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before
 
 
 def test_50_operations_are_one_batch(group: Group) -> None:
@@ -366,7 +353,7 @@ B = object()  # stands for the second message in the operations below
 def test_a_malformed_operation_is_refused(group: Group, bad: dict[str, Any]) -> None:
     chat = group.chat_id
     a, b = group.send(2)
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     op = {key: b if value is B else value for key, value in bad.items()}
     reply = group.api.batch_request(chat, [pin_op(a), op])
     # Either reading keeps the rule "a refused operation changes nothing": refused as its own
@@ -379,16 +366,16 @@ def test_a_malformed_operation_is_refused(group: Group, bad: dict[str, Any]) -> 
         assert group.api.history_of(chat, b) == []
     else:
         expect_bad_request(reply)
-        assert _state(group.api, chat) == before
+        assert group.api.state(chat) == before
 
 
 def test_expected_version_must_be_an_integer(group: Group) -> None:
     chat = group.chat_id
     [a] = group.send()
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     body = {"operations": [pin_op(a)], "expected_version": "0"}
     expect_bad_request(group.api.http.post(f"/v1/chats/{chat}/pins/batch", json=body))
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before
 
 
 # ---- who may send a batch
@@ -397,13 +384,13 @@ def test_expected_version_must_be_an_integer(group: Group) -> None:
 def test_a_batch_from_outside_the_chat_changes_nothing(group: Group) -> None:
     chat = group.chat_id
     [a] = group.send()
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     reply = group.as_user("olga").batch_request(chat, [pin_op(a)])
     if reply.status_code == 200:  # refused per operation
         assert _oks(reply.json()) == [False]
     else:
         expect_error(reply, 403, "not_chat_member")
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before
 
 
 def test_another_apps_chat_is_not_found(
@@ -411,11 +398,11 @@ def test_another_apps_chat_is_not_found(
 ) -> None:
     chat = group.chat_id
     [a] = group.send()
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     stranger = native_factory().api
     expect_error(stranger.batch_request(chat, [pin_op(a)]), 404, "not_found")
     expect_error(stranger.batch_request(chat, [pin_op(a)], idempotency_key="x"), 404)
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before
 
 
 # ---- expected_version
@@ -426,12 +413,12 @@ def test_stale_expected_version_refuses_the_whole_batch(group: Group) -> None:
     a, b, c = group.send(3)
     group.api.pin(chat, a)
     group.api.pin(chat, b)
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     version = before[0]["version"]
     for stale in (version - 1, version + 1, 0):
         reply = group.api.batch_request(chat, [pin_op(c), unpin_op(a)], expected_version=stale)
         expect_error(reply, 412, "version_mismatch")
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before
 
     result = group.api.batch(chat, [pin_op(c), unpin_op(a)], expected_version=version)
     assert _oks(result) == [True, True]
@@ -455,13 +442,13 @@ def test_same_key_and_body_answers_the_first_reply_and_applies_once(group: Group
     ops = _repeatable_ops(messages)
     first = group.api.batch_request(chat, ops, idempotency_key="batch-1")
     first_body = expect(first, 200)
-    after_first = _state(group.api, chat)
+    after_first = group.api.state(chat)
     events_after_first = group.app.events()
 
     again = group.api.batch_request(chat, ops, idempotency_key="batch-1")
     assert again.status_code == first.status_code
     assert again.json() == first_body
-    assert _state(group.api, chat) == after_first
+    assert group.api.state(chat) == after_first
     assert group.app.events() == events_after_first
     assert len(after_first[1]) == 5
 
@@ -470,11 +457,11 @@ def test_same_key_with_another_body_is_refused(group: Group) -> None:
     chat = group.chat_id
     a, b = group.send(2)
     group.api.batch(chat, [pin_op(a)], idempotency_key="k")
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     for ops, version in (([pin_op(b)], None), ([pin_op(a), pin_op(b)], None), ([pin_op(a)], 1)):
         reply = group.api.batch_request(chat, ops, version, idempotency_key="k")
         expect_error(reply, 409, "idempotency_key_reused")
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before
     # A new key is a new batch.
     assert _oks(group.api.batch(chat, [pin_op(b)], idempotency_key="k2")) == [True]
     assert group.api.pinned_ids(chat) == [b, a]
@@ -507,10 +494,10 @@ def test_keys_are_per_app(native_factory: Callable[[], NativeApp]) -> None:
 def test_key_length_is_checked(group: Group) -> None:
     chat = group.chat_id
     a, b = group.send(2)
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     for key in ("k" * 256, ""):
         expect_bad_request(group.api.batch_request(chat, [pin_op(a)], idempotency_key=key))
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before
     assert _oks(group.api.batch(chat, [pin_op(b)], idempotency_key="k" * 255)) == [True]
 
 

@@ -9,12 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.e2e.native.client import (
-    DEFAULT_PERMISSIONS,
     Native,
     NativeApp,
     expect,
     expect_error,
     now_ms,
+    policy,
     wait_until,
 )
 from tests.e2e.native.conftest import Group
@@ -23,18 +23,6 @@ GroupFactory = Callable[..., Group]
 
 # The sweeper writes the `expired` row in the background (as in test_expiry.py).
 SWEPT_WITHIN_MS = 15_000
-
-
-def _policy(max_pins: int | None, overflow: str, **permissions: str) -> dict[str, Any]:
-    return {
-        "max_pins": max_pins,
-        "overflow": overflow,
-        "permissions": {**DEFAULT_PERMISSIONS, **permissions},
-    }
-
-
-def _state(api: Native, chat_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    return api.pins(chat_id), api.history(chat_id)
 
 
 def _assert_restored(
@@ -109,7 +97,7 @@ def test_restore_uses_the_last_edit_of_note_and_must_read(group: Group) -> None:
 
 
 def test_restore_after_eviction_evicts_in_turn(group_factory: GroupFactory) -> None:
-    group = group_factory(pin_policy=_policy(2, "evict_oldest"))
+    group = group_factory(pin_policy=policy(2, "evict_oldest"))
     chat = group.chat_id
     a, b, c = group.send(3)
     group.api.pin(chat, a, note="keep me", must_read=True)
@@ -128,7 +116,7 @@ def test_restore_after_eviction_evicts_in_turn(group_factory: GroupFactory) -> N
 
 
 def test_restore_after_replacement_in_a_one_pin_chat(group_factory: GroupFactory) -> None:
-    group = group_factory(pin_policy=_policy(1, "evict_oldest"))
+    group = group_factory(pin_policy=policy(1, "evict_oldest"))
     chat = group.chat_id
     a, b = group.send(2)
     group.api.pin(chat, a, note="first")
@@ -146,15 +134,15 @@ def test_restore_after_replacement_in_a_one_pin_chat(group_factory: GroupFactory
 
 
 def test_restore_on_a_full_reject_chat_is_refused(group_factory: GroupFactory) -> None:
-    group = group_factory(pin_policy=_policy(1, "reject"))
+    group = group_factory(pin_policy=policy(1, "reject"))
     chat = group.chat_id
     a, b = group.send(2)
     group.api.pin(chat, a)
     group.api.unpin(chat, a)
     group.api.pin(chat, b)
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     expect_error(group.api.restore_request(chat, a), 422, "pin_limit")
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before
 
 
 def test_restore_after_expiry(group: Group) -> None:
@@ -188,10 +176,10 @@ def test_restore_of_a_message_never_pinned_is_not_found(
     [foreign] = other.send()
     other.api.pin(other.chat_id, foreign)
     other.api.unpin(other.chat_id, foreign)  # restorable in its own chat, not in this one
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     for message in (a, "no-such-message", foreign):
         expect_error(group.api.restore_request(chat, message), 404, "not_found")
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before
     assert other.api.pinned_ids(other.chat_id) == []
 
 
@@ -200,29 +188,29 @@ def test_restore_of_a_pinned_message_is_already_pinned(group: Group) -> None:
     a, b = group.send(2)
     group.api.pin(chat, a)
     group.api.pin(chat, b)
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     expect_error(group.api.restore_request(chat, a), 409, "already_pinned")
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before
 
     # A restored pin is pinned now too.
     group.api.unpin(chat, a)
     group.api.restore(chat, a)
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     expect_error(group.api.restore_request(chat, a), 409, "already_pinned")
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before
 
 
 def test_restore_needs_the_pin_right(group_factory: GroupFactory) -> None:
-    group = group_factory(pin_policy=_policy(None, "reject", pin="admin"))
+    group = group_factory(pin_policy=policy(None, "reject", pin="admin"))
     chat = group.chat_id
     [a] = group.send()
     group.api.pin(chat, a, note="n")
     group.api.unpin(chat, a)
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
 
     expect_error(group.as_role("member").restore_request(chat, a), 403, "may_not_pin")
     expect_error(group.as_user("olga").restore_request(chat, a), 403)  # not a member
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before
 
     version = before[0]["version"]
     restored = expect(group.as_role("admin").restore_request(chat, a), 201)
@@ -237,6 +225,6 @@ def test_restore_in_another_apps_chat_is_not_found(
     [a] = group.send()
     group.api.pin(chat, a)
     group.api.unpin(chat, a)
-    before = _state(group.api, chat)
+    before = group.api.state(chat)
     expect_error(native_factory().api.restore_request(chat, a), 404, "not_found")
-    assert _state(group.api, chat) == before
+    assert group.api.state(chat) == before

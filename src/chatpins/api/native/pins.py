@@ -185,7 +185,8 @@ async def batch(
     ]
     idempotency = None
     if idempotency_key is not None:
-        digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+        request = f"{chat_id}\n{body.model_dump_json()}"
+        digest = hashlib.sha256(request.encode()).hexdigest()
         idempotency = pin_batches.Idempotency(idempotency_key, digest)
 
     def reply(outcome: pin_batches.BatchOutcome) -> dict[str, Any]:
@@ -283,6 +284,7 @@ def _result(result: pin_batches.Result, batch: pin_batches.BatchOutcome) -> dict
         pin = result.outcome.pin
         acks = batch.acks.get(pin.id or 0, 0)
         item["pin"] = render.pin(pin, result.outcome.position, acks, batch.members)
+        item["evicted"] = result.outcome.evicted
     return item
 
 

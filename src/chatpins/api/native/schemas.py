@@ -189,6 +189,7 @@ class BatchItem(BaseModel):
     message_id: str
     ok: bool
     pin: PinReply | None = None
+    evicted: list[str] | None = None
     error: ErrorFields | None = None
 
 

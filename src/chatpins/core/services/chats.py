@@ -227,9 +227,7 @@ async def update_within(
     return await _store_update(uow, actor, chat, changed, now)
 
 
-async def _store_update(
-    uow: UnitOfWork, actor: Actor, before: Chat, after: Chat, now: int
-) -> Chat:
+async def _store_update(uow: UnitOfWork, actor: Actor, before: Chat, after: Chat, now: int) -> Chat:
     """Write a changed chat and ``chat.updated`` with the fields that changed."""
     await uow.chats.update(after)
     await emit(

@@ -9,6 +9,7 @@ apply: ZIM's partial-success shape, in one commit.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -47,8 +48,15 @@ class BatchOutcome:
 
 @dataclass(frozen=True)
 class Idempotency:
+    """A client's key for one request. Keys are scoped to whoever sends them (the api key, or
+    one user): nobody is answered another credential's stored reply."""
+
     key: str
-    request_hash: str  # of the request's body: the same key with another body is refused
+    request_hash: str  # of the request (path and body): another request with the key is refused
+
+    def scoped(self, actor: Actor) -> str:
+        sender = "*" if actor.is_platform else f"u:{actor.user.id}"
+        return hashlib.sha256(f"{sender}\n{self.key}".encode()).hexdigest()
 
 
 async def run_batch(
@@ -72,7 +80,7 @@ async def run_batch(
         chat, _member = await pin_lists.chat_for(uow, actor, chat_id, for_update=True)
         if idempotency is not None:
             stored = await uow.idempotency.get(
-                actor.app_id, idempotency.key, now - IDEMPOTENCY_WINDOW_MS
+                actor.app_id, idempotency.scoped(actor), now - IDEMPOTENCY_WINDOW_MS
             )
             if stored is not None:
                 request_hash, reply = stored
@@ -89,7 +97,7 @@ async def run_batch(
         reply = render(BatchOutcome(after.pin_version, results, acks, members))
         if idempotency is not None:
             await uow.idempotency.put(
-                actor.app_id, idempotency.key, idempotency.request_hash, reply, now
+                actor.app_id, idempotency.scoped(actor), idempotency.request_hash, reply, now
             )
         return reply
 

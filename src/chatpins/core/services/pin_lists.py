@@ -144,6 +144,8 @@ async def ack(
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         chat, _member = await chat_for(uow, actor, chat_id, for_update=True)
+        if not actor.is_platform and user_id not in (None, actor.user.id):
+            raise PermissionDenied(Reason.PLATFORM_ONLY, "a user acknowledges for itself")
         acker = actor.user.id if not actor.is_platform else user_id
         if acker is None:
             raise InvalidArgument(Reason.USER_ID_REQUIRED, "the api key acks for a user_id")
