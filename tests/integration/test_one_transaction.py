@@ -371,3 +371,28 @@ async def test_racing_first_messages_from_both_sides_all_arrive_in_one_chat(
     assert {m.chat_id for m in sent} == {chats.p2p_spec(alice, "bob").id}
     page = await messages.list_chat_messages(deps, alice, sent[0].chat_id, limit=100)
     assert page.total == len(sends)
+
+
+async def test_chat_change_merges_the_policy_under_the_lock_and_refusals_keep_nothing(
+    deps: Deps, bot: Actor
+) -> None:
+    """Renaming and changing the pin rules are one use case: partial policy changes merge into
+    the stored rules, and a refused change (a plain member's) keeps neither part."""
+    from chatpins.core.services.chats import PinPolicyChange
+
+    owner = await as_user(deps, bot, "owner_x")
+    plain = await as_user(deps, bot, "member_x")
+    spec = chats.NewChat(id="oc_" + deps.ids.hex(32), member_ids=["member_x"])
+    chat = await chats.create_chat(deps, owner, spec)
+    await chats.change_chat(deps, owner, chat.id, policy=PinPolicyChange(max_pins=3))
+    await chats.change_chat(
+        deps, owner, chat.id, name="renamed", policy=PinPolicyChange(rights={"pin": Role.ADMIN})
+    )
+    with pytest.raises(PermissionDenied):
+        await chats.change_chat(
+            deps, plain, chat.id, name="mine", policy=PinPolicyChange(clear_max_pins=True)
+        )
+    async with deps.uow() as uow:
+        stored = await uow.chats.get(bot.app_id, chat.id)
+    assert stored is not None
+    assert (stored.name, stored.max_pins, stored.pin_rights.pin) == ("renamed", 3, Role.ADMIN)

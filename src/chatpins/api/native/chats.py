@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, Response
@@ -25,7 +24,7 @@ from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import ChatKind, Overflow, Permission, PinRights, Role
 from chatpins.core.errors import InvalidArgument, NotFound, PermissionDenied, Reason
 from chatpins.core.services import chats, members, messages, users
-from chatpins.core.services.chats import PinPolicy
+from chatpins.core.services.chats import PinPolicy, PinPolicyChange
 
 router = APIRouter(prefix="/v1", tags=["native"])
 
@@ -69,7 +68,7 @@ async def get_user(user_id: str, actor: ActorDep, deps: DepsDep) -> dict[str, An
 )
 async def create_chat(body: ChatCreate, actor: ActorDep, deps: DepsDep) -> dict[str, Any]:
     owner = _owner_of_new_chat(actor, body.owner)
-    policy = _policy(body.pin_policy, PinPolicy(None, Overflow.REJECT, NATIVE_RIGHTS))
+    policy = _change(body.pin_policy).applied_to(PinPolicy(None, Overflow.REJECT, NATIVE_RIGHTS))
     spec = chats.NewChat(
         id=body.id or "ch_" + deps.ids.hex(24),
         name=body.name,
@@ -85,7 +84,6 @@ async def create_chat(body: ChatCreate, actor: ActorDep, deps: DepsDep) -> dict[
         edit_permission=Permission.OWNER_ADMINS,
         add_member_permission=Permission.OWNER_ADMINS,
     )
-    policy.check()
     chat = await chats.create_chat(deps, actor, spec)
     return await _render_chat(actor, deps, chat.id)
 
@@ -107,12 +105,8 @@ async def get_chat(chat_id: str, actor: ActorDep, deps: DepsDep) -> dict[str, An
 async def update_chat(
     chat_id: str, body: ChatUpdate, actor: ActorDep, deps: DepsDep
 ) -> dict[str, Any]:
-    if body.pin_policy is not None:
-        current = (await chats.get_chat(deps, actor, chat_id)).chat
-        policy = _policy(body.pin_policy, PinPolicy.of(current))
-        await chats.set_pin_policy(deps, actor, chat_id, policy)
-    if body.name is not None:
-        await chats.update_chat(deps, actor, chat_id, chats.ChatChanges(name=body.name))
+    policy = _change(body.pin_policy) if body.pin_policy is not None else None
+    await chats.change_chat(deps, actor, chat_id, name=body.name, policy=policy)
     return await _render_chat(actor, deps, chat_id)
 
 
@@ -177,22 +171,16 @@ def _owner_of_new_chat(actor: Actor, owner: str | None) -> str:
     return actor.user.id
 
 
-def _policy(body: PinPolicyBody | None, current: PinPolicy) -> PinPolicy:
-    """``current`` with the keys the body gives (``max_pins: null``: no cap)."""
+def _change(body: PinPolicyBody | None) -> PinPolicyChange:
+    """The keys the body gives (``max_pins: null``: no cap)."""
     if body is None:
-        return current
-    given = body.model_fields_set
-    rights = current.rights
-    if body.permissions is not None:
-        changed = {
-            right: Role(role)
-            for right, role in body.permissions.model_dump(exclude_none=True).items()
-        }
-        rights = dataclasses.replace(rights, **changed)
-    return PinPolicy(
-        body.max_pins if "max_pins" in given else current.max_pins,
-        Overflow(body.overflow) if body.overflow is not None else current.overflow,
-        rights,
+        return PinPolicyChange()
+    given = body.permissions.model_dump(exclude_none=True) if body.permissions else {}
+    return PinPolicyChange(
+        max_pins=body.max_pins,
+        clear_max_pins="max_pins" in body.model_fields_set and body.max_pins is None,
+        overflow=Overflow(body.overflow) if body.overflow is not None else None,
+        rights={right: Role(role) for right, role in given.items()},
     )
 
 

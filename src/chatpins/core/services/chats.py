@@ -281,19 +281,51 @@ class PinPolicy:
             )
 
 
-async def set_pin_policy(deps: Deps, actor: Actor, chat_id: str, policy: PinPolicy) -> Chat:
-    """Replace a chat's pin rules (its owner, or the platform). Pins over a lowered cap stay;
-    the next pin makes room as the overflow says, or is refused."""
-    policy.check()
+@dataclass(frozen=True)
+class PinPolicyChange:
+    """The parts of a pin policy a caller gives; the others stay as they are."""
+
+    max_pins: int | None = None
+    clear_max_pins: bool = False  # no cap at all (``max_pins`` must then be None)
+    overflow: Overflow | None = None
+    rights: dict[str, Role] = field(default_factory=dict)  # PinRight value -> lowest role
+
+    def applied_to(self, current: PinPolicy) -> PinPolicy:
+        cap = current.max_pins if self.max_pins is None else self.max_pins
+        policy = PinPolicy(
+            None if self.clear_max_pins else cap,
+            self.overflow or current.overflow,
+            dataclasses.replace(current.rights, **self.rights),
+        )
+        policy.check()
+        return policy
+
+
+async def change_chat(
+    deps: Deps,
+    actor: Actor,
+    chat_id: str,
+    *,
+    name: str | None = None,
+    policy: PinPolicyChange | None = None,
+) -> Chat:
+    """Rename a chat (its managers) and change its pin rules (its owner, or the platform), in
+    one transaction: the change is merged into the rules read under the chat's lock. Pins over
+    a lowered cap stay; the next pin makes room as the overflow says, or is refused."""
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         chat, member = await lock_for_change(uow, actor, chat_id)
-        if not _owns(chat, member):
-            raise PermissionDenied(Reason.ONLY_OWNER_MAY_CHANGE_PIN_POLICY)
-        changed = dataclasses.replace(
-            chat, max_pins=policy.max_pins, overflow=policy.overflow, pin_rights=policy.rights
-        )
-        return await _store_update(uow, actor, chat, changed, now)
+        if policy is not None:
+            if not _owns(chat, member):
+                raise PermissionDenied(Reason.ONLY_OWNER_MAY_CHANGE_PIN_POLICY)
+            rules = policy.applied_to(PinPolicy.of(chat))
+            changed = dataclasses.replace(
+                chat, max_pins=rules.max_pins, overflow=rules.overflow, pin_rights=rules.rights
+            )
+            chat = await _store_update(uow, actor, chat, changed, now)
+        if name is not None:
+            chat = await update_within(uow, actor, chat, member, ChatChanges(name=name), now)
+        return chat
 
 
 def _owns(chat: Chat, member: Member) -> bool:
