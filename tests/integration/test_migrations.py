@@ -104,3 +104,41 @@ def test_upgrade_to_0007_turns_pin_permission_into_rights_and_keeps_pin_order(
     assert chats["room"] == ("admin", "admin", "admin", "owner", "evict_oldest")
     assert chats["oc_1"] == ("member", "member", "member", "admin", "reject")
     assert order == ["new", "mid", "old"]
+
+
+def test_upgrade_to_0010_gives_conversation_pins_position_keys_in_their_old_order(
+    tmp_path: Path,
+) -> None:
+    """Counter ranks 2, 9 and 10 (10 sorts before 9 as text) come out as keys in 2, 9, 10
+    order, per user; old apps get ZIM's cap of 100."""
+    import sqlite3
+
+    from alembic import command
+
+    path = tmp_path / "old.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    command.upgrade(migrate.alembic_config(url), "0009")
+    with sqlite3.connect(path) as conn:
+        for user, chat, rank in (("u", "c10", 10), ("u", "c2", 2), ("u", "c9", 9), ("v", "c9", 1)):
+            conn.execute(
+                "INSERT INTO conversation_pins VALUES ('a', ?, ?, 5, ?)", (user, chat, rank)
+            )
+        conn.execute(
+            "INSERT INTO apps (id, name, created_at, feishu_app_id, feishu_secret_hash,"
+            " bot_enabled, pin_scope_granted, unavailable_user_ids, api_rate_per_second,"
+            " api_rate_per_minute, message_rate_per_second, event_seq, imkit_client_key,"
+            " imkit_api_key_hash, zim_app_id, zim_server_secret, zim_rate_limits)"
+            " VALUES ('a', 'old', 1, 'cli_1', 'h', 1, 1, '[]', 50, 1000, 5, 0, 'ck', 'h', 7,"
+            " 's', 1)"
+        )
+    migrate.upgrade(url)
+    with sqlite3.connect(path) as conn:
+        order = [
+            r[0]
+            for r in conn.execute(
+                "SELECT chat_id FROM conversation_pins WHERE user_id = 'u' ORDER BY rank"
+            )
+        ]
+        cap = conn.execute("SELECT conversation_pin_cap FROM apps").fetchone()[0]
+    assert order == ["c2", "c9", "c10"]
+    assert cap == 100

@@ -104,7 +104,7 @@ async def read_state(
             state.message = await uow.messages.get(app_id, message_id)
             state.pin = await uow.pins.get_by_message(app_id, message_id)
         if pins_of is not None:
-            state.conversation_pins = await uow.conversation_pins.list_for_user(app_id, pins_of)
+            state.conversation_pins = await uow.conversation_pins.list_for_user(app_id, pins_of, 0)
             if peer is not None:
                 state.p2p = await uow.chats.find_p2p(app_id, pins_of, peer)
     return state

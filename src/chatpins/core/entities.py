@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 # A JSON object as core carries it (event payloads, a chat's dialect attributes): built from
 # str, int, float, bool, None, lists and such objects; rendered by the dialects unchanged.
@@ -125,6 +125,12 @@ class App:
     zim_rate_limits: bool = True
     # The native API key (``cpk_…``), kept as its hash only; None: the app has none yet.
     native_api_key_hash: str | None = None
+    # How many conversations one user may pin (ZIM 660800048 says 100, the default).
+    conversation_pin_cap: int = 100
+    # The pin policy (``max_pins``, ``overflow``, ``permissions``) chats made through the native
+    # API start with, as the native API spells it; None: the built-in one. Vendor dialects keep
+    # their vendor's defaults.
+    native_pin_policy: JsonObject | None = None
 
     @property
     def bot_user_id(self) -> str:
@@ -245,7 +251,36 @@ class ConversationPin:
     user_id: str
     chat_id: str
     pinned_at: int
-    rank: int
+    rank: str  # where in the user's pinned order: a fractional key, as ``Pin.rank``
+    expires_at: int | None = None
+
+    def in_force(self, now: int) -> bool:
+        """Until its expiry; a pin whose time is up counts for nothing, swept or not."""
+        return self.expires_at is None or self.expires_at > now
+
+
+class ListedConversation(NamedTuple):
+    """One of a user's conversations as its list orders them (a read of several tables)."""
+
+    chat_id: str
+    last_activity_at: int
+    user_rank: str | None  # the user's own pin in force, if any
+    user_pinned_at: int | None
+    user_expires_at: int | None
+    global_rank: str | None  # the app's global pin, if any
+    global_pinned_at: int | None
+
+
+@dataclass
+class GlobalPin:
+    """A chat the app pinned to the top of every member's conversation list; members cannot
+    unpin it. Global pins are ordered among themselves by ``rank``."""
+
+    app_id: str
+    chat_id: str
+    pinned_at: int
+    rank: str
+    pinned_by: str
 
 
 @dataclass

@@ -11,6 +11,8 @@ which a person reordering by hand will not meet in practice.
 
 from __future__ import annotations
 
+import bisect
+
 from fractional_indexing import generate_key_between, generate_n_keys_between
 
 MAX_KEY_LENGTH = 200  # storage holds 255
@@ -33,3 +35,61 @@ def too_long(key: str) -> bool:
 def between_many(before: str | None, after: str | None, count: int) -> list[str]:
     """``count`` ascending keys after ``before`` and before ``after``."""
     return [str(k) for k in generate_n_keys_between(before, after, count)]
+
+
+def at_position(keys: list[str], position: int) -> str:
+    """A key that puts a new item at ``position`` of a list whose keys ascend (past the end:
+    the end)."""
+    position = min(position, len(keys))
+    before = keys[position - 1] if position > 0 else None
+    after = keys[position] if position < len(keys) else None
+    return between(before, after)
+
+
+def rekey(keys: list[str]) -> dict[int, str]:
+    """New keys for the items of a list, given in their wanted order by their current keys,
+    so that the keys ascend: only the items out of place get one (index -> new key).
+
+    A longest run of items whose keys already ascend stays (patience sorting, O(n log n));
+    each gap between them gets fresh keys. If a fresh key would grow past ``MAX_KEY_LENGTH``,
+    every item gets an evenly spread key instead.
+    """
+    keep = _longest_ascending_run(keys)
+    moved: dict[int, str] = {}
+    index = 0
+    while index < len(keys):
+        if index in keep:
+            index += 1
+            continue
+        end = index
+        while end < len(keys) and end not in keep:
+            end += 1
+        before = keys[index - 1] if index > 0 else None
+        after = keys[end] if end < len(keys) else None
+        fresh = between_many(before, after, end - index)
+        if any(too_long(k) for k in fresh):
+            return {i: k for i, k in enumerate(spread(len(keys))) if keys[i] != k}
+        moved.update(zip(range(index, end), fresh, strict=True))
+        index = end
+    return moved
+
+
+def _longest_ascending_run(keys: list[str]) -> set[int]:
+    """Indexes of a longest subsequence of ``keys`` that already ascends."""
+    tails: list[str] = []  # smallest last key of an ascending run of each length
+    tail_index: list[int] = []
+    previous: list[int] = [-1] * len(keys)
+    for i, key in enumerate(keys):
+        length = bisect.bisect_left(tails, key)
+        if length == len(tails):
+            tails.append(key)
+            tail_index.append(i)
+        else:
+            tails[length] = key
+            tail_index[length] = i
+        previous[i] = tail_index[length - 1] if length > 0 else -1
+    run, i = set(), tail_index[-1] if tail_index else -1
+    while i >= 0:
+        run.add(i)
+        i = previous[i]
+    return run

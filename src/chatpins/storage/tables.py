@@ -53,6 +53,11 @@ apps = sa.Table(
     sa.Column("event_seq", sa.BigInteger, nullable=False, default=0),
     # The native API key's hash; null for apps made before the native API (until rotated).
     sa.Column("native_api_key_hash", sa.String(128)),
+    sa.Column(
+        "conversation_pin_cap", sa.Integer, nullable=False, default=100, server_default="100"
+    ),
+    # The pin policy chats created through the native API start with; null: the built-in one.
+    sa.Column("native_pin_policy", sa.JSON),
     sa.UniqueConstraint("native_api_key_hash", name="uq_apps_native_api_key_hash"),
     sa.UniqueConstraint("imkit_client_key", name="uq_apps_imkit_client_key"),
     sa.UniqueConstraint("imkit_api_key_hash", name="uq_apps_imkit_api_key_hash"),
@@ -210,7 +215,21 @@ conversation_pins = sa.Table(
     sa.Column("user_id", sa.String(128), primary_key=True),
     sa.Column("chat_id", sa.String(128), primary_key=True),
     sa.Column("pinned_at", sa.BigInteger, nullable=False),
-    sa.Column("rank", sa.BigInteger, nullable=False),
+    sa.Column("rank", PositionKey, nullable=False),
+    sa.Column("expires_at", sa.BigInteger),
+    # The sweeper's search for conversation pins whose time is up.
+    sa.Index("ix_conversation_pins_expiry", "expires_at"),
+)
+
+# Chats the app pinned to the top of every member's conversation list.
+global_pins = sa.Table(
+    "global_pins",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("chat_id", sa.String(128), primary_key=True),
+    sa.Column("pinned_at", sa.BigInteger, nullable=False),
+    sa.Column("rank", PositionKey, nullable=False),
+    sa.Column("pinned_by", sa.String(128), nullable=False),
 )
 
 # Request nonces seen recently (ZIM signatures): a replayed nonce is refused, also after a

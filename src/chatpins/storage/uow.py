@@ -18,6 +18,7 @@ from chatpins.storage.repositories import (
     ConversationPinRepository,
     DeliveryRepository,
     EventRepository,
+    GlobalPinRepository,
     IdempotencyRepository,
     MemberRepository,
     MessageRepository,
@@ -112,6 +113,7 @@ class SqlUnitOfWork:
         self.events = EventRepository(conn)
         self.server = ServerSettingRepository(conn)
         self.conversation_pins = ConversationPinRepository(conn, row_locks=backend.row_locks)
+        self.global_pins = GlobalPinRepository(conn, row_locks=backend.row_locks)
         self.nonces = NonceRepository(conn, backend)
         self.webhooks = WebhookRepository(conn)
         self.deliveries = DeliveryRepository(conn)

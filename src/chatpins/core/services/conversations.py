@@ -7,9 +7,10 @@ same transaction. Nothing here depends on a dialect (ZIM's ConvPinned is one cal
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
 
+from chatpins.core import ranks
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import Chat, ChatKind, ConversationPin
 from chatpins.core.errors import (
@@ -24,7 +25,6 @@ from chatpins.core.events import EventType, emit, user_audience
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services.chats import create_within, p2p_spec
 
-MAX_PINNED_CONVERSATIONS = 100  # ZIM 660800048: 100 per user, not configurable
 MAX_LISTED_CONVERSATIONS = 1000  # ZIM lists a user's 1000 latest conversations
 # ``delivery/frames.py`` imports the name from here.
 
@@ -86,7 +86,8 @@ async def set_pinned(
         # is changing.
         if not await uow.conversation_pins.lock_owner(actor.app_id, actor.user.id):
             raise NotFound(Reason.OPERATOR_NOT_REGISTERED, actor.user.id)
-        current = await uow.conversation_pins.list_for_user(actor.app_id, actor.user.id)
+        await expire_due_within(uow, actor, actor.user.id, now)
+        current = await uow.conversation_pins.list_for_user(actor.app_id, actor.user.id, now)
         pins = {p.chat_id: p for p in current}
         changed: list[tuple[ConversationRef, Chat]] = []
         for ref, index in first.items():
@@ -105,17 +106,7 @@ async def set_pinned(
                 outcomes.append(PinOutcome(ref, index, exc))
         order = sorted(pins.values(), key=lambda p: (p.rank, p.chat_id))
         for ref, chat in changed:
-            await emit(
-                uow,
-                actor,
-                now,
-                EventType.CONVERSATION_CHANGED,
-                user_audience(actor.user.id),
-                user_id=actor.user.id,
-                change="updated",
-                conversation=_conversation_payload(ref, chat, pins.get(chat.id)),
-                pinned_order=[p.chat_id for p in order],
-            )
+            await emit_change(uow, actor, actor.user.id, now, ref, chat, pins.get(chat.id), order)
     return outcomes
 
 
@@ -127,16 +118,88 @@ def _apply(
         return pins.pop(chat.id, None)
     if chat.id in pins:
         return None
-    _require_room(pins)
+    require_room(actor, pins)
     # Appended at the end of the user's pinned order.
-    rank = max((p.rank for p in pins.values()), default=0) + 1
-    pins[chat.id] = ConversationPin(actor.app_id, actor.user.id, chat.id, now, rank)
+    last = max((p.rank for p in pins.values()), default=None)
+    pins[chat.id] = ConversationPin(
+        actor.app_id, actor.user.id, chat.id, now, ranks.between(last, None)
+    )
     return pins[chat.id]
 
 
-def _require_room(pins: dict[str, ConversationPin]) -> None:
-    if len(pins) >= MAX_PINNED_CONVERSATIONS:
-        raise LimitExceeded(Reason.CONVERSATION_PIN_LIMIT, str(MAX_PINNED_CONVERSATIONS))
+def require_room(actor: Actor, pins: Collection[object]) -> None:
+    """Refuse one more pin when the user holds the app's cap (ZIM 660800048: 100)."""
+    cap = actor.app.conversation_pin_cap
+    if len(pins) >= cap:
+        raise LimitExceeded(Reason.CONVERSATION_PIN_LIMIT, str(cap))
+
+
+async def expire_due_within(uow: UnitOfWork, actor: Actor, user_id: str, now: int) -> int:
+    """Remove the user's conversation pins whose time is up, each with its
+    ``conversation.changed`` event (``change: "expired"``); how many. Run under the user's lock
+    (``lock_owner``), so the sweeper and a pin call racing for the same pin remove it once."""
+    due = await uow.conversation_pins.due_for_user(actor.app_id, user_id, now)
+    if not due:
+        return 0
+    for pin in due:
+        await uow.conversation_pins.remove(pin.app_id, pin.user_id, pin.chat_id)
+    order = await uow.conversation_pins.list_for_user(actor.app_id, user_id, now)
+    for pin in due:
+        chat = await uow.chats.get(actor.app_id, pin.chat_id)
+        if chat is None:
+            continue
+        ref = await conversation_ref(uow, actor.app_id, user_id, chat)
+        await emit_change(uow, actor, user_id, now, ref, chat, None, order, change="expired")
+    return len(due)
+
+
+async def conversation_ref(
+    uow: UnitOfWork, app_id: str, user_id: str, chat: Chat
+) -> ConversationRef:
+    """How ``user_id`` names the chat: the peer's id for a one-on-one chat, else its id."""
+    if chat.kind is not ChatKind.P2P:
+        return ConversationRef(chat.kind, chat.id)
+    peers = await uow.conversation_pins.p2p_peers(app_id, user_id, [chat.id])
+    return ConversationRef(chat.kind, peers.get(chat.id, user_id))
+
+
+async def emit_change(
+    uow: UnitOfWork,
+    actor: Actor,
+    user_id: str,
+    now: int,
+    ref: ConversationRef,
+    chat: Chat,
+    pin: ConversationPin | None,
+    order: list[ConversationPin],
+    *,
+    change: str = "updated",
+) -> None:
+    """``conversation.changed`` to ``user_id`` alone: the conversation as it is now and the
+    user's whole pinned order."""
+    ids = [p.chat_id for p in order]
+    await emit(
+        uow,
+        actor,
+        now,
+        EventType.CONVERSATION_CHANGED,
+        user_audience(user_id),
+        user_id=user_id,
+        scope="user",
+        change=change,
+        conversation={
+            "chat_id": chat.id,
+            "type": "peer" if ref.kind is ChatKind.P2P else "group",
+            "conversation_id": ref.id,
+            "is_pinned": pin is not None,
+            "pinned_at": pin.pinned_at if pin else 0,
+            "rank": pin.rank if pin else None,
+            "position": ids.index(chat.id) if pin and chat.id in ids else None,
+            "expires_at": pin.expires_at if pin else None,
+            "order_key": chat.last_activity_at,
+        },
+        pinned_order=ids,
+    )
 
 
 async def _resolve(
@@ -158,7 +221,7 @@ async def _resolve(
         if chat is None and create:
             # A conversation with no messages yet may be pinned: it starts here, unless the
             # pin is bound to fail (a refused item leaves nothing behind).
-            _require_room(pins)
+            require_room(actor, pins)
             chat = await create_within(uow, actor, p2p_spec(actor, ref.id), now)
         return chat
     chat = await uow.chats.get(actor.app_id, ref.id)
@@ -171,24 +234,12 @@ async def _resolve(
     return chat
 
 
-def _conversation_payload(
-    ref: ConversationRef, chat: Chat, pin: ConversationPin | None
-) -> dict[str, Any]:
-    return {
-        "chat_id": chat.id,
-        "type": "peer" if ref.kind is ChatKind.P2P else "group",
-        "conversation_id": ref.id,
-        "is_pinned": pin is not None,
-        "pinned_at": pin.pinned_at if pin else 0,
-        "rank": pin.rank if pin else None,
-        "order_key": chat.last_activity_at,
-    }
-
-
 async def list_pinned(deps: Deps, actor: Actor) -> list[ConversationPin]:
     """The actor's pinned conversations, in pin order."""
     async with deps.uow() as uow:
-        return await uow.conversation_pins.list_for_user(actor.app_id, actor.user.id)
+        return await uow.conversation_pins.list_for_user(
+            actor.app_id, actor.user.id, deps.clock.now_ms()
+        )
 
 
 async def list_conversations(
@@ -206,6 +257,7 @@ async def list_conversations(
             limit=limit,
             pinned_first=pinned_first,
             newest=MAX_LISTED_CONVERSATIONS,
+            now=deps.clock.now_ms(),
         )
         p2p = [chat.id for chat, _pin in rows if chat.kind is ChatKind.P2P]
         peers = await uow.conversation_pins.p2p_peers(actor.app_id, actor.user.id, p2p)

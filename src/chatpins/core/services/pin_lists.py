@@ -7,7 +7,6 @@ such run) keep their keys, the others get keys between their new neighbours.
 
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass, field
 
 from chatpins.core import policies, ranks
@@ -242,59 +241,13 @@ async def chat_for(
 
 async def _move(uow: UnitOfWork, wanted: list[Pin]) -> list[Pin]:
     """Give new keys to the pins out of place in ``wanted``; the pins that moved."""
-    keep = _longest_ordered_run(wanted)
     moved: list[Pin] = []
-    index = 0
-    while index < len(wanted):
-        if index in keep:
-            index += 1
-            continue
-        end = index
-        while end < len(wanted) and end not in keep:
-            end += 1
-        before = wanted[index - 1].rank if index > 0 else None
-        after = wanted[end].rank if end < len(wanted) else None
-        keys = ranks.between_many(before, after, end - index)
-        if any(ranks.too_long(k) for k in keys):
-            return await _spread(uow, wanted)
-        for pin, key in zip(wanted[index:end], keys, strict=True):
-            pin.rank = key
-            await uow.pins.move(pin, key)
-            moved.append(pin)
-        index = end
+    for index, key in sorted(ranks.rekey([p.rank for p in wanted]).items()):
+        pin = wanted[index]
+        pin.rank = key
+        await uow.pins.move(pin, key)
+        moved.append(pin)
     return moved
-
-
-async def _spread(uow: UnitOfWork, wanted: list[Pin]) -> list[Pin]:
-    moved = []
-    for pin, key in zip(wanted, ranks.spread(len(wanted)), strict=True):
-        if pin.rank != key:
-            pin.rank = key
-            await uow.pins.move(pin, key)
-            moved.append(pin)
-    return moved
-
-
-def _longest_ordered_run(wanted: list[Pin]) -> set[int]:
-    """Indexes of a longest subsequence of ``wanted`` whose keys already ascend (patience
-    sorting, O(n log n)): those pins can stay where their keys put them."""
-    tails: list[str] = []  # smallest last key of an ascending run of each length
-    tail_index: list[int] = []
-    previous: list[int] = [-1] * len(wanted)
-    for i, pin in enumerate(wanted):
-        length = bisect.bisect_left(tails, pin.rank)
-        if length == len(tails):
-            tails.append(pin.rank)
-            tail_index.append(i)
-        else:
-            tails[length] = pin.rank
-            tail_index[length] = i
-        previous[i] = tail_index[length - 1] if length > 0 else -1
-    run, i = set(), tail_index[-1] if tail_index else -1
-    while i >= 0:
-        run.add(i)
-        i = previous[i]
-    return run
 
 
 async def _record_reorder(

@@ -5,6 +5,7 @@ from chatpins.storage.repositories.apps import AppRepository, ServerSettingRepos
 from chatpins.storage.repositories.chats import ChatRepository, MemberRepository
 from chatpins.storage.repositories.conversations import ConversationPinRepository
 from chatpins.storage.repositories.events import EventRepository
+from chatpins.storage.repositories.global_pins import GlobalPinRepository
 from chatpins.storage.repositories.idempotency import IdempotencyRepository
 from chatpins.storage.repositories.messages import MessageRepository
 from chatpins.storage.repositories.nonces import NonceRepository
@@ -20,6 +21,7 @@ __all__ = [
     "ConversationPinRepository",
     "DeliveryRepository",
     "EventRepository",
+    "GlobalPinRepository",
     "IdempotencyRepository",
     "MemberRepository",
     "MessageRepository",

@@ -4,9 +4,9 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from chatpins.core.entities import Chat, ConversationPin
+from chatpins.core.entities import Chat, ConversationPin, ListedConversation
 from chatpins.storage.repositories._base import Connection, Repository, key, to_row
-from chatpins.storage.tables import chats, conversation_pins, members, users
+from chatpins.storage.tables import chats, conversation_pins, global_pins, members, users
 
 
 class _Light(NamedTuple):
@@ -14,8 +14,9 @@ class _Light(NamedTuple):
 
     id: str
     last_activity_at: int
-    rank: int | None
+    rank: str | None
     pinned_at: int | None
+    expires_at: int | None
 
 
 _PIN = conversation_pins.alias("pin")
@@ -27,6 +28,8 @@ _CONVERSATIONS = members.join(
         _PIN.c.app_id == members.c.app_id,
         _PIN.c.chat_id == members.c.chat_id,
         _PIN.c.user_id == members.c.user_id,
+        # A pin whose time is up counts for nothing, swept or not.
+        sa.or_(_PIN.c.expires_at.is_(None), _PIN.c.expires_at > key("now")),
     ),
 )
 _MINE = sa.and_(
@@ -41,11 +44,44 @@ _NEWEST = (
         members.c.last_activity_at,
         _PIN.c.rank,
         _PIN.c.pinned_at,
+        _PIN.c.expires_at,
     )
     .select_from(_CONVERSATIONS)
     .where(_MINE)
     .order_by(members.c.last_activity_at.desc(), members.c.chat_id.desc())
     .limit(key("newest"))
+)
+# Every conversation of the user, with its own pin and the app's global pin if any.
+_GLOBAL = global_pins.alias("global_pin")
+_LISTED = (
+    sa.select(
+        members.c.chat_id,
+        members.c.last_activity_at,
+        _PIN.c.rank.label("user_rank"),
+        _PIN.c.pinned_at.label("user_pinned_at"),
+        _PIN.c.expires_at.label("user_expires_at"),
+        _GLOBAL.c.rank.label("global_rank"),
+        _GLOBAL.c.pinned_at.label("global_pinned_at"),
+    )
+    .select_from(
+        _CONVERSATIONS.outerjoin(
+            _GLOBAL,
+            sa.and_(_GLOBAL.c.app_id == members.c.app_id, _GLOBAL.c.chat_id == members.c.chat_id),
+        )
+    )
+    .where(_MINE)
+)
+_IN_FORCE = sa.or_(
+    conversation_pins.c.expires_at.is_(None), conversation_pins.c.expires_at > key("now")
+)
+_OF_USER = conversation_pins.select().where(
+    conversation_pins.c.app_id == key("app"), conversation_pins.c.user_id == key("user")
+)
+_BY_RANK = (conversation_pins.c.rank, conversation_pins.c.chat_id)
+_ONE = sa.and_(
+    conversation_pins.c.app_id == key("app"),
+    conversation_pins.c.user_id == key("user"),
+    conversation_pins.c.chat_id == key("chat"),
 )
 _CHATS = chats.select().where(
     chats.c.app_id == key("app"), chats.c.id.in_(sa.bindparam("p_ids", expanding=True))
@@ -66,27 +102,58 @@ class ConversationPinRepository(Repository):
         super().__init__(conn)
         self._owner_query = _OWNER_FOR_UPDATE if row_locks else _OWNER
 
-    async def list_for_user(self, app_id: str, user_id: str) -> list[ConversationPin]:
-        query = (
-            conversation_pins.select()
-            .where(conversation_pins.c.app_id == app_id, conversation_pins.c.user_id == user_id)
-            .order_by(conversation_pins.c.rank, conversation_pins.c.chat_id)
+    async def list_for_user(self, app_id: str, user_id: str, now: int) -> list[ConversationPin]:
+        """The user's pins in force at ``now``, in pin order."""
+        query = _OF_USER.where(_IN_FORCE).order_by(*_BY_RANK)
+        return await self._all(
+            ConversationPin, query, {"p_app": app_id, "p_user": user_id, "p_now": now}
         )
-        return await self._all(ConversationPin, query)
+
+    async def due_for_user(self, app_id: str, user_id: str, now: int) -> list[ConversationPin]:
+        """The user's pins whose time is up at ``now`` (not swept yet), soonest first."""
+        query = _OF_USER.where(conversation_pins.c.expires_at <= key("now")).order_by(
+            conversation_pins.c.expires_at, conversation_pins.c.chat_id
+        )
+        return await self._all(
+            ConversationPin, query, {"p_app": app_id, "p_user": user_id, "p_now": now}
+        )
+
+    async def due_users(self, now: int, limit: int) -> list[tuple[str, str]]:
+        """Users (app, user) holding a conversation pin whose time is up, longest overdue
+        first."""
+        earliest = sa.func.min(conversation_pins.c.expires_at)
+        query = (
+            sa.select(conversation_pins.c.app_id, conversation_pins.c.user_id, earliest)
+            .where(conversation_pins.c.expires_at <= now)
+            .group_by(conversation_pins.c.app_id, conversation_pins.c.user_id)
+            .order_by(earliest)
+            .limit(limit)
+        )
+        return [(r[0], r[1]) for r in await self._conn.execute(query)]
 
     async def add(self, pin: ConversationPin) -> None:
         await self._conn.execute(
             conversation_pins.insert().values(**to_row(pin, conversation_pins))
         )
 
+    async def update(self, pin: ConversationPin) -> None:
+        """Write a pin's position and expiry."""
+        await self._conn.execute(
+            conversation_pins.update().where(_ONE).values(rank=pin.rank, expires_at=pin.expires_at),
+            {"p_app": pin.app_id, "p_user": pin.user_id, "p_chat": pin.chat_id},
+        )
+
     async def remove(self, app_id: str, user_id: str, chat_id: str) -> None:
         await self._conn.execute(
-            conversation_pins.delete().where(
-                conversation_pins.c.app_id == app_id,
-                conversation_pins.c.user_id == user_id,
-                conversation_pins.c.chat_id == chat_id,
-            )
+            conversation_pins.delete().where(_ONE),
+            {"p_app": app_id, "p_user": user_id, "p_chat": chat_id},
         )
+
+    async def listing(self, app_id: str, user_id: str, now: int) -> list[ListedConversation]:
+        """Every conversation of the user (dissolved chats left out) with what ordering it
+        needs: last activity, the user's pin in force and the app's global pin."""
+        params = {"p_app": app_id, "p_user": user_id, "p_now": now}
+        return [ListedConversation(*row) for row in await self._conn.execute(_LISTED, params)]
 
     async def lock_owner(self, app_id: str, user_id: str) -> bool:
         """Lock the user's row until commit, so one user's pin batches run one at a time.
@@ -113,6 +180,7 @@ class ConversationPinRepository(Repository):
         limit: int,
         pinned_first: bool,
         newest: int,
+        now: int,
     ) -> tuple[list[tuple[Chat, ConversationPin | None]], int]:
         """The user's ``newest`` most recently active chats (dissolved ones left out), with
         the user's pin if any; returns (page, total).
@@ -126,14 +194,14 @@ class ConversationPinRepository(Repository):
         capped set in SQL took two full scans per request.)
         """
         light = await self._conn.execute(
-            _NEWEST, {"p_app": app_id, "p_user": user_id, "p_newest": newest}
+            _NEWEST, {"p_app": app_id, "p_user": user_id, "p_newest": newest, "p_now": now}
         )
         # Sorting a thousand Row objects by attribute name cost more than the query itself;
         # named tuples read their fields at C speed.
         rows = [_Light._make(row) for row in light]
         if pinned_first:
             # Pinned first, then the rest; newest activity first in each; pin order, id.
-            rows.sort(key=lambda r: (r.rank is None, -r.last_activity_at, r.rank or 0, r.id))
+            rows.sort(key=lambda r: (r.rank is None, -r.last_activity_at, r.rank or "", r.id))
         else:
             rows.sort(key=lambda r: (r.last_activity_at, r.id))
         page_rows = rows[offset : offset + limit]
@@ -143,6 +211,6 @@ class ConversationPinRepository(Repository):
         for r in page_rows:
             conv_pin = None
             if r.rank is not None and r.pinned_at is not None:
-                conv_pin = ConversationPin(app_id, user_id, r.id, r.pinned_at, r.rank)
+                conv_pin = ConversationPin(app_id, user_id, r.id, r.pinned_at, r.rank, r.expires_at)
             page.append((by_id[r.id], conv_pin))
         return page, len(rows)
