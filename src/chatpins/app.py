@@ -19,6 +19,7 @@ from chatpins.api.events import StreamKeeper, event_stream
 from chatpins.api.metrics import Metrics, MetricsMiddleware
 from chatpins.api.native.capabilities import router as native_capabilities_router
 from chatpins.api.native.chats import router as native_chats_router
+from chatpins.api.native.conversations import router as native_conversations_router
 from chatpins.api.native.pins import router as native_pins_router
 from chatpins.api.provisioning import router as provisioning_router
 from chatpins.api.webhooks import router as webhooks_router
@@ -141,6 +142,7 @@ def build_app(
     app.include_router(webhooks_router)
     app.include_router(native_chats_router)
     app.include_router(native_pins_router)
+    app.include_router(native_conversations_router)
     app.include_router(native_capabilities_router)
     # A plain Starlette route: FastAPI's dependency machinery would cost every open stream.
     app.router.routes.append(WebSocketRoute("/v1/events/ws", event_stream))

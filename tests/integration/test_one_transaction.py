@@ -9,6 +9,7 @@ change, no pin change, no conversation pin.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +36,9 @@ from chatpins.core.services import (
     chats,
     conversations,
     direct_messages,
+    global_pins,
     messages,
+    pinned_conversations,
     pins,
     users,
 )
@@ -396,3 +399,82 @@ async def test_chat_change_merges_the_policy_under_the_lock_and_refusals_keep_no
         stored = await uow.chats.get(bot.app_id, chat.id)
     assert stored is not None
     assert (stored.name, stored.max_pins, stored.pin_rights.pin) == ("renamed", 3, Role.ADMIN)
+
+
+async def _pinned_conversations(deps: Deps, app_id: str, user_id: str) -> list[tuple[str, str]]:
+    """Every conversation pin row of the user, expired or not: (chat, position key)."""
+    async with deps.uow() as uow:
+        rows = await uow.conversation_pins.list_for_user(app_id, user_id, 0)
+    return [(p.chat_id, p.rank) for p in rows]
+
+
+class _Clock:
+    def __init__(self, now_ms: int) -> None:
+        self.now = now_ms
+
+    def now_ms(self) -> int:
+        return self.now
+
+
+def _platform(bot: Actor) -> Actor:
+    """The app's API key acting (the native API's platform)."""
+    return Actor(bot.app, bot.user, "native", is_platform=True)
+
+
+async def test_native_conversation_pin_that_fails_at_its_event_keeps_the_list_and_the_due_pin(
+    deps: Deps, bot: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The call first sweeps alice's pin whose time is up (its own event), then pins: when the
+    # pin's event fails, the sweep is undone too.
+    clock = _Clock(deps.clock.now_ms())
+    deps = dataclasses.replace(deps, clock=clock)
+    alice, platform = await as_user(deps, bot, "alice"), _platform(bot)
+    ids = []
+    for name in ("one", "two", "three"):
+        chat = await chats.create_chat(deps, alice, chats.NewChat(id=name))
+        ids.append(chat.id)
+    await pinned_conversations.pin(deps, platform, "alice", ids[0])
+    await pinned_conversations.pin(deps, platform, "alice", ids[1], expires_at=clock.now + 1000)
+    clock.now += 1000  # the second pin falls due
+    before = await _pinned_conversations(deps, bot.app_id, "alice")
+    head = (await read_state(deps, bot.app_id, "none")).events
+    fail_event(monkeypatch, "conversation.changed", nth=2)
+
+    with pytest.raises(Injected):
+        await pinned_conversations.pin(deps, platform, "alice", ids[2], position=1)
+
+    assert await _pinned_conversations(deps, bot.app_id, "alice") == before
+    assert len(before) == 2
+    assert (await read_state(deps, bot.app_id, "none")).events == head
+
+
+async def test_conversation_reorder_that_fails_at_its_event_moves_nothing(
+    deps: Deps, bot: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await as_user(deps, bot, "alice")
+    ids = []
+    for name in ("one", "two", "three"):
+        chat = await chats.create_chat(deps, alice, chats.NewChat(id=name))
+        ids.append(chat.id)
+        await pinned_conversations.pin(deps, _platform(bot), "alice", chat.id)
+    before = await _pinned_conversations(deps, bot.app_id, "alice")
+    fail_event(monkeypatch, "conversation.changed")
+
+    with pytest.raises(Injected):
+        await pinned_conversations.reorder(deps, _platform(bot), "alice", ids)
+
+    assert await _pinned_conversations(deps, bot.app_id, "alice") == before
+
+
+async def test_global_pin_that_fails_at_its_event_pins_nothing(
+    deps: Deps, bot: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await as_user(deps, bot, "alice")
+    chat = await chats.create_chat(deps, alice, chats.NewChat(id="team"))
+    fail_event(monkeypatch, "conversation.changed")
+
+    with pytest.raises(Injected):
+        await global_pins.pin_globally(deps, _platform(bot), chat.id)
+
+    async with deps.uow() as uow:
+        assert await uow.global_pins.list(bot.app_id) == []

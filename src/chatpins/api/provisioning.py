@@ -58,6 +58,7 @@ MAX_RATE = 1_000_000  # requests or messages per second/minute; 0 switches the l
 # The last millisecond of year 9999: the latest time every dialect can render as a date.
 MAX_TIME_MS = 253_402_300_799_999
 MAX_EVENTS_PAGE = outbox.MAX_PAGE
+MAX_CONVERSATION_PIN_CAP = 10_000
 
 
 class AppCreate(Strict):
@@ -73,6 +74,8 @@ class AppUpdate(Strict):
     api_rate_per_minute: int | None = Field(default=None, ge=0, le=MAX_RATE)
     message_rate_per_second: int | None = Field(default=None, ge=0, le=MAX_RATE)
     zim_rate_limits: bool | None = None
+    # Conversations one user may pin (ZIM's ConvPinned and the native API alike).
+    conversation_pin_cap: int | None = Field(default=None, ge=1, le=MAX_CONVERSATION_PIN_CAP)
 
 
 class UserCreate(Strict):

@@ -263,6 +263,8 @@ class ListedConversation(NamedTuple):
     """One of a user's conversations as its list orders them (a read of several tables)."""
 
     chat_id: str
+    kind: ChatKind
+    name: str
     last_activity_at: int
     user_rank: str | None  # the user's own pin in force, if any
     user_pinned_at: int | None

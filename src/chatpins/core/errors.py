@@ -128,6 +128,12 @@ class Reason(StrEnum):
     INVALID_BATCH = "invalid_batch"
     ONLY_OWNER_MAY_CHANGE_PIN_POLICY = "only_owner_may_change_pin_policy"
     INVALID_PIN_POLICY = "invalid_pin_policy"
+    NOT_YOUR_CONVERSATIONS = "not_your_conversations"
+    GLOBAL_PIN = "global_pin"
+    CONVERSATION_NOT_PINNED = "conversation_not_pinned"
+    GLOBAL_PIN_NOT_FOUND = "global_pin_not_found"
+    GLOBAL_PIN_LIMIT = "global_pin_limit"
+    NOT_A_GROUP = "not_a_group"
     # Storage: a uniqueness race lost
     DUPLICATE_KEY = "duplicate_key"
 
@@ -177,6 +183,12 @@ NATIVE_ONLY: frozenset[Reason] = frozenset(
         Reason.INVALID_PIN_POLICY,
         Reason.MAY_NOT_REORDER,
         Reason.MAY_NOT_EDIT_PIN,
+        Reason.NOT_YOUR_CONVERSATIONS,
+        Reason.GLOBAL_PIN,
+        Reason.CONVERSATION_NOT_PINNED,
+        Reason.GLOBAL_PIN_NOT_FOUND,
+        Reason.GLOBAL_PIN_LIMIT,
+        Reason.NOT_A_GROUP,
     }
 )
 

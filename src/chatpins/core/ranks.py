@@ -12,6 +12,7 @@ which a person reordering by hand will not meet in practice.
 from __future__ import annotations
 
 import bisect
+from typing import Protocol, TypeVar
 
 from fractional_indexing import generate_key_between, generate_n_keys_between
 
@@ -93,3 +94,27 @@ def _longest_ascending_run(keys: list[str]) -> set[int]:
         run.add(i)
         i = previous[i]
     return run
+
+
+class Ranked(Protocol):
+    """Anything placed by a position key."""
+
+    rank: str
+
+
+R = TypeVar("R", bound=Ranked)
+
+
+def insert(others: list[R], target: R, position: int) -> tuple[list[R], list[R]]:
+    """Put ``target`` at ``position`` among ``others`` (in order): the new order, and which of
+    the others got a new key too — none, unless the target's key would grow too long and all
+    are spread out again."""
+    position = min(position, len(others))
+    order = [*others[:position], target, *others[position:]]
+    key = at_position([p.rank for p in others], position)
+    if not too_long(key):
+        target.rank = key
+        return order, []
+    for item, fresh in zip(order, spread(len(order)), strict=True):
+        item.rank = fresh
+    return order, [p for p in order if p is not target]

@@ -2,7 +2,8 @@
 
 ``native``: every event as ``{"type": "event", "event": {id, seq, type, audience,
 created_at_ms, payload}}``. ``zim``: conversation pin changes as ZIM's ``conversationChanged``
-(``{"type": "conversationChanged", "id", "seq", "infoList"}``), everything else as native.
+(``{"type": "conversationChanged", "id", "seq", "infoList"}``), everything else (global pins and
+reorders included) as native.
 """
 
 from __future__ import annotations
@@ -34,10 +35,21 @@ def _native_text(item: StreamEvent) -> str:
 
 
 def _zim_text(item: StreamEvent) -> str:
-    if item.event.type != EventType.CONVERSATION_CHANGED:
+    if not _is_zim_conversation_change(item.event):
         return item.frame("native", _native_text)
     frame = {"type": "conversationChanged", "id": item.id, "seq": item.event.seq}
     return json.dumps(frame | conversation_changed(item.event))
+
+
+def _is_zim_conversation_change(event: Event) -> bool:
+    """A change to one conversation of one user's own list: what ZIM's ``conversationChanged``
+    can say. Global pins and reorders have no ZIM shape; they go out as native events."""
+    payload = event.payload
+    return (
+        event.type == EventType.CONVERSATION_CHANGED
+        and payload.get("scope", "user") == "user"
+        and payload.get("conversation") is not None
+    )
 
 
 _RENDER = {"native": _native_text, "zim": _zim_text}

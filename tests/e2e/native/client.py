@@ -345,6 +345,52 @@ class Native:
         pin: dict[str, Any] = listed[message_id]
         return pin
 
+    # ---- conversations (docs/native.md, "Conversations")
+    def conversations_request(
+        self, user_id: str, limit: int | None = None, cursor: str | None = None
+    ) -> httpx.Response:
+        params: dict[str, Any] = {}
+        if limit is not None:
+            params["limit"] = limit
+        if cursor is not None:
+            params["cursor"] = cursor
+        return self.http.get(f"/v1/users/{user_id}/conversations", params=params)
+
+    def conversations(self, user_id: str, page_size: int = 200) -> list[dict[str, Any]]:
+        """The user's whole list, following `next_cursor`."""
+        items: list[dict[str, Any]] = []
+        cursor = None
+        for _ in range(1000):
+            page = expect(self.conversations_request(user_id, page_size, cursor), 200)
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return items
+        raise AssertionError("the conversation list never ended")
+
+    def pin_conversation_request(self, user_id: str, chat_id: str, **body: Any) -> httpx.Response:
+        return self.http.put(f"/v1/users/{user_id}/conversations/{chat_id}/pin", json=body)
+
+    def pin_conversation(self, user_id: str, chat_id: str, **body: Any) -> dict[str, Any]:
+        reply = self.pin_conversation_request(user_id, chat_id, **body)
+        assert reply.status_code in (200, 201), reply.text
+        result: dict[str, Any] = reply.json()
+        return result
+
+    def unpin_conversation_request(self, user_id: str, chat_id: str) -> httpx.Response:
+        return self.http.delete(f"/v1/users/{user_id}/conversations/{chat_id}/pin")
+
+    def order_conversations_request(self, user_id: str, chat_ids: list[str]) -> httpx.Response:
+        return self.http.put(
+            f"/v1/users/{user_id}/conversations/order", json={"chat_ids": chat_ids}
+        )
+
+    def pin_globally_request(self, chat_id: str, **body: Any) -> httpx.Response:
+        return self.http.put(f"/v1/chats/{chat_id}/global-pin", json=body)
+
+    def unpin_globally_request(self, chat_id: str) -> httpx.Response:
+        return self.http.delete(f"/v1/chats/{chat_id}/global-pin")
+
 
 def _if_match(version: int | None) -> dict[str, str]:
     return {} if version is None else {"If-Match": f'"{version}"'}

@@ -12,7 +12,7 @@ from chatpins.api.errors import responses
 from chatpins.api.native.auth import ActorDep
 from chatpins.api.native.schemas import MAX_NOTE, MAX_TTL_S
 from chatpins.core.entities import Overflow, PinRight, Role
-from chatpins.core.services import pin_batches, pin_lists
+from chatpins.core.services import global_pins, pin_batches, pin_lists, pinned_conversations
 from chatpins.core.services.chats import MAX_PINS_CAP
 
 router = APIRouter(prefix="/v1", tags=["native"])
@@ -23,11 +23,11 @@ class CapabilitiesReply(BaseModel):
     pins: dict[str, Any]
     batch: dict[str, Any]
     history: dict[str, Any]
+    conversations: dict[str, Any]
 
 
 @router.get("/capabilities", response_model=None, responses=responses(401, reply=CapabilitiesReply))
 async def capabilities(request: Request, actor: ActorDep) -> dict[str, Any]:
-    del actor  # any credential of the app may ask
     return {
         "dialects": request.app.state.dialects,
         "pins": {
@@ -43,4 +43,9 @@ async def capabilities(request: Request, actor: ActorDep) -> dict[str, Any]:
             "idempotency_window_seconds": pin_batches.IDEMPOTENCY_WINDOW_MS // 1000,
         },
         "history": {"max_page": pin_lists.MAX_HISTORY_PAGE},
+        "conversations": {
+            "pin_cap": actor.app.conversation_pin_cap,
+            "max_global_pins": global_pins.MAX_GLOBAL_PINS,
+            "max_page": pinned_conversations.MAX_PAGE,
+        },
     }

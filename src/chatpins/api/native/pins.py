@@ -122,7 +122,7 @@ async def update_pin(
     given = body.model_fields_set
     edit = pin_lists.PinEdit(
         note=body.note,
-        expires_at=_expiry(deps, body.ttl_seconds, body.expires_at_ms),
+        expires_at=body.deadline(deps.clock.now_ms()),
         clear_expiry="expires_at_ms" in given and body.expires_at_ms is None,
         must_read=body.must_read,
         expected_version=_version(if_match),
@@ -259,7 +259,7 @@ def _options(
 ) -> pins.PinOptions:
     return pins.PinOptions(
         position=body.position,
-        expires_at=_expiry(deps, body.ttl_seconds, body.expires_at_ms),
+        expires_at=body.deadline(deps.clock.now_ms()),
         note=body.note,
         must_read=body.must_read,
         chat_id=chat_id,
@@ -300,9 +300,3 @@ def _version(if_match: str | None) -> int | None:
     if not value.isascii() or not value.isdigit() or int(value) > INT64_MAX:
         raise InvalidArgument(Reason.INVALID_VERSION, 'If-Match must be a version: "n"')
     return int(value)
-
-
-def _expiry(deps: Deps, ttl_seconds: int | None, expires_at_ms: int | None) -> int | None:
-    if ttl_seconds is not None:
-        return deps.clock.now_ms() + ttl_seconds * 1000
-    return expires_at_ms

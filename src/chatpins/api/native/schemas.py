@@ -71,6 +71,13 @@ class _Expiry(Strict):
             raise ValueError("give ttl_seconds or expires_at_ms, not both")
         return self
 
+    def deadline(self, now_ms: int) -> int | None:
+        """When the pin ends, as the server's clock reads ``now_ms``; None: never (or not
+        given)."""
+        if self.ttl_seconds is not None:
+            return now_ms + self.ttl_seconds * 1000
+        return self.expires_at_ms
+
 
 class PinCreate(_Expiry):
     message_id: str = Id
@@ -91,6 +98,19 @@ class BatchOperation(PinCreate):
 class PinBatch(Strict):
     operations: list[BatchOperation] = Field(min_length=1, max_length=MAX_OPERATIONS)
     expected_version: int | None = Field(default=None, ge=0, le=INT64_MAX)
+
+
+class ConversationPinBody(_Expiry):
+    # Among the user's own pins; left out: the top for a new pin, where it is for a pinned one.
+    position: int | None = Field(default=None, ge=0, le=INT64_MAX)
+
+
+class ConversationOrder(Strict):
+    chat_ids: list[str] = Field(max_length=10_000)
+
+
+class GlobalPinBody(Strict):
+    position: int | None = Field(default=None, ge=0, le=INT64_MAX)
 
 
 class AckBody(Strict):
@@ -228,3 +248,43 @@ class HistoryItem(BaseModel):
 class HistoryReply(BaseModel):
     items: list[HistoryItem]
     next_after: int | None
+
+
+class ConversationItem(BaseModel):
+    chat_id: str
+    type: Literal["p2p", "group"]
+    name: str
+    pinned: Literal["global", "user"] | None
+    position: int | None
+    last_activity_ms: int
+    pinned_at_ms: int | None
+    expires_at_ms: int | None
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationItem]
+    next_cursor: str | None
+
+
+class ConversationPinned(BaseModel):
+    chat_id: str
+    position: int
+    pinned_at_ms: int
+    expires_at_ms: int | None
+    pinned_order: list[str]
+
+
+class PinnedOrder(BaseModel):
+    pinned_order: list[str]
+
+
+class GlobalPinReply(BaseModel):
+    chat_id: str
+    position: int
+    pinned_at_ms: int
+    pinned_by: str
+    global_order: list[str]
+
+
+class GlobalOrder(BaseModel):
+    global_order: list[str]

@@ -28,6 +28,7 @@ CONFIGURABLE: dict[str, type] = {
     "api_rate_per_minute": int,
     "message_rate_per_second": int,
     "zim_rate_limits": bool,
+    "conversation_pin_cap": int,
 }
 
 

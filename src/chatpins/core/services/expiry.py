@@ -1,30 +1,42 @@
-"""Time-driven pin changes: remove the pins whose time is up.
+"""Time-driven pin changes: remove the pins (and conversation pins) whose time is up.
 
 Reads already treat such pins as gone (``Pin.in_force``); sweeping writes what the change
 owes — the history row ``expired`` and the ``pin.deleted`` event — once, whichever process
 gets there first. Each chat is swept in its own transaction under the chat's row lock (the
 lock pin and unpin take), and the due pins are read again under it: several instances
 sweeping at once, or a pin call that expires the same pin inline, remove each pin once.
+A user's conversation pins are swept the same way under the user's lock, each with its
+``conversation.changed`` event (``change: "expired"``).
 """
 
 from __future__ import annotations
 
 from chatpins.core.context import SYSTEM_DIALECT, Actor, Deps
-from chatpins.core.entities import User
-from chatpins.core.services import pins
+from chatpins.core.entities import App, User
+from chatpins.core.services import conversations, pins
 
 SWEEP_CHATS = 100  # chats per round; a round that fills it runs again at once
 
 
 async def sweep_expired(deps: Deps) -> int:
-    """Expire every pin whose time is up (at most ``SWEEP_CHATS`` chats); how many."""
+    """Expire every pin and conversation pin whose time is up (at most ``SWEEP_CHATS`` chats
+    and as many users); how many."""
     now = deps.clock.now_ms()
     async with deps.uow() as uow:
         due = await uow.pins.due_chats(now, SWEEP_CHATS)
+        due_users = await uow.conversation_pins.due_users(now, SWEEP_CHATS)
     expired = 0
     for app_id, chat_id in due:
         expired += await _sweep_chat(deps, app_id, chat_id, now)
+    for app_id, user_id in due_users:
+        expired += await _sweep_user(deps, app_id, user_id, now)
     return expired
+
+
+def _system(app: App) -> Actor:
+    """The app's own clock acting: no person, the history's actor is null."""
+    bot = User(app.id, app.bot_user_id, "", True, 0, "", "")
+    return Actor(app, bot, SYSTEM_DIALECT, is_platform=True, is_system=True)
 
 
 async def _sweep_chat(deps: Deps, app_id: str, chat_id: str, now: int) -> int:
@@ -34,8 +46,15 @@ async def _sweep_chat(deps: Deps, app_id: str, chat_id: str, now: int) -> int:
         if chat is None or app is None:
             return 0
         due = await uow.pins.due_in_chat(app_id, chat_id, now)
-        bot = User(app_id, app.bot_user_id, "", True, 0, "", "")
-        system = Actor(app, bot, SYSTEM_DIALECT, is_platform=True, is_system=True)
+        system = _system(app)
         for pin in due:
             await pins.expire_within(uow, system, chat, pin, now)
         return len(due)
+
+
+async def _sweep_user(deps: Deps, app_id: str, user_id: str, now: int) -> int:
+    async with deps.uow(write=True) as uow:
+        app = await uow.apps.get(app_id)
+        if app is None or not await uow.conversation_pins.lock_owner(app_id, user_id):
+            return 0
+        return await conversations.expire_due_within(uow, _system(app), user_id, now)

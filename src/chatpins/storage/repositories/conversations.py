@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from chatpins.core.entities import Chat, ConversationPin, ListedConversation
+from chatpins.core.entities import Chat, ChatKind, ConversationPin, ListedConversation
 from chatpins.storage.repositories._base import Connection, Repository, key, to_row
 from chatpins.storage.tables import chats, conversation_pins, global_pins, members, users
 
@@ -56,6 +56,8 @@ _GLOBAL = global_pins.alias("global_pin")
 _LISTED = (
     sa.select(
         members.c.chat_id,
+        chats.c.kind,
+        chats.c.name,
         members.c.last_activity_at,
         _PIN.c.rank.label("user_rank"),
         _PIN.c.pinned_at.label("user_pinned_at"),
@@ -153,7 +155,10 @@ class ConversationPinRepository(Repository):
         """Every conversation of the user (dissolved chats left out) with what ordering it
         needs: last activity, the user's pin in force and the app's global pin."""
         params = {"p_app": app_id, "p_user": user_id, "p_now": now}
-        return [ListedConversation(*row) for row in await self._conn.execute(_LISTED, params)]
+        return [
+            ListedConversation(row[0], ChatKind(row[1]), *row[2:])
+            for row in await self._conn.execute(_LISTED, params)
+        ]
 
     async def lock_owner(self, app_id: str, user_id: str) -> bool:
         """Lock the user's row until commit, so one user's pin batches run one at a time.
