@@ -59,15 +59,21 @@ _MEANING = {
 
 
 def responses(
-    *errors: int, reply: type[BaseModel] | None = None, status: int = 200
+    *errors: int,
+    reply: type[BaseModel] | None = None,
+    status: int = 200,
+    also: tuple[int, ...] = (),
 ) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=``: each error status with the error body, and the reply's model
-    under the route's own status. Documented only: the route's reply is not filtered by it."""
+    under the route's own status (and the ``also`` statuses: a PUT answers 201 when it made
+    something, 200 when it was there already). Documented only: the route's reply is not
+    filtered by it."""
     documented: dict[int | str, dict[str, Any]] = {
         error: {"model": ErrorBody, "description": _MEANING[error]} for error in errors
     }
     if reply is not None:
-        documented[status] = {"model": reply}
+        for code in (status, *also):
+            documented[code] = {"model": reply}
     return documented
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from chatpins.api.bodies import Strict
 from chatpins.api.errors import responses
+from chatpins.api.native.schemas import PinPolicyBody
 from chatpins.core.context import Deps
 from chatpins.core.entities import App, Message, User
 from chatpins.core.errors import Reason, Unauthenticated
@@ -76,6 +77,8 @@ class AppUpdate(Strict):
     zim_rate_limits: bool | None = None
     # Conversations one user may pin (ZIM's ConvPinned and the native API alike).
     conversation_pin_cap: int | None = Field(default=None, ge=1, le=MAX_CONVERSATION_PIN_CAP)
+    # What chats made through /v1 start with, per key (``{}``: the built-in policy again).
+    native_pin_policy: PinPolicyBody | None = None
 
 
 class UserCreate(Strict):
@@ -257,6 +260,9 @@ async def get_app(app_id: str, deps: DepsDep) -> dict[str, Any]:
 async def update_app(app_id: str, body: AppUpdate, deps: DepsDep) -> dict[str, Any]:
     app = await apps.get_app(deps, app_id)
     changes = body.model_dump(exclude_none=True)
+    if body.native_pin_policy is not None:
+        # Only the keys given (``max_pins: null`` included: no cap by default).
+        changes["native_pin_policy"] = body.native_pin_policy.model_dump(exclude_unset=True)
     return render_app(await apps.configure_app(deps, app.id, changes))
 
 

@@ -84,6 +84,7 @@ class PinAction(StrEnum):
     REORDERED = "reordered"
     EDITED = "edited"  # its note, expiry or must-read flag changed
     RESTORED = "restored"  # pinned again from its history
+    SCHEDULED = "scheduled"  # to start at ``starts_at`` (``added`` follows when it does)
 
 
 class Overflow(StrEnum):
@@ -237,10 +238,19 @@ class Pin:
     expires_at: int | None = None
     note: str = ""
     must_read: bool = False  # members are asked to acknowledge it (``pin_acks``)
+    # A scheduled pin: invisible to every read and cap until the sweeper starts it at
+    # ``starts_at`` (then ``scheduled`` turns false and ``pinned_at`` becomes the start).
+    starts_at: int | None = None
+    scheduled: bool = False
 
     def in_force(self, now: int) -> bool:
-        """Until its expiry; a pin whose time is up counts for nothing, swept or not."""
-        return self.expires_at is None or self.expires_at > now
+        """Started and until its expiry; a pin whose time is up counts for nothing, swept or
+        not."""
+        return not self.scheduled and (self.expires_at is None or self.expires_at > now)
+
+    def is_due(self, now: int) -> bool:
+        """Its time is up (whether it ever started): the sweeper removes it as ``expired``."""
+        return self.expires_at is not None and self.expires_at <= now
 
 
 @dataclass

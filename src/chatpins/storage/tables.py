@@ -158,12 +158,15 @@ pins = sa.Table(
     sa.Column("expires_at", sa.BigInteger),
     sa.Column("note", sa.Text, nullable=False, default=""),
     sa.Column("must_read", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
+    sa.Column("starts_at", sa.BigInteger),
+    sa.Column("scheduled", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     # At most one active pin per message, whatever the interleaving of requests.
     sa.UniqueConstraint("app_id", "message_id", name="uq_pins_message"),
     sa.Index("ix_pins_chat_time", "app_id", "chat_id", "pinned_at", "id"),
     sa.Index("ix_pins_chat_rank", "app_id", "chat_id", "rank", "id"),
-    # The sweeper's search for pins whose time is up.
+    # The sweeper's search for pins whose time is up, and for scheduled pins to start.
     sa.Index("ix_pins_expiry", "expires_at"),
+    sa.Index("ix_pins_start", "starts_at"),
 )
 
 pin_history = sa.Table(

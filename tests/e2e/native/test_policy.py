@@ -10,19 +10,21 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.feishu_client import Feishu
 from tests.e2e.native.client import (
     DEFAULT_PERMISSIONS,
     DEFAULT_POLICY,
     RIGHTS,
     ROLES,
     Native,
+    NativeApp,
     expect,
     expect_error,
     pin_async,
     role_at_least,
     run_all,
 )
-from tests.e2e.native.conftest import Group
+from tests.e2e.native.conftest import Group, make_group
 
 GroupFactory = Callable[..., Group]
 
@@ -262,3 +264,34 @@ def test_pin_policy_changed_by_non_owner_is_refused(group: Group) -> None:
     [message] = group.send()
     expect_error(group.as_role("admin").pin_request(group.chat_id, message), 403, "may_not_pin")
     assert group.api.pins(group.chat_id)["pins"] == []
+
+
+# ---- the app's default policy
+
+
+def test_an_app_default_policy_shapes_new_native_chats_and_a_chat_overrides_it(
+    native: NativeApp, feishu: Feishu
+) -> None:
+    default = {"max_pins": 2, "overflow": "evict_last", "permissions": {"pin": "admin"}}
+    settings = expect(
+        native.admin.patch(f"/v1/apps/{native.app_id}", json={"native_pin_policy": default}), 200
+    )["settings"]
+    assert settings["native_pin_policy"] == default
+
+    plain = make_group(native)
+    assert native.api.chat(plain.chat_id)["pin_policy"] == _policy(2, "evict_last", pin="admin")
+    own = make_group(native, pin_policy={"max_pins": 5, "permissions": {"edit": "owner"}})
+    assert native.api.chat(own.chat_id)["pin_policy"] == _policy(
+        5, "evict_last", pin="admin", edit="owner"
+    )
+    # Chats already made keep their policy; vendor dialects keep their vendor's defaults.
+    feishu.add_user("fiona")
+    feishu_chat = feishu.create_chat(owner="fiona")
+    assert native.api.chat(feishu_chat)["pin_policy"]["max_pins"] is None
+
+    # A bad default is refused and changes nothing; {} brings the built-in policy back.
+    for bad in ({"max_pins": 0}, {"overflow": "sideways"}, {"permissions": {"pin": "god"}}):
+        reply = native.admin.patch(f"/v1/apps/{native.app_id}", json={"native_pin_policy": bad})
+        assert reply.status_code == 400, reply.text
+    expect(native.admin.patch(f"/v1/apps/{native.app_id}", json={"native_pin_policy": {}}), 200)
+    assert native.api.chat(make_group(native).chat_id)["pin_policy"] == DEFAULT_POLICY

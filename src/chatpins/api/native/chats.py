@@ -68,7 +68,7 @@ async def get_user(user_id: str, actor: ActorDep, deps: DepsDep) -> dict[str, An
 )
 async def create_chat(body: ChatCreate, actor: ActorDep, deps: DepsDep) -> dict[str, Any]:
     owner = _owner_of_new_chat(actor, body.owner)
-    policy = _change(body.pin_policy).applied_to(PinPolicy(None, Overflow.REJECT, NATIVE_RIGHTS))
+    policy = _change(body.pin_policy).applied_to(app_pin_policy(actor.app.native_pin_policy))
     spec = chats.NewChat(
         id=body.id or "ch_" + deps.ids.hex(24),
         name=body.name,
@@ -169,6 +169,15 @@ def _owner_of_new_chat(actor: Actor, owner: str | None) -> str:
     if owner not in (None, actor.user.id):
         raise InvalidArgument(Reason.INVALID_OWNER_ID, "a user creates chats it owns")
     return actor.user.id
+
+
+def app_pin_policy(stored: dict[str, Any] | None) -> PinPolicy:
+    """What a new native chat starts with: the app's default policy (``native_pin_policy``,
+    in the API's own spelling) over the built-in one."""
+    built_in = PinPolicy(None, Overflow.REJECT, NATIVE_RIGHTS)
+    if not stored:
+        return built_in
+    return _change(PinPolicyBody.model_validate(stored)).applied_to(built_in)
 
 
 def _change(body: PinPolicyBody | None) -> PinPolicyChange:

@@ -59,7 +59,9 @@ async def reorder_conversations(
     "/users/{user_id}/conversations/{chat_id}/pin",
     status_code=201,
     response_model=None,
-    responses=responses(400, 401, 403, 404, 410, 422, reply=ConversationPinned, status=201),
+    responses=responses(
+        400, 401, 403, 404, 410, 422, reply=ConversationPinned, status=201, also=(200,)
+    ),
 )
 async def pin_conversation(
     user_id: str,
@@ -105,7 +107,9 @@ async def unpin_conversation(
     "/chats/{chat_id}/global-pin",
     status_code=201,
     response_model=None,
-    responses=responses(400, 401, 403, 404, 410, 422, reply=GlobalPinReply, status=201),
+    responses=responses(
+        400, 401, 403, 404, 410, 422, reply=GlobalPinReply, status=201, also=(200,)
+    ),
 )
 async def pin_globally(
     chat_id: str,

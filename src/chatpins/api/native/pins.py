@@ -56,7 +56,9 @@ async def list_pins(
     "",
     status_code=201,
     response_model=None,
-    responses=responses(400, 401, 403, 404, 410, 412, 422, 429, reply=PinCreated, status=201),
+    responses=responses(
+        400, 401, 403, 404, 410, 412, 422, 429, reply=PinCreated, status=201, also=(200,)
+    ),
 )
 async def create_pin(
     chat_id: str,
@@ -72,6 +74,22 @@ async def create_pin(
         response.status_code = 200  # pinned already: the existing pin, nothing changed
     response.headers["ETag"] = _etag(outcome.version)
     return await _pinned(deps, actor, chat_id, outcome)
+
+
+@router.get(
+    "/scheduled", response_model=None, responses=responses(400, 401, 403, 404, reply=PinListReply)
+)
+async def scheduled_pins(chat_id: str, actor: ActorDep, deps: DepsDep) -> dict[str, Any]:
+    """The scheduled pins, the earliest start first; ``position`` is where each would stand
+    among the pins of now."""
+    waiting, positions = await pin_lists.scheduled(deps, actor, chat_id)
+    return {
+        "version": waiting.version,
+        "pins": [
+            render.pin(p, position, 0, waiting.members)
+            for p, position in zip(waiting.pins, positions, strict=True)
+        ],
+    }
 
 
 @router.put(
@@ -260,6 +278,7 @@ def _options(
     return pins.PinOptions(
         position=body.position,
         expires_at=body.deadline(deps.clock.now_ms()),
+        starts_at=body.starts_at_ms,
         note=body.note,
         must_read=body.must_read,
         chat_id=chat_id,

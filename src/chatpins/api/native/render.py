@@ -70,6 +70,8 @@ def pin(p: Pin, position: int, acks: int, members: int) -> dict[str, Any]:
         "pinned_by": p.pinned_by,
         "pinned_at_ms": p.pinned_at,
         "expires_at_ms": p.expires_at,
+        "starts_at_ms": p.starts_at,
+        "scheduled": p.scheduled,
         "note": p.note,
         "dialect": p.dialect,
         "must_read": p.must_read,

@@ -84,6 +84,12 @@ class PinCreate(_Expiry):
     position: int = Field(default=0, ge=0, le=INT64_MAX)
     note: str = Field(default="", max_length=MAX_NOTE)
     must_read: bool = False
+    # Later than now: a scheduled pin, invisible until then; ``ttl_seconds`` counts from it.
+    starts_at_ms: int | None = Field(default=None, ge=0, le=INT64_MAX)
+
+    def deadline(self, now_ms: int) -> int | None:
+        start = self.starts_at_ms if self.starts_at_ms is not None else now_ms
+        return super().deadline(max(now_ms, start))
 
 
 class PinUpdate(_Expiry):
@@ -173,6 +179,8 @@ class PinReply(BaseModel):
     pinned_by: str
     pinned_at_ms: int
     expires_at_ms: int | None
+    starts_at_ms: int | None
+    scheduled: bool
     note: str
     dialect: str
     must_read: bool

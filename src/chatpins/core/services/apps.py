@@ -29,6 +29,8 @@ CONFIGURABLE: dict[str, type] = {
     "message_rate_per_second": int,
     "zim_rate_limits": bool,
     "conversation_pin_cap": int,
+    # The default pin policy of chats made through the native API (checked by that API).
+    "native_pin_policy": dict,
 }
 
 

@@ -1,4 +1,5 @@
-"""Time-driven pin changes: remove the pins (and conversation pins) whose time is up.
+"""Time-driven pin changes: start the scheduled pins whose time has come, remove the pins (and
+conversation pins) whose time is up.
 
 Reads already treat such pins as gone (``Pin.in_force``); sweeping writes what the change
 owes — the history row ``expired`` and the ``pin.deleted`` event — once, whichever process
@@ -13,19 +14,23 @@ from __future__ import annotations
 
 from chatpins.core.context import SYSTEM_DIALECT, Actor, Deps
 from chatpins.core.entities import App, User
-from chatpins.core.services import conversations, pins
+from chatpins.core.services import conversations, pins, scheduled_pins
 
 SWEEP_CHATS = 100  # chats per round; a round that fills it runs again at once
 
 
 async def sweep_expired(deps: Deps) -> int:
-    """Expire every pin and conversation pin whose time is up (at most ``SWEEP_CHATS`` chats
-    and as many users); how many."""
+    """Start every scheduled pin whose time has come, expire every pin and conversation pin
+    whose time is up (at most ``SWEEP_CHATS`` chats and users of each kind); how many."""
     now = deps.clock.now_ms()
     async with deps.uow() as uow:
+        starting = await uow.pins.chats_to_start(now, SWEEP_CHATS)
         due = await uow.pins.due_chats(now, SWEEP_CHATS)
         due_users = await uow.conversation_pins.due_users(now, SWEEP_CHATS)
     expired = 0
+    # Starts first: a pin that both started and ended while nobody swept shows both.
+    for app_id, chat_id in starting:
+        expired += await _start_in_chat(deps, app_id, chat_id, now)
     for app_id, chat_id in due:
         expired += await _sweep_chat(deps, app_id, chat_id, now)
     for app_id, user_id in due_users:
@@ -49,6 +54,19 @@ async def _sweep_chat(deps: Deps, app_id: str, chat_id: str, now: int) -> int:
         system = _system(app)
         for pin in due:
             await pins.expire_within(uow, system, chat, pin, now)
+        return len(due)
+
+
+async def _start_in_chat(deps: Deps, app_id: str, chat_id: str, now: int) -> int:
+    async with deps.uow(write=True) as uow:
+        chat = await uow.chats.get(app_id, chat_id, for_update=True)
+        app = await uow.apps.get(app_id)
+        if chat is None or app is None:
+            return 0
+        due = await uow.pins.scheduled_in_chat(app_id, chat_id, due_by=now)
+        system = _system(app)
+        for pin in due:
+            await scheduled_pins.start_within(uow, system, chat, pin, now)
         return len(due)
 
 

@@ -48,6 +48,18 @@ async def list_in_order(deps: Deps, actor: Actor, chat_id: str) -> PinList:
         return PinList(chat.pin_version, listed, acks, members)
 
 
+async def scheduled(deps: Deps, actor: Actor, chat_id: str) -> tuple[PinList, list[int]]:
+    """The chat's scheduled pins, not started yet, the earliest start first; and for each,
+    where it would stand among the pins of now."""
+    now = deps.clock.now_ms()
+    async with deps.uow() as uow:
+        chat, _member = await chat_for(uow, actor, chat_id)
+        waiting = await uow.pins.scheduled_in_chat(actor.app_id, chat.id)
+        positions = [await uow.pins.position_of(p, now) for p in waiting]
+        _acks, members = await counts_within(uow, actor.app_id, chat.id, [])
+        return PinList(chat.pin_version, waiting, {}, members), positions
+
+
 async def reorder(
     deps: Deps,
     actor: Actor,

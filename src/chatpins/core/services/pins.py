@@ -63,6 +63,7 @@ class PinOptions:
     expected_version: int | None = None  # the chat's pin version the caller last read
     must_read: bool = False
     action: PinAction = PinAction.ADDED  # or RESTORED: pinned again from its history
+    starts_at: int | None = None  # ms; later than now: a scheduled pin (``_schedule``)
 
 
 @dataclass
@@ -119,11 +120,18 @@ async def pin_within(
     await count_pin_operation(deps, actor, message_id)
     if options.expires_at is not None and options.expires_at <= now:
         raise InvalidArgument(Reason.INVALID_EXPIRY, "expires_at must be in the future")
-    existing = await _pin_in_force(uow, actor, chat, message_id, now)
-    if existing is not None:
-        position = await uow.pins.position_of(existing, now)
-        return PinOutcome(existing, message, False, [], chat.pin_version, position)
-    evicted = await _make_room(uow, actor, chat, now)
+    current = await _current_pin(uow, actor, chat, message_id, now)
+    later = options.starts_at is not None and options.starts_at > now
+    if current is not None and (current.in_force(now) or later):
+        # Pinned already (or scheduled already, when asked to schedule): nothing changes.
+        position = await uow.pins.position_of(current, now)
+        return PinOutcome(current, message, False, [], chat.pin_version, position)
+    if current is not None:
+        # Scheduled, and now pinned at once: the schedule ends here (``added`` follows).
+        await uow.pins.remove(current)
+    if later:
+        return await _schedule(uow, actor, chat, message, options, now)
+    evicted = await make_room(uow, actor, chat, now)
     rank = await _rank_at(uow, chat, options.position, now)
     new = await uow.pins.add(
         Pin(
@@ -152,7 +160,49 @@ async def pin_within(
 _REASONS = {PinAction.ADDED: "pinned", PinAction.RESTORED: "restored"}
 
 
-async def _make_room(uow: UnitOfWork, actor: Actor, chat: Chat, now: int) -> list[str]:
+async def _schedule(
+    uow: UnitOfWork, actor: Actor, chat: Chat, message: Message, options: PinOptions, now: int
+) -> PinOutcome:
+    """A pin that starts at ``options.starts_at``: written now (its place among the pins of
+    now, its expiry), invisible to every read and cap until the sweeper starts it. History
+    ``scheduled``; ``pin.created`` with that action and ``starts_at``."""
+    starts_at = options.starts_at
+    assert starts_at is not None
+    if options.expires_at is not None and options.expires_at <= starts_at:
+        raise InvalidArgument(Reason.INVALID_EXPIRY, "expires_at must be after starts_at")
+    rank = await _rank_at(uow, chat, options.position, now)
+    new = await uow.pins.add(
+        Pin(
+            app_id=actor.app_id,
+            chat_id=chat.id,
+            message_id=message.id,
+            pinned_by=actor.user.id,
+            pinned_at=starts_at,
+            rank=rank,
+            dialect=actor.dialect,
+            expires_at=options.expires_at,
+            note=options.note,
+            must_read=options.must_read,
+            starts_at=starts_at,
+            scheduled=True,
+        )
+    )
+    await record_change(
+        uow,
+        actor,
+        chat,
+        new,
+        now,
+        PinAction.SCHEDULED,
+        "scheduled",
+        EventType.PIN_CREATED,
+        starts_at=starts_at,
+    )
+    position = await uow.pins.position_of(new, now)
+    return PinOutcome(new, message, True, [], chat.pin_version, position)
+
+
+async def make_room(uow: UnitOfWork, actor: Actor, chat: Chat, now: int) -> list[str]:
     """Enforce ``max_pins`` before a new pin: refuse, or evict as the chat's overflow says
     (the pin pinned longest ago, or the one in the lowest position). The evicted messages."""
     if chat.max_pins is None:
@@ -171,7 +221,7 @@ async def _make_room(uow: UnitOfWork, actor: Actor, chat: Chat, now: int) -> lis
     # A one-pin chat "replaces" its pin (IMKit), a larger one "evicts".
     action = PinAction.REPLACED if chat.max_pins == 1 else PinAction.EVICTED
     for old in evicted:
-        await _remove(uow, actor, chat, old, now, action=action, reason="pin_limit")
+        await remove_within(uow, actor, chat, old, now, action=action, reason="pin_limit")
     return [old.message_id for old in evicted]
 
 
@@ -242,7 +292,8 @@ async def unpin_checked(
 ) -> tuple[Message, int]:
     """``unpin`` inside an open unit of work; every refusal comes before the first write."""
     message, chat, member = await load_for_pin_change(uow, actor, message_id, now, chat_id=chat_id)
-    pin = await _pin_in_force(uow, actor, chat, message_id, now)
+    # A scheduled pin is unpinned (its schedule cancelled) like a pin in force.
+    pin = await _current_pin(uow, actor, chat, message_id, now)
     # Someone else's pin needs ``unpin_any``; one's own (or no pin at all) ``unpin_own``.
     others = pin is not None and pin.pinned_by != actor.user.id
     require_right(PinRight.UNPIN_ANY if others else PinRight.UNPIN_OWN, chat, member)
@@ -251,7 +302,8 @@ async def unpin_checked(
         raise NotFound(Reason.PIN_NOT_FOUND, message_id)
     await count_pin_operation(deps, actor, message_id)
     if pin is not None:
-        await _remove(uow, actor, chat, pin, now, action=PinAction.REMOVED, reason="unpinned")
+        reason = "unscheduled" if pin.scheduled else "unpinned"
+        await remove_within(uow, actor, chat, pin, now, action=PinAction.REMOVED, reason=reason)
         message.updated_at = max(message.updated_at, now)
     return message, chat.pin_version
 
@@ -290,22 +342,23 @@ async def list_pins(
 async def unpin_within(
     uow: UnitOfWork, actor: Actor, chat: Chat, message_id: str, now: int, *, reason: str
 ) -> bool:
-    """Remove a message's pin inside an open unit of work; False when it was not pinned."""
-    pin = await _pin_in_force(uow, actor, chat, message_id, now)
+    """Remove a message's pin (or scheduled pin) inside an open unit of work; False when it
+    had none."""
+    pin = await _current_pin(uow, actor, chat, message_id, now)
     if pin is None:
         return False
-    await _remove(uow, actor, chat, pin, now, action=PinAction.REMOVED, reason=reason)
+    await remove_within(uow, actor, chat, pin, now, action=PinAction.REMOVED, reason=reason)
     return True
 
 
-async def _pin_in_force(
+async def _current_pin(
     uow: UnitOfWork, actor: Actor, chat: Chat, message_id: str, now: int
 ) -> Pin | None:
-    """The message's pin, if one is in force. A pin whose time is up but which the sweeper
-    has not reached yet is expired here, in this transaction (history ``expired``), so the
-    message can be pinned again at once."""
+    """The message's pin row: in force, or scheduled. A pin whose time is up but which the
+    sweeper has not reached yet is expired here, in this transaction (history ``expired``),
+    so the message can be pinned again at once."""
     pin = await uow.pins.get_by_message(actor.app_id, message_id)
-    if pin is None or pin.in_force(now):
+    if pin is None or not pin.is_due(now):
         return pin
     await expire_within(uow, actor.as_system(), chat, pin, now)
     return None
@@ -313,10 +366,10 @@ async def _pin_in_force(
 
 async def expire_within(uow: UnitOfWork, system: Actor, chat: Chat, pin: Pin, now: int) -> None:
     """Remove a pin whose time is up: history ``expired``, ``pin.deleted`` with that action."""
-    await _remove(uow, system, chat, pin, now, action=PinAction.EXPIRED, reason="expired")
+    await remove_within(uow, system, chat, pin, now, action=PinAction.EXPIRED, reason="expired")
 
 
-async def _remove(
+async def remove_within(
     uow: UnitOfWork, actor: Actor, chat: Chat, pin: Pin, now: int, *, action: PinAction, reason: str
 ) -> None:
     await uow.pins.remove(pin)

@@ -21,9 +21,12 @@ _REMOVALS = [
 
 
 def _in_force(now: int) -> sa.ColumnElement[bool]:
-    """A pin is in force until its expiry (a pin whose time is up and that the sweeper has
-    not removed yet is already gone for every read and every cap)."""
-    return sa.or_(pins.c.expires_at.is_(None), pins.c.expires_at > now)
+    """A pin is in force once started and until its expiry (a pin whose time is up and that
+    the sweeper has not removed yet is already gone for every read and every cap)."""
+    return sa.and_(
+        pins.c.scheduled.is_(False),
+        sa.or_(pins.c.expires_at.is_(None), pins.c.expires_at > now),
+    )
 
 
 def _of_chat(app_id: str, chat_id: str, now: int | None) -> sa.Select[Any]:
@@ -126,6 +129,32 @@ class PinRepository(Repository):
     async def due_in_chat(self, app_id: str, chat_id: str, now: int) -> list[Pin]:
         query = _of_chat(app_id, chat_id, None).where(pins.c.expires_at <= now)
         return await self._all(Pin, query.order_by(pins.c.expires_at, pins.c.id))
+
+    async def chats_to_start(self, now: int, limit: int) -> list[tuple[str, str]]:
+        """Chats (app, chat) holding a scheduled pin whose start has come, the earliest first."""
+        query = (
+            sa.select(pins.c.app_id, pins.c.chat_id, sa.func.min(pins.c.starts_at))
+            .where(pins.c.starts_at <= now, pins.c.scheduled.is_(True))
+            .group_by(pins.c.app_id, pins.c.chat_id)
+            .order_by(sa.func.min(pins.c.starts_at))
+            .limit(limit)
+        )
+        return [(r[0], r[1]) for r in await self._conn.execute(query)]
+
+    async def scheduled_in_chat(
+        self, app_id: str, chat_id: str, *, due_by: int | None = None
+    ) -> list[Pin]:
+        """The chat's scheduled pins (only those whose start has come by ``due_by``, when
+        given), the earliest start first."""
+        query = _of_chat(app_id, chat_id, None).where(pins.c.scheduled.is_(True))
+        if due_by is not None:
+            query = query.where(pins.c.starts_at <= due_by)
+        return await self._all(Pin, query.order_by(pins.c.starts_at, pins.c.id))
+
+    async def start(self, pin: Pin) -> None:
+        """A scheduled pin has started: it counts from ``pinned_at`` on."""
+        query = pins.update().where(pins.c.id == pin.id)
+        await self._conn.execute(query.values(scheduled=False, pinned_at=pin.pinned_at))
 
     async def page(
         self,
