@@ -132,7 +132,7 @@ async def pin_within(
     if later:
         return await _schedule(uow, actor, chat, message, options, now)
     evicted = await make_room(uow, actor, chat, now)
-    rank = await _rank_at(uow, chat, options.position, now)
+    rank, position = await _rank_at(uow, chat, options.position, now)
     new = await uow.pins.add(
         Pin(
             app_id=actor.app_id,
@@ -153,7 +153,6 @@ async def pin_within(
         uow, actor, chat, new, now, options.action, _REASONS[options.action], EventType.PIN_CREATED
     )
     message.updated_at = max(message.updated_at, now)
-    position = await uow.pins.position_of(new, now)
     return PinOutcome(new, message, True, evicted, chat.pin_version, position)
 
 
@@ -170,7 +169,7 @@ async def _schedule(
     assert starts_at is not None
     if options.expires_at is not None and options.expires_at <= starts_at:
         raise InvalidArgument(Reason.INVALID_EXPIRY, "expires_at must be after starts_at")
-    rank = await _rank_at(uow, chat, options.position, now)
+    rank, position = await _rank_at(uow, chat, options.position, now)
     new = await uow.pins.add(
         Pin(
             app_id=actor.app_id,
@@ -198,7 +197,6 @@ async def _schedule(
         EventType.PIN_CREATED,
         starts_at=starts_at,
     )
-    position = await uow.pins.position_of(new, now)
     return PinOutcome(new, message, True, [], chat.pin_version, position)
 
 
@@ -225,9 +223,10 @@ async def make_room(uow: UnitOfWork, actor: Actor, chat: Chat, now: int) -> list
     return [old.message_id for old in evicted]
 
 
-async def _rank_at(uow: UnitOfWork, chat: Chat, position: int, now: int) -> str:
-    """A key for a new pin at ``position``: between the keys now at ``position - 1`` and
-    ``position``. Reads the pins above it only (the top: one row)."""
+async def _rank_at(uow: UnitOfWork, chat: Chat, position: int, now: int) -> tuple[str, int]:
+    """A key for a new pin at ``position`` (between the keys now at ``position - 1`` and
+    ``position``) and the position it gets (the end, when asked past it). Reads the pins
+    above it only (the top: one row), so no count is needed."""
     if position < 0:
         raise InvalidArgument(Reason.INVALID_POSITION, str(position))
     above = await uow.pins.by_position(chat.app_id, chat.id, now=now, limit=position + 1)
@@ -236,10 +235,11 @@ async def _rank_at(uow: UnitOfWork, chat: Chat, position: int, now: int) -> str:
         after: str | None = above[position].rank
     else:
         before, after = (above[-1].rank if above else None), None
+        position = len(above)
     if before is None or after is None or before < after:
         key = ranks.between(before, after)
         if not ranks.too_long(key):
-            return key
+            return key, position
     # Keys grown long, or equal neighbours (never written by this code): spread, then retry.
     await _spread(uow, chat)
     return await _rank_at(uow, chat, position, now)
