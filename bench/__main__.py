@@ -53,14 +53,14 @@ def _cpu_model() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("what", choices=["all", "pin", "ceilings", "synapse", "events"])
+    parser.add_argument("what", choices=["all", "pin", "ceilings", "synapse", "events", "native"])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--postgres-url", default=None, help="also run chatpins on PostgreSQL")
     args = parser.parse_args()
     plan = Plan(seconds=args.seconds)
     started = time.time()
     series = []
-    if args.what in ("all", "pin", "ceilings"):
+    if args.what in ("all", "pin", "ceilings", "native"):
         series += scenarios.ceilings(plan)
     if args.what in ("all", "pin"):
         sqlite_url = f"sqlite+aiosqlite:///{plan.workdir / 'chatpins.db'}"
@@ -72,12 +72,24 @@ def main() -> None:
             from bench import zim
 
             series += zim.chatpins_zim(plan, sqlite_url)
+        if args.what == "all":
+            from bench import native
+
+            series += native.chatpins_native(plan, sqlite_url)
         if args.postgres_url:
             postgres = scenarios.chatpins_feishu(
                 plan, args.postgres_url, "chatpins Feishu pin create (PostgreSQL)", with_list=False
             )
             postgres[0].target = "feishu_pin_create_postgres"
             series += postgres
+    if args.what == "native":
+        from bench import native
+
+        sqlite_url = f"sqlite+aiosqlite:///{plan.workdir / 'chatpins.db'}"
+        series += scenarios.chatpins_feishu(
+            plan, sqlite_url, "chatpins Feishu pin create (SQLite)", with_list=False
+        )
+        series += native.chatpins_native(plan, sqlite_url)
     if args.what in ("all", "synapse"):
         from bench import synapse
 
@@ -98,7 +110,17 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     if args.what == "events":
         result = _merge_events(result, RESULTS / "latest.json")
-    (RESULTS / "latest.json").write_text(json.dumps(result, indent=2))
+    # ``native`` is a partial run: its own file, its ratio tables printed (docs/benchmarks.md
+    # quotes them), the full run's figures left alone.
+    out = RESULTS / ("native.json" if args.what == "native" else "latest.json")
+    out.write_text(json.dumps(result, indent=2))
+    if args.what == "native":
+        from bench import report
+
+        for subject, baselines in report.TARGETS:
+            table = report.ratio_table(result, subject, baselines)
+            if table and subject.startswith("native"):
+                print(f"\n{subject}\n{table}")
     if result["what"] == "all":
         from bench import report
 

@@ -89,6 +89,8 @@ TARGETS = [
     ("feishu_pin_list", ["ceiling_a"]),
     ("zim_conv_pinned", ["ceiling_b"]),
     ("zim_conversation_list", ["ceiling_a"]),
+    ("native_pin_create", ["ceiling_b", "feishu_pin_create"]),
+    ("native_reorder", ["ceiling_b", "feishu_pin_create"]),
 ]
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from chatpins.core import ranks
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import Chat, ChatKind, ConversationPin
+from chatpins.core.entities import Chat, ChatKind, ConversationPin, JsonObject
 from chatpins.core.errors import (
     ChatpinsError,
     InvalidArgument,
@@ -178,6 +178,31 @@ async def emit_change(
     """``conversation.changed`` to ``user_id`` alone: the conversation as it is now and the
     user's whole pinned order."""
     ids = [p.chat_id for p in order]
+    conversation = {
+        "chat_id": chat.id,
+        "type": "peer" if ref.kind is ChatKind.P2P else "group",
+        "conversation_id": ref.id,
+        "is_pinned": pin is not None,
+        "pinned_at": pin.pinned_at if pin else 0,
+        "rank": pin.rank if pin else None,
+        "position": ids.index(chat.id) if pin and chat.id in ids else None,
+        "expires_at": pin.expires_at if pin else None,
+        "order_key": chat.last_activity_at,
+    }
+    await emit_user_event(uow, actor, user_id, now, change, conversation, ids)
+
+
+async def emit_user_event(
+    uow: UnitOfWork,
+    actor: Actor,
+    user_id: str,
+    now: int,
+    change: str,
+    conversation: JsonObject | None,
+    pinned_order: list[str],
+) -> None:
+    """``conversation.changed`` of one user's own list (``scope: "user"``); ``conversation``
+    is None for a change to the order alone."""
     await emit(
         uow,
         actor,
@@ -187,18 +212,8 @@ async def emit_change(
         user_id=user_id,
         scope="user",
         change=change,
-        conversation={
-            "chat_id": chat.id,
-            "type": "peer" if ref.kind is ChatKind.P2P else "group",
-            "conversation_id": ref.id,
-            "is_pinned": pin is not None,
-            "pinned_at": pin.pinned_at if pin else 0,
-            "rank": pin.rank if pin else None,
-            "position": ids.index(chat.id) if pin and chat.id in ids else None,
-            "expires_at": pin.expires_at if pin else None,
-            "order_key": chat.last_activity_at,
-        },
-        pinned_order=ids,
+        conversation=conversation,
+        pinned_order=pinned_order,
     )
 
 

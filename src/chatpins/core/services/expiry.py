@@ -30,9 +30,9 @@ async def sweep_expired(deps: Deps) -> int:
     expired = 0
     # Starts first: a pin that both started and ended while nobody swept shows both.
     for app_id, chat_id in starting:
-        expired += await _start_in_chat(deps, app_id, chat_id, now)
+        expired += await _in_chat(deps, app_id, chat_id, now, starting=True)
     for app_id, chat_id in due:
-        expired += await _sweep_chat(deps, app_id, chat_id, now)
+        expired += await _in_chat(deps, app_id, chat_id, now, starting=False)
     for app_id, user_id in due_users:
         expired += await _sweep_user(deps, app_id, user_id, now)
     return expired
@@ -44,29 +44,22 @@ def _system(app: App) -> Actor:
     return Actor(app, bot, SYSTEM_DIALECT, is_platform=True, is_system=True)
 
 
-async def _sweep_chat(deps: Deps, app_id: str, chat_id: str, now: int) -> int:
+async def _in_chat(deps: Deps, app_id: str, chat_id: str, now: int, *, starting: bool) -> int:
+    """Start (or expire) the chat's due pins, read again under the chat's row lock."""
     async with deps.uow(write=True) as uow:
         chat = await uow.chats.get(app_id, chat_id, for_update=True)
         app = await uow.apps.get(app_id)
         if chat is None or app is None:
             return 0
-        due = await uow.pins.due_in_chat(app_id, chat_id, now)
         system = _system(app)
-        for pin in due:
-            await pins.expire_within(uow, system, chat, pin, now)
-        return len(due)
-
-
-async def _start_in_chat(deps: Deps, app_id: str, chat_id: str, now: int) -> int:
-    async with deps.uow(write=True) as uow:
-        chat = await uow.chats.get(app_id, chat_id, for_update=True)
-        app = await uow.apps.get(app_id)
-        if chat is None or app is None:
-            return 0
-        due = await uow.pins.scheduled_in_chat(app_id, chat_id, due_by=now)
-        system = _system(app)
-        for pin in due:
-            await scheduled_pins.start_within(uow, system, chat, pin, now)
+        if starting:
+            due = await uow.pins.scheduled_in_chat(app_id, chat_id, due_by=now)
+            for pin in due:
+                await scheduled_pins.start_within(uow, system, chat, pin, now)
+        else:
+            due = await uow.pins.due_in_chat(app_id, chat_id, now)
+            for pin in due:
+                await pins.expire_within(uow, system, chat, pin, now)
         return len(due)
 
 

@@ -27,11 +27,11 @@ from chatpins.core.errors import (
     PermissionDenied,
     Reason,
 )
-from chatpins.core.events import EventType, emit, user_audience
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services.conversations import (
     conversation_ref,
     emit_change,
+    emit_user_event,
     expire_due_within,
     require_room,
 )
@@ -230,18 +230,8 @@ async def reorder(
             wanted[index].rank = key
             await uow.conversation_pins.update(wanted[index])
         if moved:
-            await emit(
-                uow,
-                actor,
-                now,
-                EventType.CONVERSATION_CHANGED,
-                user_audience(user_id),
-                user_id=user_id,
-                scope="user",
-                change="reordered",
-                conversation=None,
-                pinned_order=[p.chat_id for p in wanted],
-            )
+            ids = [p.chat_id for p in wanted]
+            await emit_user_event(uow, actor, user_id, now, "reordered", None, ids)
         return wanted
 
 

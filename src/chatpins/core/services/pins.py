@@ -133,20 +133,7 @@ async def pin_within(
         return await _schedule(uow, actor, chat, message, options, now)
     evicted = await make_room(uow, actor, chat, now)
     rank, position = await _rank_at(uow, chat, options.position, now)
-    new = await uow.pins.add(
-        Pin(
-            app_id=actor.app_id,
-            chat_id=chat.id,
-            message_id=message_id,
-            pinned_by=actor.user.id,
-            pinned_at=now,
-            rank=rank,
-            dialect=actor.dialect,
-            expires_at=options.expires_at,
-            note=options.note,
-            must_read=options.must_read,
-        )
-    )
+    new = await uow.pins.add(_new_pin(actor, chat, message_id, options, rank, pinned_at=now))
     # Pinning is a change to the message: its update time advances (IMKit updatedAtMS).
     await uow.messages.touch(actor.app_id, message_id, now)
     await record_change(
@@ -157,6 +144,33 @@ async def pin_within(
 
 
 _REASONS = {PinAction.ADDED: "pinned", PinAction.RESTORED: "restored"}
+
+
+def _new_pin(
+    actor: Actor,
+    chat: Chat,
+    message_id: str,
+    options: PinOptions,
+    rank: str,
+    *,
+    pinned_at: int,
+    starts_at: int | None = None,
+) -> Pin:
+    """The pin ``options`` ask for (a scheduled one when ``starts_at`` is given)."""
+    return Pin(
+        app_id=actor.app_id,
+        chat_id=chat.id,
+        message_id=message_id,
+        pinned_by=actor.user.id,
+        pinned_at=pinned_at,
+        rank=rank,
+        dialect=actor.dialect,
+        expires_at=options.expires_at,
+        note=options.note,
+        must_read=options.must_read,
+        starts_at=starts_at,
+        scheduled=starts_at is not None,
+    )
 
 
 async def _schedule(
@@ -171,20 +185,7 @@ async def _schedule(
         raise InvalidArgument(Reason.INVALID_EXPIRY, "expires_at must be after starts_at")
     rank, position = await _rank_at(uow, chat, options.position, now)
     new = await uow.pins.add(
-        Pin(
-            app_id=actor.app_id,
-            chat_id=chat.id,
-            message_id=message.id,
-            pinned_by=actor.user.id,
-            pinned_at=starts_at,
-            rank=rank,
-            dialect=actor.dialect,
-            expires_at=options.expires_at,
-            note=options.note,
-            must_read=options.must_read,
-            starts_at=starts_at,
-            scheduled=True,
-        )
+        _new_pin(actor, chat, message.id, options, rank, pinned_at=starts_at, starts_at=starts_at)
     )
     await record_change(
         uow,
