@@ -5,9 +5,11 @@ user's pins are the ones ZIM's ConvPinned changes, under one cap per app."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.live_server import Server
 from tests.e2e.native.client import (
@@ -193,71 +195,63 @@ def test_cap_holds_under_parallel_pins(native: NativeApp) -> None:
     assert caps["pin_cap"] == 3
 
 
-def test_zim_and_native_pins_are_one_list_under_one_cap(server: Server, native: NativeApp) -> None:
-    zim = Zim(
-        server.base_url,
-        native.app["zim"]["app_id"],
-        native.app["zim"]["server_secret"],
-        httpx.Client(base_url=server.base_url, timeout=30.0),
+@pytest.fixture
+def zim(server: Server, native: NativeApp) -> Iterator[Zim]:
+    """The same app through the independent ZIM client."""
+    http = httpx.Client(base_url=server.base_url, timeout=30.0)
+    yield Zim(
+        server.base_url, native.app["zim"]["app_id"], native.app["zim"]["server_secret"], http
     )
-    try:
-        a, b, c = _chats(native, 3)
-        assert zim.pin("alice", [(a, 2)])["Code"] == 0
-        assert _view(native.api.conversations("alice"))[0] == (a, "user", 0)
-        native.api.pin_conversation("alice", b, position=1)
-        assert set(zim.pinned("alice")) == {a, b}
+    http.close()
 
-        _set_cap(native, 2)
-        reply = zim.pin("alice", [(c, 2)])
-        assert [e["SubCode"] for e in reply["ErrorList"]] == [ZIM_CONVERSATION_PIN_LIMIT]
-        expect_error(native.api.pin_conversation_request("alice", c), 422)
-        # A pin ZIM makes goes to the end of the user's order (ZIM appends).
-        _set_cap(native, 100)
-        assert zim.pin("alice", [(c, 2)])["Code"] == 0
-        pinned = [i["chat_id"] for i in native.api.conversations("alice") if i["pinned"]]
-        assert pinned == [a, b, c]
-    finally:
-        zim.http.close()
+
+def test_zim_and_native_pins_are_one_list_under_one_cap(native: NativeApp, zim: Zim) -> None:
+    a, b, c = _chats(native, 3)
+    assert zim.pin("alice", [(a, 2)])["Code"] == 0
+    assert _view(native.api.conversations("alice"))[0] == (a, "user", 0)
+    native.api.pin_conversation("alice", b, position=1)
+    assert set(zim.pinned("alice")) == {a, b}
+
+    _set_cap(native, 2)
+    reply = zim.pin("alice", [(c, 2)])
+    assert [e["SubCode"] for e in reply["ErrorList"]] == [ZIM_CONVERSATION_PIN_LIMIT]
+    expect_error(native.api.pin_conversation_request("alice", c), 422)
+    # A pin ZIM makes goes to the end of the user's order (ZIM appends).
+    _set_cap(native, 100)
+    assert zim.pin("alice", [(c, 2)])["Code"] == 0
+    pinned = [i["chat_id"] for i in native.api.conversations("alice") if i["pinned"]]
+    assert pinned == [a, b, c]
 
 
 def test_an_expired_conversation_pin_leaves_every_list_and_is_swept_once(
-    server: Server, native: NativeApp
+    native: NativeApp, zim: Zim
 ) -> None:
     a, b = _chats(native, 2)
-    zim = Zim(
-        server.base_url,
-        native.app["zim"]["app_id"],
-        native.app["zim"]["server_secret"],
-        httpx.Client(base_url=server.base_url, timeout=30.0),
-    )
-    try:
-        native.api.pin_conversation("alice", b)
-        made = native.api.pin_conversation("alice", a, ttl_seconds=1)
-        expires = made["expires_at_ms"]
-        assert 950 <= expires - made["pinned_at_ms"] <= 1_050
+    native.api.pin_conversation("alice", b)
+    made = native.api.pin_conversation("alice", a, ttl_seconds=1)
+    expires = made["expires_at_ms"]
+    assert 950 <= expires - made["pinned_at_ms"] <= 1_050
 
-        def gone() -> bool:
-            mine = [i["chat_id"] for i in native.api.conversations("alice") if i["pinned"]]
-            return mine == [b] and zim.pinned("alice") == [b]
+    def gone() -> bool:
+        mine = [i["chat_id"] for i in native.api.conversations("alice") if i["pinned"]]
+        return mine == [b] and zim.pinned("alice") == [b]
 
-        wait_until(gone, expires + GONE_WITHIN_MS, "the expired pin to leave both lists")
+    wait_until(gone, expires + GONE_WITHIN_MS, "the expired pin to leave both lists")
 
-        def expired_events() -> list[dict[str, Any]]:
-            return [
-                e
-                for e in native.events("conversation.")
-                if e["payload"].get("change") == "expired"
-                and e["payload"]["conversation"]["chat_id"] == a
-            ]
+    def expired_events() -> list[dict[str, Any]]:
+        return [
+            e
+            for e in native.events("conversation.")
+            if e["payload"].get("change") == "expired"
+            and e["payload"]["conversation"]["chat_id"] == a
+        ]
 
-        [event] = wait_until(expired_events, now_ms() + SWEPT_WITHIN_MS, "the expiry event")
-        assert event["audience"] == "user:alice"
-        assert event["payload"]["pinned_order"] == [b]
-        # The expired conversation may be pinned again, and the cap counted it out.
-        native.api.pin_conversation("alice", a)
-        assert len(expired_events()) == 1
-    finally:
-        zim.http.close()
+    [event] = wait_until(expired_events, now_ms() + SWEPT_WITHIN_MS, "the expiry event")
+    assert event["audience"] == "user:alice"
+    assert event["payload"]["pinned_order"] == [b]
+    # The expired conversation may be pinned again, and the cap counted it out.
+    native.api.pin_conversation("alice", a)
+    assert len(expired_events()) == 1
 
 
 def test_changes_write_conversation_events_to_the_right_audience(native: NativeApp) -> None:
