@@ -76,7 +76,7 @@ def test_any_request_to_a_real_app_is_answered_as_documented(case: schemathesis.
 
 
 NATIVE_CONTRACT = settings(
-    max_examples=70,
+    max_examples=70,  # about 3,800 requests over the 27 operations (the server access log)
     deadline=None,
     suppress_health_check=list(HealthCheck),
 )
