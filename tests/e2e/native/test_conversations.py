@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.feishu_client import Feishu
 from tests.e2e.live_server import Server
 from tests.e2e.native.client import (
     NativeApp,
@@ -271,3 +272,14 @@ def test_changes_write_conversation_events_to_the_right_audience(native: NativeA
     assert events[2]["payload"]["pinned_order"] == [a, b]
     assert events[3]["payload"]["global_order"] == [a]
     assert events[1]["payload"]["conversation"]["position"] == 0
+
+
+def test_a_dissolved_chat_leaves_the_global_pins(native: NativeApp, feishu: Feishu) -> None:
+    (kept,) = _chats(native, 1)
+    feishu.add_user("fiona")
+    gone = feishu.create_chat(owner="fiona")
+    expect(native.api.pin_globally_request(kept), 201)
+    assert expect(native.api.pin_globally_request(gone), 201)["global_order"] == [gone, kept]
+    feishu.dissolve(gone)
+    assert expect(native.api.pin_globally_request(kept), 200)["global_order"] == [kept]
+    assert _view(native.api.conversations("alice"))[0] == (kept, "global", 0)

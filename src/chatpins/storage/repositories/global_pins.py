@@ -4,9 +4,16 @@ import sqlalchemy as sa
 
 from chatpins.core.entities import GlobalPin
 from chatpins.storage.repositories._base import Connection, Repository, key, to_row
-from chatpins.storage.tables import apps, global_pins
+from chatpins.storage.tables import apps, chats, global_pins
 
-_OF_APP = global_pins.select().where(global_pins.c.app_id == key("app"))
+# A dissolved chat's global pin stays stored but counts for nothing (no list, no cap).
+_OF_APP = (
+    sa.select(global_pins)
+    .join(
+        chats, sa.and_(chats.c.app_id == global_pins.c.app_id, chats.c.id == global_pins.c.chat_id)
+    )
+    .where(global_pins.c.app_id == key("app"), chats.c.dissolved_at.is_(None))
+)
 _ONE = sa.and_(global_pins.c.app_id == key("app"), global_pins.c.chat_id == key("chat"))
 _APP = sa.select(apps.c.id).where(apps.c.id == key("app"))
 _APP_FOR_UPDATE = _APP.with_for_update()
