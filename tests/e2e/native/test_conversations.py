@@ -283,3 +283,18 @@ def test_a_dissolved_chat_leaves_the_global_pins(native: NativeApp, feishu: Feis
     feishu.dissolve(gone)
     assert expect(native.api.pin_globally_request(kept), 200)["global_order"] == [kept]
     assert _view(native.api.conversations("alice"))[0] == (kept, "global", 0)
+
+
+def test_global_pin_cap_holds_under_parallel_pins(native: NativeApp) -> None:
+    ids = _chats(native, 60)
+
+    async def run() -> list[httpx.Response]:
+        async with native.api.async_client() as http:
+            return await asyncio.gather(*(http.put(f"/v1/chats/{c}/global-pin") for c in ids))
+
+    replies = asyncio.run(run())
+    assert sorted(r.status_code for r in replies) == [201] * 50 + [422] * 10
+    refused = next(r for r in replies if r.status_code == 422)
+    assert refused.json()["error"]["reason"] == "global_pin_limit"
+    listed = [i for i in native.api.conversations("alice") if i["pinned"] == "global"]
+    assert sorted(i["position"] for i in listed) == list(range(50))
