@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import Overflow
-from chatpins.core.errors import Gone, LimitExceeded, RateLimited
+from chatpins.core.entities import ChatLimits, Overflow
+from chatpins.core.errors import Gone, LimitExceeded, RateLimited, Unsupported
 from chatpins.core.services import chats, messages, pins
 from chatpins.storage.tables import events, pin_history
 from tests.integration.conftest import as_user
@@ -123,3 +123,29 @@ async def test_event_seq_grows_by_one_per_change_under_concurrency(deps: Deps, b
     # chat.created + 10 messages + 10 pins, numbered 1..21 without a gap.
     assert [r.seq for r in seqs] == list(range(1, 22))
     assert sum(r.type == "pin.created" for r in seqs) == 10
+
+
+async def test_a_chat_carries_the_limits_of_the_dialect_that_created_it(
+    deps: Deps, bot: Actor
+) -> None:
+    """Feishu's limits (10 admins, 5 pin operations per second per message, types it cannot
+    pin) are data on the chats Feishu creates; a chat another dialect creates has none, so the
+    same pins pass there, whichever dialect pins."""
+    bot = await _no_send_limit(deps, bot)
+    imkit = Actor(bot.app, bot.user, "imkit", is_platform=True)
+    feishu_chat = await chats.create_chat(deps, bot, chats.NewChat(id="oc_" + deps.ids.hex(32)))
+    imkit_chat = await chats.create_chat(deps, imkit, chats.NewChat(id="room-" + deps.ids.hex(8)))
+    assert feishu_chat.limits == ChatLimits(10, 5, ["system", "hongbao", "video_chat"])
+    assert imkit_chat.limits == ChatLimits()
+
+    async def red_packet(chat_id: str) -> str:
+        new = messages.NewMessage(id="om_" + deps.ids.hex(32), type="hongbao", content="{}")
+        return (await messages.send_message(deps, bot, chat_id, new)).id
+
+    with pytest.raises(Unsupported):
+        await pins.pin_message(deps, bot, await red_packet(feishu_chat.id))
+    busy = await red_packet(imkit_chat.id)
+    for _ in range(8):  # more pin operations on one message than Feishu allows in a second
+        await pins.pin_message(deps, bot, busy)
+    await pins.unpin_message(deps, bot, busy)
+    # (Feishu's chats refusing the sixth: test_sixth_pin_operation_within_a_second_is_rate_limited)

@@ -152,6 +152,18 @@ class User:
 
 
 @dataclass
+class ChatLimits:
+    """Limits a chat carries from the dialect that created it; core applies them without
+    knowing whose they are (none: no such limit)."""
+
+    max_admins: int | None = None
+    # Pin and unpin operations per second on one message.
+    pin_rate_per_message: int | None = None
+    # Message types that cannot be pinned.
+    unpinnable_types: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Chat:
     app_id: str
     id: str
@@ -169,6 +181,7 @@ class Chat:
     add_member_permission: Permission = Permission.MEMBERS
     max_pins: int | None = None
     overflow: Overflow = Overflow.REJECT
+    limits: ChatLimits = field(default_factory=ChatLimits)
     pin_version: int = 0
     dialect: str = "native"
     # Dialect-specific settings a chat carries and shows back unchanged (e.g. Feishu's

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chatpins.core.context import Actor
 from chatpins.core.entities import Chat, Member, Message, Permission, PinRight, Role
-from chatpins.core.errors import Gone, PermissionDenied, Reason
+from chatpins.core.errors import Gone, LimitExceeded, PermissionDenied, Reason
 from chatpins.core.ports import UnitOfWork
 
 
@@ -95,3 +95,10 @@ def can_see(message: Message, member: Member | None, actor: Actor) -> bool:
     if member is None:
         return False
     return reads_every_message(actor) or message.visible_for(actor.user.id)
+
+
+def require_admin_room(chat: Chat, admins: int) -> None:
+    """The chat's admin cap (``ChatLimits.max_admins``, from its creating dialect) holds."""
+    cap = chat.limits.max_admins
+    if cap is not None and admins > cap:
+        raise LimitExceeded(Reason.ADMIN_LIMIT, str(cap))

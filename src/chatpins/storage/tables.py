@@ -102,6 +102,12 @@ chats = sa.Table(
     sa.Column("add_member_permission", sa.String(16), nullable=False),
     sa.Column("max_pins", sa.Integer),
     sa.Column("overflow", sa.String(16), nullable=False),
+    # Limits from the creating dialect (``ChatLimits``); null: none.
+    sa.Column("limits_max_admins", sa.Integer),
+    sa.Column("limits_pin_rate_per_message", sa.Integer),
+    sa.Column(
+        "limits_unpinnable_types", sa.JSON, nullable=False, default=list, server_default="[]"
+    ),
     sa.Column("pin_version", sa.BigInteger, nullable=False, default=0),
     sa.Column("dialect", sa.String(16), nullable=False),
     sa.Column("attributes", sa.JSON, nullable=False, default=dict),

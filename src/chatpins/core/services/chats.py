@@ -9,11 +9,19 @@ from typing import Any
 
 from chatpins.core import policies
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import Chat, ChatKind, Member, Overflow, Permission, PinRights, Role
+from chatpins.core.entities import (
+    Chat,
+    ChatKind,
+    ChatLimits,
+    Member,
+    Overflow,
+    Permission,
+    PinRights,
+    Role,
+)
 from chatpins.core.errors import (
     Conflict,
     InvalidArgument,
-    LimitExceeded,
     NotFound,
     PermissionDenied,
     Reason,
@@ -24,7 +32,13 @@ from chatpins.core.ports import UnitOfWork
 
 CREATE_KEY_WINDOW_MS = 10 * 3600 * 1000  # Feishu: one chat per uuid (+ owner) within 10 h
 MAX_PINS_CAP = 1000  # the largest ``max_pins`` a chat may be given
-MAX_ADMINS = 10  # Feishu: at most 10 managers per chat
+_DIALECT_LIMITS: dict[str, ChatLimits] = {}
+
+
+def register_chat_limits(dialect: str, limits: ChatLimits) -> None:
+    """The limits of the chats a dialect creates (its vendor's admin cap, pin rate, types that
+    cannot be pinned): data on each chat, so core applies them without naming the vendor."""
+    _DIALECT_LIMITS[dialect] = limits
 
 
 @dataclass
@@ -46,6 +60,7 @@ class NewChat:
     overflow: Overflow = Overflow.REJECT
     attributes: dict[str, Any] = field(default_factory=dict)
     create_key: str | None = None
+    limits: ChatLimits | None = None  # None: the creating dialect's (``register_chat_limits``)
 
 
 @dataclass
@@ -126,6 +141,7 @@ async def create_within(uow: UnitOfWork, actor: Actor, spec: NewChat, now: int) 
         add_member_permission=spec.add_member_permission,
         max_pins=spec.max_pins,
         overflow=spec.overflow,
+        limits=spec.limits or _DIALECT_LIMITS.get(actor.dialect, ChatLimits()),
         dialect=actor.dialect,
         attributes=spec.attributes,
         create_key=spec.create_key,
@@ -347,8 +363,7 @@ async def _replace_admins(uow: UnitOfWork, chat: Chat, admin_ids: list[str]) -> 
         if role is not member.role:
             await uow.members.set_role(chat.app_id, chat.id, user_id, role)
     admins = sum(1 for m in members.values() if m.role is not Role.OWNER and m.user_id in wanted)
-    if admins > MAX_ADMINS:
-        raise LimitExceeded(Reason.ADMIN_LIMIT, str(MAX_ADMINS))
+    policies.require_admin_room(chat, admins)
 
 
 async def _transfer_ownership(uow: UnitOfWork, chat: Chat, new_owner_id: str) -> None:

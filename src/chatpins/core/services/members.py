@@ -10,14 +10,13 @@ from chatpins.core.entities import Chat, ChatKind, Member, Role
 from chatpins.core.errors import (
     Conflict,
     InvalidArgument,
-    LimitExceeded,
     NotFound,
     PermissionDenied,
     Reason,
 )
 from chatpins.core.events import EventType, chat_audience, emit, emit_members
 from chatpins.core.ports import UnitOfWork
-from chatpins.core.services.chats import MAX_ADMINS, load_chat, lock_for_change, require_member
+from chatpins.core.services.chats import load_chat, lock_for_change, require_member
 from chatpins.core.services.messages import NewMessage, write_within
 
 # Chat attribute holding per-member custom properties: {user_id: {name: value}}.
@@ -244,8 +243,7 @@ async def _set_roles(
         await uow.members.set_role(actor.app_id, chat.id, user_id, role)
         targets[user_id].role = role
     admins = [m for m in targets.values() if m.role is Role.ADMIN]
-    if len(admins) > MAX_ADMINS:
-        raise LimitExceeded(Reason.ADMIN_LIMIT, str(MAX_ADMINS))
+    policies.require_admin_room(chat, len(admins))
     await emit(
         uow,
         actor,

@@ -16,9 +16,6 @@ from chatpins.core.errors import (
 )
 from chatpins.core.ports import UnitOfWork
 
-# Pin and unpin together, per message (Feishu 230047: 5 per second on one message_id).
-PIN_OPS_PER_MESSAGE_PER_SECOND = 5
-
 
 def require_version(chat: Chat, expected: int | None) -> None:
     """A change made on a version the caller read: refused once the chat's pins moved on."""
@@ -73,7 +70,12 @@ def require_right(right: PinRight, chat: Chat, member: Member | None) -> None:
         raise PermissionDenied(_REFUSED[right])
 
 
-async def count_pin_operation(deps: Deps, actor: Actor, message_id: str) -> None:
+async def count_pin_operation(deps: Deps, actor: Actor, chat: Chat, message_id: str) -> None:
+    """Pin and unpin together, per message, under the chat's ``pin_rate_per_message`` (from
+    its creating dialect; none: no limit)."""
+    rate = chat.limits.pin_rate_per_message
+    if rate is None:
+        return
     key = f"pinop:{actor.app_id}:{message_id}"
-    if await deps.limiter.hit(key, PIN_OPS_PER_MESSAGE_PER_SECOND, 1.0) is not None:
-        raise RateLimited(Reason.MESSAGE_PIN_RATE, limit=PIN_OPS_PER_MESSAGE_PER_SECOND)
+    if await deps.limiter.hit(key, rate, 1.0) is not None:
+        raise RateLimited(Reason.MESSAGE_PIN_RATE, limit=rate)

@@ -42,8 +42,6 @@ from chatpins.core.services.pin_checks import (
 
 __all__ = ["load_for_pin_change", "require_right", "require_version"]  # the checks pins use
 
-UNPINNABLE_TYPES = frozenset({"system", "hongbao", "video_chat"})
-
 
 @dataclass
 class PinPage:
@@ -113,11 +111,11 @@ async def pin_within(
         raise Gone(Reason.MESSAGE_RECALLED)
     if message.expires_at is not None:
         raise Gone(Reason.MESSAGE_SELF_DESTRUCTING)
-    if message.type in UNPINNABLE_TYPES:
+    if message.type in chat.limits.unpinnable_types:
         raise Unsupported(Reason.MESSAGE_TYPE, message.type)
     require_right(PinRight.PIN, chat, member)
     require_version(chat, options.expected_version)
-    await count_pin_operation(deps, actor, message_id)
+    await count_pin_operation(deps, actor, chat, message_id)
     if options.expires_at is not None and options.expires_at <= now:
         raise InvalidArgument(Reason.INVALID_EXPIRY, "expires_at must be in the future")
     current = await _current_pin(uow, actor, chat, message_id, now)
@@ -301,7 +299,7 @@ async def unpin_checked(
     require_version(chat, expected_version)
     if pin is None and must_be_pinned:
         raise NotFound(Reason.PIN_NOT_FOUND, message_id)
-    await count_pin_operation(deps, actor, message_id)
+    await count_pin_operation(deps, actor, chat, message_id)
     if pin is not None:
         reason = "unscheduled" if pin.scheduled else "unpinned"
         await remove_within(uow, actor, chat, pin, now, action=PinAction.REMOVED, reason=reason)
