@@ -17,7 +17,9 @@ from tests.e2e.native.client import (
     expect,
     expect_bad_request,
     now_ms,
+    pin_op,
     policy,
+    unpin_op,
     wait_until,
 )
 from tests.e2e.native.conftest import Group
@@ -194,3 +196,23 @@ def test_a_start_due_while_the_server_was_stopped_happens_after_restart(
         assert [a for a, _r, _w in _rows(app.api, chat_id, message)] == ["scheduled", "added"]
     finally:
         app.close()
+
+
+def test_a_refused_pin_now_in_a_batch_keeps_the_schedule(
+    group_factory: Callable[..., Group],
+) -> None:
+    # A batch keeps the items that succeed; an item refused for a full chat must leave the
+    # message's scheduled pin as it was, not half-replaced.
+    group = group_factory(pin_policy=policy(1, "reject"))
+    pinned, later, other = group.send(3)
+    group.api.pin(group.chat_id, pinned)
+    starts = now_ms() + 3_600_000
+    expect(group.api.pin_request(group.chat_id, later, starts_at_ms=starts), 201)
+
+    results = group.api.batch(group.chat_id, [pin_op(later), unpin_op(pinned), pin_op(other)])[
+        "results"
+    ]
+    assert [r["ok"] for r in results] == [False, True, True]
+    assert results[0]["error"]["reason"] == "pin_limit"
+    assert _scheduled_ids(group.api, group.chat_id) == [later]
+    assert group.api.pinned_ids(group.chat_id) == [other]

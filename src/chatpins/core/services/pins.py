@@ -124,12 +124,12 @@ async def pin_within(
         # Pinned already (or scheduled already, when asked to schedule): nothing changes.
         position = await uow.pins.position_of(current, now)
         return PinOutcome(current, message, False, [], chat.pin_version, position)
+    if later:
+        return await _schedule(uow, actor, chat, message, options, now)
+    evicted = await make_room(uow, actor, chat, now)  # the last refusal (a full chat)
     if current is not None:
         # Scheduled, and now pinned at once: the schedule ends here (``added`` follows).
         await uow.pins.remove(current)
-    if later:
-        return await _schedule(uow, actor, chat, message, options, now)
-    evicted = await make_room(uow, actor, chat, now)
     rank, position = await _rank_at(uow, chat, options.position, now)
     new = await uow.pins.add(_new_pin(actor, chat, message_id, options, rank, pinned_at=now))
     # Pinning is a change to the message: its update time advances (IMKit updatedAtMS).
