@@ -54,7 +54,23 @@ class Settings(BaseSettings):
     # database) nothing private; true = every private range too (a developer's LAN); false =
     # public addresses only. Multicast, 0.0.0.0 and the server's own address are never targets.
     webhook_allow_private: bool | None = None
+    # local: a developer's stand-in (demo app with fixed credentials, loopback webhooks, the
+    # landing page). production: no demo app, nothing private, secrets never printed. Unset:
+    # local on SQLite, production on any other database.
+    mode: Literal["local", "production"] | None = None
+    # The controls a test suite steers the server with: per-app clock, fault rules, app reset.
+    # They change what the server answers, so production has them only when this says so.
+    # Unset: on in local mode, off in production.
+    test_controls: bool | None = None
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def is_local(self) -> bool:
+        return self.mode == "local" if self.mode is not None else self.is_sqlite
+
+    @property
+    def test_controls_enabled(self) -> bool:
+        return self.test_controls if self.test_controls is not None else self.is_local
