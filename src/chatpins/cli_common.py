@@ -60,7 +60,7 @@ def run(settings: Settings, use_case: Callable[[Deps], Awaitable[T]]) -> T:
     async def go() -> T:
         db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         try:
-            return await use_case(build_deps(db))
+            return await use_case(build_deps(db, app_clocks=settings.test_controls_enabled))
         finally:
             await db.dispose()
 

@@ -29,8 +29,9 @@ from tests.e2e.live_server import (
 )
 
 # Webhook receivers in tests listen on loopback, which production mode (PostgreSQL) refuses by
-# default: the shared servers allow private targets on both backends alike.
-ALLOW_PRIVATE_TARGETS = {"CHATPINS_WEBHOOK_ALLOW_PRIVATE": "true"}
+# default; the test controls (app clocks, fault rules, reset) are off there by default too: the
+# shared servers have both on both backends alike.
+SHARED_SERVER_ENV = {"CHATPINS_WEBHOOK_ALLOW_PRIVATE": "true", "CHATPINS_TEST_CONTROLS": "true"}
 
 
 @pytest.fixture(
@@ -46,7 +47,7 @@ def server(
     backend: str = request.param
     tmp_dir = tmp_path_factory.mktemp(f"chatpins-{backend}")
     process = ServerProcess(
-        database_url_for(backend, tmp_dir), tmp_dir, extra_env=ALLOW_PRIVATE_TARGETS
+        database_url_for(backend, tmp_dir), tmp_dir, extra_env=SHARED_SERVER_ENV
     )
     process.start()
     try:

@@ -277,7 +277,9 @@ def refuse_chat_rate(monkeypatch: pytest.MonkeyPatch, deps: Deps) -> None:
     """Make every chat's message budget spent (Feishu 230020): the last check before a send
     writes anything of its own."""
 
-    async def hit(key: str, limit: int, window_seconds: float) -> float | None:
+    async def hit(
+        key: str, limit: int, window_seconds: float, *, at: float | None = None
+    ) -> float | None:
         return window_seconds
 
     monkeypatch.setattr(deps.limiter, "hit", hit)

@@ -35,3 +35,20 @@ async def test_idle_keys_are_evicted_when_full() -> None:
     limiter._hits["a"][-1] -= 1000  # pretend "a" has been idle for long
     await limiter.hit("c", 1, 1.0)
     assert "a" not in limiter._hits and "c" in limiter._hits
+
+
+async def test_hits_at_a_given_time_follow_that_time() -> None:
+    """An app's moved clock: the window passes when its time does, not the real time."""
+    limiter = MemoryRateLimiter()
+    assert [await limiter.hit("k", 2, 1.0, at=100.0) for _ in range(2)] == [None, None]
+    assert await limiter.hit("k", 2, 1.0, at=100.0) == 1.0
+    assert await limiter.hit("k", 2, 1.0, at=101.0) is None
+
+
+async def test_time_going_back_starts_the_key_afresh() -> None:
+    """A test set its app's clock back (or to the real time again): the old hits, in the
+    future of the new time, count no more instead of blocking the key for good."""
+    limiter = MemoryRateLimiter()
+    for _ in range(2):
+        await limiter.hit("k", 2, 1.0, at=5_000_000.0)
+    assert await limiter.hit("k", 2, 1.0, at=10.0) is None

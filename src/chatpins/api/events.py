@@ -63,10 +63,16 @@ class Credential:
 
     token: Token | None = None
     admin_key: str | None = None
+    # How far the app's clock ran ahead of the real time when the stream opened (a test's
+    # moved clock; 0 otherwise): the keeper waits in real time for an expiry in app time.
+    app_time_ahead_ms: int = 0
 
     @property
     def expires_at(self) -> int | None:
-        return self.token.expires_at if self.token is not None else None
+        """The token's expiry in real time."""
+        if self.token is None:
+            return None
+        return self.token.expires_at - self.app_time_ahead_ms
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,8 @@ async def resolve_reader(websocket: WebSocket, deps: Deps) -> Reader:
         with contextlib.suppress(Unauthenticated):
             identity = await tokens.authenticate(deps, credential, dialect)
             user_id = identity.user.id if identity.token.kind is TokenKind.USER else None
-            return Reader(identity.app.id, user_id, Credential(token=identity.token))
+            ahead = deps.now(identity.app) - deps.clock.now_ms()
+            return Reader(identity.app.id, user_id, Credential(identity.token, None, ahead))
     app = await apps.find_app_by_credential(deps, "imkit_api_key", credential)
     if app is None:
         raise Unauthenticated(Reason.UNKNOWN_CREDENTIALS)
@@ -182,7 +189,7 @@ class EventStream:
         self.end(CLOSE_LAGGING)
 
     def seconds_left(self) -> float | None:
-        """Until the credential expires (on the deps' clock); None if it never does."""
+        """Until the credential expires (in real time); None if it never does."""
         expires_at = self.credential.expires_at
         if expires_at is None:
             return None

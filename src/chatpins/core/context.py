@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chatpins.core.entities import App, User
+from chatpins.core.faults import FaultRules
 from chatpins.core.ports import Clock, IdGenerator, RateLimiter, UnitOfWorkFactory
 from chatpins.core.recent import Recent
 
@@ -20,6 +21,26 @@ class Deps:
     # Recently authenticated tokens (see core.recent); storage clears it when this process
     # writes apps, users or tokens.
     identities: Recent[Any] = field(default_factory=Recent)
+    # Fault rules a test suite set for its apps (see core.faults), in this process only.
+    faults: FaultRules = field(default_factory=FaultRules)
+    # Whether an app's moved clock (a test's, ``App.clock``) counts: only where test controls
+    # are on, so a production app always runs on the real time.
+    app_clocks: bool = False
+
+    def now(self, app: App) -> int:
+        """The time in ``app``: the real time, unless a test moved the app's clock. Every
+        rule about time within an app (expiry, tokens, rate windows, history) reads this; the
+        real time (``clock``) is for what the outside world checks (signatures, retries)."""
+        real = self.clock.now_ms()
+        return app.clock.read(real) if self.app_clocks else real
+
+    async def hit_limit(
+        self, app: App, key: str, limit: int, window_seconds: float
+    ) -> float | None:
+        """Count one of ``app``'s operations against a rate limit (see ``RateLimiter.hit``):
+        its windows pass with the app's time when a test moved the app's clock."""
+        at = self.now(app) / 1000 if self.app_clocks and app.clock.is_moved else None
+        return await self.limiter.hit(key, limit, window_seconds, at=at)
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,23 @@ class Overflow(StrEnum):
     EVICT_LAST = "evict_last"  # remove the pin in the lowest position (``rank``)
 
 
+@dataclass(frozen=True)
+class AppClock:
+    """Where a test put an app's clock (``PUT /v1/apps/{id}/clock``): running ``offset_ms``
+    ahead of the real time (behind when negative), or stopped at ``frozen_at_ms``. The default
+    is the real time."""
+
+    offset_ms: int = 0
+    frozen_at_ms: int | None = None
+
+    @property
+    def is_moved(self) -> bool:
+        return self.offset_ms != 0 or self.frozen_at_ms is not None
+
+    def read(self, real_ms: int) -> int:
+        return self.frozen_at_ms if self.frozen_at_ms is not None else real_ms + self.offset_ms
+
+
 @dataclass
 class App:
     """A tenant. Every other entity lives in exactly one app's namespace."""
@@ -132,6 +149,8 @@ class App:
     # API start with, as the native API spells it; None: the built-in one. Vendor dialects keep
     # their vendor's defaults.
     native_pin_policy: JsonObject | None = None
+    # The app's own time, moved only by a test suite (and only where test controls are on).
+    clock: AppClock = field(default_factory=AppClock)
 
     @property
     def bot_user_id(self) -> str:

@@ -58,6 +58,9 @@ apps = sa.Table(
     ),
     # The pin policy chats created through the native API start with; null: the built-in one.
     sa.Column("native_pin_policy", sa.JSON),
+    # A test's moved clock for the app (entities.AppClock); 0 and null: the real time.
+    sa.Column("clock_offset_ms", sa.BigInteger, nullable=False, default=0, server_default="0"),
+    sa.Column("clock_frozen_at_ms", sa.BigInteger),
     sa.UniqueConstraint("native_api_key_hash", name="uq_apps_native_api_key_hash"),
     sa.UniqueConstraint("imkit_client_key", name="uq_apps_imkit_client_key"),
     sa.UniqueConstraint("imkit_api_key_hash", name="uq_apps_imkit_api_key_hash"),

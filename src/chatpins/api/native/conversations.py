@@ -78,7 +78,7 @@ async def pin_conversation(
         user_id,
         chat_id,
         position=body.position,
-        expires_at=body.deadline(deps.clock.now_ms()),
+        expires_at=body.deadline(deps.now(actor.app)),
     )
     if not outcome.created:
         response.status_code = 200

@@ -68,7 +68,7 @@ async def create_pin(
     response: Response,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
-    options = _options(deps, body, chat_id, _version(if_match))
+    options = _options(deps.now(actor.app), body, chat_id, _version(if_match))
     outcome = await pins.pin(deps, actor, body.message_id, options)
     if not outcome.created:
         response.status_code = 200  # pinned already: the existing pin, nothing changed
@@ -140,7 +140,7 @@ async def update_pin(
     given = body.model_fields_set
     edit = pin_lists.PinEdit(
         note=body.note,
-        expires_at=body.deadline(deps.clock.now_ms()),
+        expires_at=body.deadline(deps.now(actor.app)),
         clear_expiry="expires_at_ms" in given and body.expires_at_ms is None,
         must_read=body.must_read,
         expected_version=_version(if_match),
@@ -198,7 +198,9 @@ async def batch(
     ] = None,
 ) -> dict[str, Any]:
     operations = [
-        pin_batches.Operation(op.op, op.message_id, _options(deps, op, chat_id, None))
+        pin_batches.Operation(
+            op.op, op.message_id, _options(deps.now(actor.app), op, chat_id, None)
+        )
         for op in body.operations
     ]
     idempotency = None
@@ -273,11 +275,12 @@ async def list_acks(
 
 
 def _options(
-    deps: Deps, body: PinCreate, chat_id: str, expected_version: int | None
+    now: int, body: PinCreate, chat_id: str, expected_version: int | None
 ) -> pins.PinOptions:
+    """The pin's options; ``now``: the app's time, which a ``ttl_seconds`` counts from."""
     return pins.PinOptions(
         position=body.position,
-        expires_at=body.deadline(deps.clock.now_ms()),
+        expires_at=body.deadline(now),
         starts_at=body.starts_at_ms,
         note=body.note,
         must_read=body.must_read,

@@ -37,7 +37,7 @@ async def get_chat_detail(
             viewer: Member | None = await require_member(uow, actor, chat)
         else:
             viewer = await policies.membership(uow, actor, chat)
-        return await _detail(uow, actor, chat, viewer, deps.clock.now_ms())
+        return await _detail(uow, actor, chat, viewer, deps.now(actor.app))
 
 
 async def list_chat_details(
@@ -45,7 +45,7 @@ async def list_chat_details(
 ) -> tuple[list[ChatDetail], int]:
     """The actor's chats (the platform: every chat of the app), latest activity first."""
     limit = max(1, min(limit, MAX_PAGE))
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow() as uow:
         user_id = None if actor.is_platform else actor.user.id
         chats, total = await uow.chats.list_for_member(

@@ -31,7 +31,7 @@ async def upsert_chat(deps: Deps, actor: Actor, spec: NewChat, changes: ChatChan
     ``chat.updated`` for an existing one — the same as the separate use cases write.
     """
     check_new_chat(actor, spec)
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         # Locked when it exists: the members added and the update see one state of the chat.
         chat = await uow.chats.get(actor.app_id, spec.id, for_update=True)

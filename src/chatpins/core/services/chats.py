@@ -94,7 +94,7 @@ class ChatChanges:
 
 async def create_chat(deps: Deps, actor: Actor, spec: NewChat) -> Chat:
     check_new_chat(actor, spec)
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         if spec.create_key:
             earlier = await uow.chats.find_by_create_key(
@@ -207,7 +207,7 @@ async def get_chat(deps: Deps, actor: Actor, chat_id: str) -> ChatView:
 
 
 async def update_chat(deps: Deps, actor: Actor, chat_id: str, changes: ChatChanges) -> Chat:
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat, member = await lock_for_change(uow, actor, chat_id)
         return await update_within(uow, actor, chat, member, changes, now)
@@ -256,6 +256,14 @@ async def _store_update(uow: UnitOfWork, actor: Actor, before: Chat, after: Chat
         changes=_changes(before, after),
     )
     return after
+
+
+async def store_update_within(
+    uow: UnitOfWork, actor: Actor, before: Chat, after: Chat, now: int
+) -> Chat:
+    """Write a chat changed by a caller that applied its own rules (declared state), with
+    ``chat.updated`` naming the fields that changed, as ``update_chat`` writes it."""
+    return await _store_update(uow, actor, before, after, now)
 
 
 _PERMISSIONS = ("pin_rights", "edit_permission", "add_member_permission")
@@ -328,7 +336,7 @@ async def change_chat(
     """Rename a chat (its managers) and change its pin rules (its owner, or the platform), in
     one transaction: the change is merged into the rules read under the chat's lock. Pins over
     a lowered cap stay; the next pin makes room as the overflow says, or is refused."""
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat, member = await lock_for_change(uow, actor, chat_id)
         if policy is not None:
@@ -377,7 +385,7 @@ async def _transfer_ownership(uow: UnitOfWork, chat: Chat, new_owner_id: str) ->
 
 
 async def dissolve_chat(deps: Deps, actor: Actor, chat_id: str) -> None:
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat, member = await lock_for_change(uow, actor, chat_id)
         if member.role is not Role.OWNER and actor.user.id != chat.creator_id:

@@ -76,7 +76,7 @@ async def set_pinned(
 
     Returns one outcome per conversation, in the order the batch first names them.
     """
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     outcomes: list[PinOutcome] = []
     first: dict[ConversationRef, int] = {}
     for index, ref in enumerate(refs):
@@ -253,7 +253,7 @@ async def list_pinned(deps: Deps, actor: Actor) -> list[ConversationPin]:
     """The actor's pinned conversations, in pin order."""
     async with deps.uow() as uow:
         return await uow.conversation_pins.list_for_user(
-            actor.app_id, actor.user.id, deps.clock.now_ms()
+            actor.app_id, actor.user.id, deps.now(actor.app)
         )
 
 
@@ -272,7 +272,7 @@ async def list_conversations(
             limit=limit,
             pinned_first=pinned_first,
             newest=MAX_LISTED_CONVERSATIONS,
-            now=deps.clock.now_ms(),
+            now=deps.now(actor.app),
         )
         p2p = [chat.id for chat, _pin in rows if chat.kind is ChatKind.P2P]
         peers = await uow.conversation_pins.p2p_peers(actor.app_id, actor.user.id, p2p)

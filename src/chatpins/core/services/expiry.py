@@ -13,7 +13,8 @@ A user's conversation pins are swept the same way under the user's lock, each wi
 from __future__ import annotations
 
 from chatpins.core.context import SYSTEM_DIALECT, Actor, Deps
-from chatpins.core.entities import App, User
+from chatpins.core.entities import App, AppClock, User
+from chatpins.core.ports import SweepScope
 from chatpins.core.services import conversations, pins, scheduled_pins
 
 SWEEP_CHATS = 100  # chats per round; a round that fills it runs again at once
@@ -21,12 +22,25 @@ SWEEP_CHATS = 100  # chats per round; a round that fills it runs again at once
 
 async def sweep_expired(deps: Deps) -> int:
     """Start every scheduled pin whose time has come, expire every pin and conversation pin
-    whose time is up (at most ``SWEEP_CHATS`` chats and users of each kind); how many."""
-    now = deps.clock.now_ms()
+    whose time is up (at most ``SWEEP_CHATS`` chats and users of each kind, per app whose clock
+    a test moved and for all other apps together); how many."""
+    real = deps.clock.now_ms()
+    moved: dict[str, AppClock] = {}
+    if deps.app_clocks:
+        async with deps.uow() as uow:
+            moved = await uow.apps.moved_clocks()
+    # An app whose clock a test moved is swept at its own time, the others at the real time.
+    swept = await _sweep(deps, real, SweepScope(skip_apps=frozenset(moved)))
+    for app_id, clock in moved.items():
+        swept += await _sweep(deps, clock.read(real), SweepScope(only_app=app_id))
+    return swept
+
+
+async def _sweep(deps: Deps, now: int, scope: SweepScope) -> int:
     async with deps.uow() as uow:
-        starting = await uow.pins.chats_to_start(now, SWEEP_CHATS)
-        due = await uow.pins.due_chats(now, SWEEP_CHATS)
-        due_users = await uow.conversation_pins.due_users(now, SWEEP_CHATS)
+        starting = await uow.pins.chats_to_start(now, SWEEP_CHATS, scope)
+        due = await uow.pins.due_chats(now, SWEEP_CHATS, scope)
+        due_users = await uow.conversation_pins.due_users(now, SWEEP_CHATS, scope)
     expired = 0
     # Starts first: a pin that both started and ended while nobody swept shows both.
     for app_id, chat_id in starting:

@@ -36,7 +36,7 @@ async def pin_globally(
     """Pin a group chat to the top of every member's list (the platform only). Pinning it again
     moves it when a position is given, else changes nothing."""
     _require_platform(actor)
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat = await uow.chats.get(actor.app_id, chat_id)
         if chat is None:
@@ -67,7 +67,7 @@ async def pin_globally(
 async def unpin_globally(deps: Deps, actor: Actor, chat_id: str) -> list[GlobalPin]:
     """Take a chat off every member's top (the platform only); the global pins left."""
     _require_platform(actor)
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         await uow.global_pins.lock_app(actor.app_id)
         if not await uow.global_pins.remove(actor.app_id, chat_id):

@@ -35,7 +35,7 @@ async def add_members(
 
     ``note``: a system message to write into the chat with the change (IMKit ``addMembers``).
     """
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat, member = await lock_for_change(uow, actor, chat_id)
         return await add_within(uow, actor, chat, member, user_ids, now, note=note)
@@ -78,7 +78,7 @@ async def add_member(deps: Deps, actor: Actor, chat_id: str, user_id: str, role:
     to make. Already a member: ``member_exists``."""
     if role is Role.OWNER:
         raise InvalidArgument(Reason.INVALID_ROLE, "a chat has one owner; transfer ownership")
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat, member = await lock_for_change(uow, actor, chat_id)
         if role is Role.ADMIN and not (member.role is Role.OWNER or actor.is_platform):
@@ -109,7 +109,7 @@ async def remove_members(
     Nobody removes the owner. ``owner_may_leave``: the owner may remove itself, and the chat
     then has no owner (IMKit); otherwise the owner must hand ownership over first (Feishu).
     """
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat, member = await lock_for_change(uow, actor, chat_id)
         others = [u for u in user_ids if u != actor.user.id]
@@ -139,7 +139,7 @@ async def set_admins(
     deps: Deps, actor: Actor, chat_id: str, user_ids: list[str], *, admin: bool
 ) -> list[Member]:
     """Make members admins (or plain members again); return the chat's admins afterwards."""
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat = await _lock_as_owner(uow, actor, chat_id)
         targets = {m.user_id: m for m in await uow.members.list(actor.app_id, chat.id)}
@@ -153,7 +153,7 @@ async def join_chat(
     deps: Deps, actor: Actor, chat_id: str, *, note: NewMessage | None = None
 ) -> bool:
     """The actor joins a group chat by its id (IMKit rooms are open); False if already in."""
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat = await load_chat(uow, actor, chat_id, for_update=True)
         policies.require_live(chat)
@@ -181,7 +181,7 @@ async def set_member_role(
 
     ``note``: a system message written when the member is promoted (IMKit ``assignAdmin``).
     """
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat = await _lock_as_owner(uow, actor, chat_id)
         targets = {m.user_id: m for m in await uow.members.list(actor.app_id, chat.id)}
@@ -199,7 +199,7 @@ async def set_member_property(
     deps: Deps, actor: Actor, chat_id: str, user_id: str, name: str, value: Any
 ) -> None:
     """Store a dialect's custom per-member property (opaque to core) on the chat; owner only."""
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat = await _lock_as_owner(uow, actor, chat_id)
         if await uow.members.get(actor.app_id, chat.id, user_id) is None:

@@ -62,7 +62,7 @@ async def send_into(deps: Deps, actor: Actor, find_chat: ChatFinder, new: NewMes
     """A send use case, in one unit of work: the message an earlier send with the same key
     stored (within the hour), else a new one in the chat ``find_chat(uow, now)`` finds (or
     starts) when the actor may send there (``_send_within``)."""
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         if new.send_key:
             earlier = await uow.messages.find_by_send_key(
@@ -90,8 +90,8 @@ async def _send_within(
     # The limiter is not transactional: it is hit last of the checks, so a refused check does
     # not spend the chat's budget.
     if new.chat_rate_limited and actor.app.message_rate_per_second:
-        wait = await deps.limiter.hit(
-            f"send:{actor.app_id}:{chat.id}", actor.app.message_rate_per_second, 1.0
+        wait = await deps.hit_limit(
+            actor.app, f"send:{actor.app_id}:{chat.id}", actor.app.message_rate_per_second, 1.0
         )
         if wait is not None:
             raise RateLimited(Reason.CHAT_MESSAGE_RATE, limit=actor.app.message_rate_per_second)
@@ -134,7 +134,7 @@ async def edit_message(
     deps: Deps, actor: Actor, chat_id: str, message_id: str, type_: str, content: str
 ) -> tuple[Message, bool]:
     """The sender edits a message of the chat; returns it and whether it is pinned."""
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat = await load_chat(uow, actor, chat_id, for_update=True)
         policies.require_live(chat)
@@ -179,7 +179,7 @@ async def list_chat_messages(
     if time_field not in ("created_at", "updated_at"):
         raise InvalidArgument(Reason.INVALID_TIME_FIELD, time_field)
     limit = max(1, min(limit, MAX_PAGE))
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow() as uow:
         chat = await load_chat(uow, actor, chat_id)
         member = await require_member(uow, actor, chat)
@@ -256,7 +256,7 @@ async def visible_page(
 
 async def get_message(deps: Deps, actor: Actor, message_id: str) -> Message:
     async with deps.uow() as uow:
-        message = await load_message(uow, actor, deps.clock.now_ms(), message_id)
+        message = await load_message(uow, actor, deps.now(actor.app), message_id)
         chat = await load_chat(uow, actor, message.chat_id)
         policies.require_app_capabilities(actor)
         await policies.require_app_bot(uow, actor, chat)
@@ -273,7 +273,7 @@ async def recall_message(
     ``chat_id``: the chat the caller names the message in (IMKit's room path); a message of
     another chat is not found there. Returns the message as recalled.
     """
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         message = await load_message(uow, actor, now, message_id)
         chat = await load_chat(uow, actor, message.chat_id, for_update=True)
@@ -331,14 +331,15 @@ async def set_message_lifecycle(
     No vendor API sets these, yet Feishu's pin API has errors for both (230111, 230050).
     """
     async with deps.uow(write=True) as uow:
+        app = await uow.apps.get(app_id)
         message = await uow.messages.get(app_id, message_id)
-        if message is None:
+        if app is None or message is None:
             raise NotFound(Reason.MESSAGE_NOT_FOUND, message_id)
         if expires_at is not None:
             message.expires_at = expires_at
         if visible_to is not None:
             message.visible_to = visible_to
-        message.updated_at = deps.clock.now_ms()
+        message.updated_at = deps.now(app)
         await uow.messages.update(message)
     return message
 

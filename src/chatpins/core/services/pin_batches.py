@@ -73,7 +73,7 @@ async def run_batch(
     idempotency key, that reply is stored in the same transaction and answered again."""
     if not 1 <= len(operations) <= MAX_OPERATIONS:
         raise InvalidArgument(Reason.INVALID_BATCH, f"1-{MAX_OPERATIONS} operations")
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         # The chat's lock first: batches with one key then run one after the other, and the
         # second finds the first's reply.

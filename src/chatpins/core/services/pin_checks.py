@@ -77,5 +77,5 @@ async def count_pin_operation(deps: Deps, actor: Actor, chat: Chat, message_id: 
     if rate is None:
         return
     key = f"pinop:{actor.app_id}:{message_id}"
-    if await deps.limiter.hit(key, rate, 1.0) is not None:
+    if await deps.hit_limit(actor.app, key, rate, 1.0) is not None:
         raise RateLimited(Reason.MESSAGE_PIN_RATE, limit=rate)

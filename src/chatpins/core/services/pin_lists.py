@@ -40,7 +40,7 @@ class PinEdit:
 
 
 async def list_in_order(deps: Deps, actor: Actor, chat_id: str) -> PinList:
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow() as uow:
         chat, _member = await chat_for(uow, actor, chat_id)
         listed = await uow.pins.by_position(actor.app_id, chat.id, now=now)
@@ -51,7 +51,7 @@ async def list_in_order(deps: Deps, actor: Actor, chat_id: str) -> PinList:
 async def scheduled(deps: Deps, actor: Actor, chat_id: str) -> tuple[PinList, list[int]]:
     """The chat's scheduled pins, not started yet, the earliest start first; and for each,
     where it would stand among the pins of now."""
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow() as uow:
         chat, _member = await chat_for(uow, actor, chat_id)
         waiting = await uow.pins.scheduled_in_chat(actor.app_id, chat.id)
@@ -69,7 +69,7 @@ async def reorder(
     expected_version: int | None = None,
 ) -> PinList:
     """Put the chat's pins in the order given: exactly the current pins, each once."""
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat, member = await chat_for(uow, actor, chat_id, for_update=True)
         pin_rules.require_right(PinRight.REORDER, chat, member)
@@ -92,7 +92,7 @@ async def edit_pin(
 ) -> tuple[Pin, int, int]:
     """Change a pin's note or expiry; the pin as changed, its position and the chat's pin
     version."""
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         _message, chat, member = await pin_rules.load_for_pin_change(
             uow, actor, message_id, now, chat_id=chat_id
@@ -129,7 +129,7 @@ async def edit_pin(
 
 async def restore(deps: Deps, actor: Actor, chat_id: str, message_id: str) -> pin_rules.PinOutcome:
     """Pin again a message whose pin was removed, with its last note and must-read flag."""
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         await chat_for(uow, actor, chat_id, for_update=True)
         current = await uow.pins.get_by_message(actor.app_id, message_id)
@@ -152,7 +152,7 @@ async def ack(
 ) -> tuple[int, int]:
     """A member acknowledges a must-read pin (the platform names the member); the pin's
     (acks, members) afterwards. Acknowledging twice counts once."""
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         chat, _member = await chat_for(uow, actor, chat_id, for_update=True)
         if not actor.is_platform and user_id not in (None, actor.user.id):
@@ -186,7 +186,7 @@ class Acks:
 
 
 async def acks_of(deps: Deps, actor: Actor, chat_id: str, message_id: str) -> Acks:
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow() as uow:
         chat, _member = await chat_for(uow, actor, chat_id)
         pin = await _pin_of(uow, chat, message_id, now)
@@ -260,6 +260,14 @@ async def _move(uow: UnitOfWork, wanted: list[Pin]) -> list[Pin]:
         await uow.pins.move(pin, key)
         moved.append(pin)
     return moved
+
+
+async def record_reorder_within(
+    uow: UnitOfWork, actor: Actor, chat: Chat, wanted: list[Pin], moved: list[Pin], now: int
+) -> None:
+    """``reorder``'s record of a new order, for a caller that moved the pins itself (declared
+    state): one version, a history row per moved pin, one ``pin.reordered``."""
+    await _record_reorder(uow, actor, chat, wanted, moved, now)
 
 
 async def _record_reorder(

@@ -82,7 +82,7 @@ async def list_conversations(
     """One page of the user's conversations (dissolved chats left out), in list order."""
     _require_access(actor, user_id)
     after = _decode_cursor(cursor) if cursor else None
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow() as uow:
         if await uow.users.get(actor.app_id, user_id) is None:
             raise NotFound(Reason.USER_NOT_FOUND, user_id)
@@ -167,7 +167,7 @@ async def pin(
     Pinning a pinned chat keeps its pin time; it moves when a position is given, and its expiry
     becomes the one given (none: no expiry). No change, no event."""
     _require_access(actor, user_id)
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     if expires_at is not None and expires_at <= now:
         raise InvalidArgument(Reason.INVALID_EXPIRY, "expires_at must be in the future")
     async with deps.uow(write=True) as uow:
@@ -194,7 +194,7 @@ async def pin(
 async def unpin(deps: Deps, actor: Actor, user_id: str, chat_id: str) -> list[ConversationPin]:
     """Take a chat off the user's pins (a user who left the chat may still); the pins left."""
     _require_access(actor, user_id)
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         pins = await _locked_pins(uow, actor, user_id, now)
         existing = next((p for p in pins if p.chat_id == chat_id), None)
@@ -216,7 +216,7 @@ async def reorder(
 ) -> list[ConversationPin]:
     """Put the user's pins in the order given: exactly the current pins, each once."""
     _require_access(actor, user_id)
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         pins = await _locked_pins(uow, actor, user_id, now)
         by_chat = {p.chat_id: p for p in pins}

@@ -92,7 +92,7 @@ async def pin(
     """Pin a message at a position, until an expiry when given. Pinning a pinned message
     returns its pin unchanged."""
     policies.require_app_capabilities(actor, pin_scope=True)
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         return await pin_within(uow, deps, actor, message_id, options, now)
 
@@ -272,7 +272,7 @@ async def unpin(
     """Unpin a message (in ``chat_id`` when given); the message as it reads after, and the
     chat's pin version. Not pinned: a success, or ``pin_not_found`` if ``must_be_pinned``."""
     policies.require_app_capabilities(actor, pin_scope=True)
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
         return await unpin_checked(
             uow, deps, actor, message_id, now, chat_id, expected_version, must_be_pinned
@@ -319,7 +319,7 @@ async def list_pins(
 ) -> PinPage:
     """A chat's pins, newest first, within an optional time window (bounds inclusive)."""
     policies.require_app_capabilities(actor)
-    now = deps.clock.now_ms()
+    now = deps.now(actor.app)
     async with deps.uow() as uow:
         chat = await uow.chats.get(actor.app_id, chat_id)
         if chat is None:

@@ -66,17 +66,18 @@ async def issue_user_token(
     deps: Deps, app_id: str, user_id: str, dialect: str, ttl_seconds: int | None = None
 ) -> IssuedToken:
     async with deps.uow(write=True) as uow:
-        if await uow.apps.get(app_id) is None:
+        app = await uow.apps.get(app_id)
+        if app is None:
             raise NotFound(Reason.APP_NOT_FOUND, app_id)
         if await uow.users.get(app_id, user_id) is None:
             raise NotFound(Reason.USER_NOT_FOUND, user_id)
-        return await issue_within(uow, deps, app_id, user_id, dialect, ttl_seconds)
+        return await issue_within(uow, deps, app, user_id, dialect, ttl_seconds)
 
 
 async def issue_within(
     uow: UnitOfWork,
     deps: Deps,
-    app_id: str,
+    app: App,
     user_id: str,
     dialect: str,
     ttl_seconds: int | None = None,
@@ -87,11 +88,11 @@ async def issue_within(
     if not 1 <= ttl <= MAX_USER_TOKEN_TTL_S:
         raise InvalidArgument(Reason.INVALID_TTL, f"ttl_seconds must be 1-{MAX_USER_TOKEN_TTL_S}")
     value = token_format.prefix + deps.ids.hex(40)
-    now = deps.clock.now_ms()
+    now = deps.now(app)
     await uow.tokens.add(
         Token(
             token_hash=hash_secret(value),
-            app_id=app_id,
+            app_id=app.id,
             kind=TokenKind.USER,
             dialect=dialect,
             user_id=user_id,
@@ -105,7 +106,7 @@ async def issue_within(
 async def bind_within(
     uow: UnitOfWork,
     deps: Deps,
-    app_id: str,
+    app: App,
     user_id: str,
     dialect: str,
     value: str,
@@ -121,7 +122,7 @@ async def bind_within(
     """
     if not value or len(value) > MAX_BOUND_TOKEN_LENGTH:
         raise InvalidArgument(Reason.INVALID_TOKEN_VALUE, f"1-{MAX_BOUND_TOKEN_LENGTH} characters")
-    now = deps.clock.now_ms()
+    app_id, now = app.id, deps.now(app)
     if expires_at is None:
         expires_at = now + _format_of(dialect).ttl_s * 1000
     token_hash = hash_secret(value)
@@ -158,10 +159,11 @@ async def bind_user_token(
 ) -> IssuedToken:
     """Bind (or replace) a user's token: the user's earlier tokens of the dialect stop working."""
     async with deps.uow(write=True) as uow:
-        if await uow.users.get(app_id, user_id) is None:
+        app = await uow.apps.get(app_id)
+        if app is None or await uow.users.get(app_id, user_id) is None:
             raise NotFound(Reason.USER_NOT_FOUND, user_id)
         return await bind_within(
-            uow, deps, app_id, user_id, dialect, value, expires_at, replace_others=True
+            uow, deps, app, user_id, dialect, value, expires_at, replace_others=True
         )
 
 
@@ -169,10 +171,11 @@ async def revoke_user_tokens(
     deps: Deps, app_id: str, user_id: str, dialect: str, value: str | None = None
 ) -> int:
     """Revoke one token of a user (``value``) or all of them; return how many were live."""
-    now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        if await uow.users.get(app_id, user_id) is None:
+        app = await uow.apps.get(app_id)
+        if app is None or await uow.users.get(app_id, user_id) is None:
             raise NotFound(Reason.USER_NOT_FOUND, user_id)
+        now = deps.now(app)
         only = hash_secret(value) if value is not None else None
         count = await uow.tokens.revoke_for_user(app_id, user_id, dialect, now, only_hash=only)
         if count:
@@ -218,8 +221,12 @@ async def is_live(deps: Deps, token: Token) -> bool:
     (an open event stream) that checks once when told of a revocation."""
     async with deps.uow() as uow:
         stored = await uow.tokens.get(token.token_hash)
+        app = await uow.apps.get(token.app_id)
     return (
-        stored is not None and stored.revoked_at is None and stored.expires_at > deps.clock.now_ms()
+        stored is not None
+        and app is not None
+        and stored.revoked_at is None
+        and stored.expires_at > deps.now(app)
     )
 
 
@@ -233,7 +240,7 @@ async def issue_app_token(
             raise Unauthenticated(Reason.UNKNOWN_APP, feishu_app_id)
         if not secrets_match(secret, app.feishu_secret_hash):
             raise Unauthenticated(Reason.WRONG_SECRET, feishu_app_id)
-        now = deps.clock.now_ms()
+        now = deps.now(app)
         current = await uow.tokens.latest(app.id, kind, "feishu")
         if current is not None and current.expires_at - now >= APP_TOKEN_REUSE_MIN_S * 1000:
             value = "t-" + derive_token(secret, current.nonce, 40)
@@ -258,8 +265,9 @@ async def issue_app_token(
 
 async def authenticate(deps: Deps, value: str, dialect: str) -> Identity:
     """The app and user a token acts for. Unknown, revoked, other-dialect → ``unknown_token``."""
-    token_hash, now = hash_secret(value), deps.clock.now_ms()
-    identity: Identity | None = deps.identities.get(token_hash, now)
+    # The memory of recent identities keeps the real time; the token's expiry, the app's.
+    token_hash, real_now = hash_secret(value), deps.clock.now_ms()
+    identity: Identity | None = deps.identities.get(token_hash, real_now)
     if identity is None:
         async with deps.uow() as uow:
             token = await uow.tokens.get(token_hash)
@@ -270,9 +278,9 @@ async def authenticate(deps: Deps, value: str, dialect: str) -> Identity:
         if app is None or user is None:
             raise Unauthenticated(Reason.UNKNOWN_TOKEN)
         identity = Identity(app, user, token)
-        deps.identities.put(token_hash, identity, now)
+        deps.identities.put(token_hash, identity, real_now)
     if identity.token.dialect != dialect:
         raise Unauthenticated(Reason.UNKNOWN_TOKEN)
-    if identity.token.expires_at <= now:
+    if identity.token.expires_at <= deps.now(identity.app):
         raise Unauthenticated(Reason.EXPIRED_TOKEN)
     return identity

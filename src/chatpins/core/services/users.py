@@ -54,11 +54,12 @@ async def create_user(
             Reason.INVALID_USER_NAME, f"name is at most {MAX_USER_NAME} characters"
         )
     async with deps.uow(write=True) as uow:
-        if await uow.apps.get(app_id) is None:
+        app = await uow.apps.get(app_id)
+        if app is None:
             raise NotFound(Reason.APP_NOT_FOUND, app_id)
         if await uow.users.get(app_id, user_id) is not None:
             raise Conflict(Reason.USER_EXISTS, user_id)
-        user = new_user(app_id, user_id, name, deps.clock.now_ms(), is_bot=is_bot, avatar=avatar)
+        user = new_user(app_id, user_id, name, deps.now(app), is_bot=is_bot, avatar=avatar)
         await uow.users.add(user)
     return user
 
@@ -97,10 +98,11 @@ async def upsert_user(
         raise InvalidArgument(
             Reason.INVALID_USER_NAME, f"name is at most {MAX_USER_NAME} characters"
         )
-    now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        if await uow.apps.get(app_id) is None:
+        app = await uow.apps.get(app_id)
+        if app is None:
             raise NotFound(Reason.APP_NOT_FOUND, app_id)
+        now = deps.now(app)
         user = await uow.users.get(app_id, user_id)
         if user is None:
             user = new_user(app_id, user_id, name or "", now, avatar=avatar or "")
@@ -111,10 +113,10 @@ async def upsert_user(
             await uow.users.update(user)
         issued = None
         if grant is not None and grant.issue:
-            issued = await tokens.issue_within(uow, deps, app_id, user_id, grant.dialect)
+            issued = await tokens.issue_within(uow, deps, app, user_id, grant.dialect)
         elif grant is not None and grant.value is not None:
             issued = await tokens.bind_within(
-                uow, deps, app_id, user_id, grant.dialect, grant.value, grant.expires_at
+                uow, deps, app, user_id, grant.dialect, grant.value, grant.expires_at
             )
     return UpsertedUser(user, issued, now)
 

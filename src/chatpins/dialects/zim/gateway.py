@@ -57,7 +57,9 @@ class Call:
     async def hit(self, key: str, rate: Rate) -> None:
         if not self.app.zim_rate_limits:  # lifted for this app (load tests)
             return
-        wait = await self.deps.limiter.hit(f"zim:{self.app.id}:{key}", rate.limit, rate.window_s)
+        wait = await self.deps.hit_limit(
+            self.app, f"zim:{self.app.id}:{key}", rate.limit, rate.window_s
+        )
         if wait is not None:
             raise error(rate.reason)
 

@@ -37,7 +37,7 @@ async def create_group(call: Call) -> Response:
     wanted = _user_ids(body, "UserId", high=None)
     attributes = _attributes(body)
     created = schemas.int_field(body, "CreateGroupTime", default=0, low=0)
-    if created > call.deps.clock.now_ms():
+    if created > call.deps.now(call.app):
         raise error("invalid_param", "CreateGroupTime is in the future")
     wanted = [u for u in dict.fromkeys(wanted) if u != owner_id]
     if len(wanted) > MAX_MEMBERS:

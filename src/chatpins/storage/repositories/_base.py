@@ -10,6 +10,8 @@ from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
 
+from chatpins.core.ports import SweepScope
+
 T = TypeVar("T")
 
 
@@ -21,6 +23,15 @@ class Connection(Protocol):
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...
     async def close(self) -> None: ...
+
+
+def in_scope(query: sa.Select[Any], app_id: sa.ColumnElement[Any], scope: SweepScope) -> Any:
+    """``query`` narrowed to the apps a sweep looks at (see ``SweepScope``)."""
+    if scope.only_app is not None:
+        return query.where(app_id == scope.only_app)
+    if scope.skip_apps:
+        return query.where(app_id.not_in(scope.skip_apps))
+    return query
 
 
 def key(name: str) -> sa.BindParameter[Any]:

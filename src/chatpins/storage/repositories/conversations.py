@@ -5,7 +5,8 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from chatpins.core.entities import Chat, ChatKind, ConversationPin, ListedConversation
-from chatpins.storage.repositories._base import Connection, Repository, key, to_row
+from chatpins.core.ports import EVERY_APP, SweepScope
+from chatpins.storage.repositories._base import Connection, Repository, in_scope, key, to_row
 from chatpins.storage.tables import chats, conversation_pins, global_pins, members, users
 
 
@@ -120,12 +121,16 @@ class ConversationPinRepository(Repository):
             ConversationPin, query, {"p_app": app_id, "p_user": user_id, "p_now": now}
         )
 
-    async def due_users(self, now: int, limit: int) -> list[tuple[str, str]]:
+    async def due_users(
+        self, now: int, limit: int, scope: SweepScope = EVERY_APP
+    ) -> list[tuple[str, str]]:
         """Users (app, user) holding a conversation pin whose time is up, longest overdue
         first."""
         earliest = sa.func.min(conversation_pins.c.expires_at)
+        columns = sa.select(conversation_pins.c.app_id, conversation_pins.c.user_id)
         query = (
-            sa.select(conversation_pins.c.app_id, conversation_pins.c.user_id, earliest)
+            in_scope(columns, conversation_pins.c.app_id, scope)
+            .add_columns(earliest)
             .where(conversation_pins.c.expires_at <= now)
             .group_by(conversation_pins.c.app_id, conversation_pins.c.user_id)
             .order_by(earliest)

@@ -6,7 +6,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from chatpins.core.entities import Pin, PinAction, PinChange
-from chatpins.storage.repositories._base import Repository, key, to_row
+from chatpins.core.ports import EVERY_APP, SweepScope
+from chatpins.storage.repositories._base import Repository, in_scope, key, to_row
 from chatpins.storage.tables import messages, pin_history, pins
 
 _INSERT = pins.insert().returning(pins.c.id)
@@ -115,10 +116,13 @@ class PinRepository(Repository):
         )
         return set((await self._conn.execute(query)).scalars())
 
-    async def due_chats(self, now: int, limit: int) -> list[tuple[str, str]]:
+    async def due_chats(
+        self, now: int, limit: int, scope: SweepScope = EVERY_APP
+    ) -> list[tuple[str, str]]:
         """Chats (app, chat) holding a pin whose time is up, the longest overdue first."""
         query = (
-            sa.select(pins.c.app_id, pins.c.chat_id, sa.func.min(pins.c.expires_at))
+            in_scope(sa.select(pins.c.app_id, pins.c.chat_id), pins.c.app_id, scope)
+            .add_columns(sa.func.min(pins.c.expires_at))
             .where(pins.c.expires_at <= now)
             .group_by(pins.c.app_id, pins.c.chat_id)
             .order_by(sa.func.min(pins.c.expires_at))
@@ -130,10 +134,13 @@ class PinRepository(Repository):
         query = _of_chat(app_id, chat_id, None).where(pins.c.expires_at <= now)
         return await self._all(Pin, query.order_by(pins.c.expires_at, pins.c.id))
 
-    async def chats_to_start(self, now: int, limit: int) -> list[tuple[str, str]]:
+    async def chats_to_start(
+        self, now: int, limit: int, scope: SweepScope = EVERY_APP
+    ) -> list[tuple[str, str]]:
         """Chats (app, chat) holding a scheduled pin whose start has come, the earliest first."""
         query = (
-            sa.select(pins.c.app_id, pins.c.chat_id, sa.func.min(pins.c.starts_at))
+            in_scope(sa.select(pins.c.app_id, pins.c.chat_id), pins.c.app_id, scope)
+            .add_columns(sa.func.min(pins.c.starts_at))
             .where(pins.c.starts_at <= now, pins.c.scheduled.is_(True))
             .group_by(pins.c.app_id, pins.c.chat_id)
             .order_by(sa.func.min(pins.c.starts_at))
