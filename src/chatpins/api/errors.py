@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
 from chatpins.core import errors
+from chatpins.core.faults import Fault
 from chatpins.intake import Unreadable
 
 STATUS: dict[type[errors.ChatpinsError], int] = {
@@ -92,6 +93,20 @@ async def core_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.ChatpinsError)
     status, fields = describe(exc)
     return JSONResponse({"error": fields}, status_code=status)
+
+
+class FaultRefusal(Exception):
+    """A native request refused by a test's fault rule (``core.faults``): its HTTP status with
+    the error body, code and reason ``injected_fault``."""
+
+    def __init__(self, fault: Fault) -> None:
+        self.status = fault.http_status or 500
+        super().__init__(f"refused by a fault rule (HTTP {self.status})")
+
+
+async def fault_refusal(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FaultRefusal)
+    return JSONResponse(_body("injected_fault", str(exc)), status_code=exc.status)
 
 
 async def validation_error(_request: Request, exc: Exception) -> Response:

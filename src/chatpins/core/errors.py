@@ -134,6 +134,10 @@ class Reason(StrEnum):
     GLOBAL_PIN_NOT_FOUND = "global_pin_not_found"
     GLOBAL_PIN_LIMIT = "global_pin_limit"
     NOT_A_GROUP = "not_a_group"
+    # The controls a test suite steers the server with (clock, fault rules, reset) are off
+    TEST_CONTROLS_DISABLED = "test_controls_disabled"
+    INVALID_CLOCK = "invalid_clock"
+    FAULT_RULE_LIMIT = "fault_rule_limit"
     # Storage: a uniqueness race lost
     DUPLICATE_KEY = "duplicate_key"
 
@@ -189,6 +193,9 @@ NATIVE_ONLY: frozenset[Reason] = frozenset(
         Reason.GLOBAL_PIN_NOT_FOUND,
         Reason.GLOBAL_PIN_LIMIT,
         Reason.NOT_A_GROUP,
+        Reason.TEST_CONTROLS_DISABLED,
+        Reason.INVALID_CLOCK,
+        Reason.FAULT_RULE_LIMIT,
     }
 )
 

@@ -17,12 +17,14 @@ from starlette.types import ASGIApp
 
 from chatpins.core.context import Actor, Deps
 from chatpins.core.errors import ChatpinsError
+from chatpins.core.faults import Fault
 from chatpins.intake import Intake, Refuse
 
 Handler = Callable[[Request], Awaitable[Response]]
 ActorHandler = Callable[[Request, Actor], Awaitable[Response]]
 Authenticate = Callable[[Request], Awaitable[Actor]]
 Translate = Callable[[ChatpinsError], Exception]
+RefuseFault = Callable[[Fault], Exception]
 ErrorHandler = Callable[[Request, Exception], Any]
 E = TypeVar("E")
 
@@ -37,6 +39,8 @@ class DialectApp:
     mounted: bool = False
     root: bool = False
     name: str = ""  # shown by ``GET /v1/capabilities``
+    # Its served surface as an OpenAPI document (``GET /openapi/<name>.json``; dialects/openapi.py).
+    openapi: Callable[[], dict[str, Any]] | None = None
 
 
 def deps_of(request: Request) -> Deps:
@@ -44,14 +48,27 @@ def deps_of(request: Request) -> Deps:
     return deps
 
 
-def endpoint(authenticate: Authenticate, translate: Translate) -> Callable[[ActorHandler], Handler]:
+def endpoint(
+    authenticate: Authenticate, translate: Translate, refuse: RefuseFault | None = None
+) -> Callable[[ActorHandler], Handler]:
     """Wrap a handler: the dialect's gateway finds the actor first, and a core error the
-    handler raises leaves as the dialect's own (``translate``: its one error table)."""
+    handler raises leaves as the dialect's own (``translate``: its one error table).
+
+    With ``refuse`` (the dialect's rendering of a fault rule's refusal), a test's fault rule
+    for the actor's app may then delay the request or refuse it before the handler runs
+    (``core.faults``; rules match ``"METHOD /path"``)."""
 
     def wrap(handler: ActorHandler) -> Handler:
         @functools.wraps(handler)
         async def run(request: Request) -> Response:
             actor = await authenticate(request)
+            if refuse is not None:
+                request_line = f"{request.method} {request.scope['path']}"
+                fault = await deps_of(request).faults.arrive(
+                    actor.app_id, actor.dialect, request_line
+                )
+                if fault is not None:
+                    raise refuse(fault)
             try:
                 return await handler(request, actor)
             except ChatpinsError as exc:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from chatpins.api.errors import FaultRefusal
 from chatpins.core.context import Actor, Deps
 from chatpins.core.errors import PermissionDenied, Reason, Unauthenticated
 from chatpins.core.services import apps, tokens
@@ -30,6 +31,19 @@ def get_deps(request: Request) -> Deps:
 async def actor(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    """Who the request acts for; then a test's fault rule for that app may delay the request
+    or refuse it before its use case runs (``core.faults``)."""
+    acting = await _authenticate(request, credentials)
+    request_line = f"{request.method} {request.scope['path']}"
+    fault = await get_deps(request).faults.arrive(acting.app_id, NATIVE, request_line)
+    if fault is not None:
+        raise FaultRefusal(fault)
+    return acting
+
+
+async def _authenticate(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
 ) -> Actor:
     if credentials is None or not credentials.credentials:
         raise Unauthenticated(Reason.MISSING_CREDENTIALS)

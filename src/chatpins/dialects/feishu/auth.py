@@ -16,7 +16,7 @@ from chatpins.core.entities import TokenKind
 from chatpins.core.errors import Reason, Unauthenticated
 from chatpins.core.services import tokens
 from chatpins.dialects import shell
-from chatpins.dialects.feishu.errors import FeishuError, to_feishu, token_error
+from chatpins.dialects.feishu.errors import FeishuError, fault_error, to_feishu, token_error
 from chatpins.dialects.feishu.wire import INVALID_TOKEN_REQUEST, read_json
 from chatpins.dialects.shell import ActorHandler, Handler, deps_of
 from chatpins.intake import Unreadable
@@ -58,9 +58,9 @@ async def _issue(request: Request, kind: TokenKind) -> Response:
 
 
 def endpoint(family: str) -> Callable[[ActorHandler], Handler]:
-    """Wrap a handler: the gateway (token, then the app's per-endpoint rate limit), and core
-    errors to the codes of the endpoint's family."""
-    return shell.endpoint(_gateway, functools.partial(to_feishu, family=family))
+    """Wrap a handler: the gateway (token, then the app's per-endpoint rate limit, then a
+    test's fault rules), and core errors to the codes of the endpoint's family."""
+    return shell.endpoint(_gateway, functools.partial(to_feishu, family=family), fault_error)
 
 
 async def _gateway(request: Request) -> Actor:
@@ -94,14 +94,14 @@ async def _check_api_rate(request: Request, actor: Actor) -> None:
     """Feishu's app-level tier for every endpoint here: 50/s and 1000/min, per API per app."""
     route = request.scope.get("route")
     api = f"{request.method} {getattr(route, 'path', request.url.path)}"
-    limiter = deps_of(request).limiter
+    deps = deps_of(request)
     for limit, window in (
         (actor.app.api_rate_per_second, 1.0),
         (actor.app.api_rate_per_minute, 60.0),
     ):
         if not limit:
             continue
-        wait = await limiter.hit(f"api:{actor.app_id}:{api}:{window}", limit, window)
+        wait = await deps.hit_limit(actor.app, f"api:{actor.app_id}:{api}:{window}", limit, window)
         if wait is not None:
             raise FeishuError(
                 99991400,

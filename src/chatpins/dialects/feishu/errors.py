@@ -19,6 +19,7 @@ from chatpins.core.errors import (
     RateLimited,
     Reason,
 )
+from chatpins.core.faults import Fault
 from chatpins.dialects.shell import ErrorTable
 
 INVALID_PARAM = "Your request contains an invalid request parameter."
@@ -216,6 +217,32 @@ def token_error(reason: str) -> FeishuError:
     """A gateway token failure (``missing_token``, ``expired_user_token``, …): 99991xxx."""
     code, msg = lookup("auth", reason) or (99991663, INVALID_TOKEN)
     return FeishuError(code, msg)
+
+
+# A fault rule's refusal (``core.faults``) answers the vendor's msg for its code: the table's,
+# or the platform's own for the codes no endpoint maps.
+_PLATFORM_MESSAGES = {
+    99991201: "resource not found",
+    99991301: "method not allowed",
+    99991400: "request trigger frequency limit",
+    99991500: "internal server error",
+}
+
+
+def fault_error(fault: Fault) -> FeishuError:
+    """A fault rule's refusal: its code on its HTTP status. Without a status: 429 for the rate
+    limit (99991400), else 400 as for every business error; without a code: the platform's
+    code for the status (99991400, 99991500 for 5xx, else the invalid-parameter 230001)."""
+    status = fault.http_status
+    code = fault.code
+    if code is None:
+        code = 99991400 if status == 429 else 99991500 if (status or 0) >= 500 else 230001
+    msg = next((m for _f, _r, (c, m) in _TABLE.rows() if c == code), None)
+    msg = msg or _PLATFORM_MESSAGES.get(code, "injected fault")
+    if code == 99991400:
+        # What a client's back-off reads (feishu.md §4).
+        return FeishuError(code, msg, status or 429, {"x-ogw-ratelimit-reset": "1"})
+    return FeishuError(code, msg, status or 400)
 
 
 lookup = _TABLE.lookup

@@ -19,7 +19,7 @@ from chatpins.core.entities import App
 from chatpins.core.errors import Unauthenticated
 from chatpins.core.services import apps, tokens, users
 from chatpins.dialects import shell
-from chatpins.dialects.imkit.errors import TOO_MANY, ImkitError, fail, to_imkit
+from chatpins.dialects.imkit.errors import TOO_MANY, ImkitError, fail, fault_error, to_imkit
 from chatpins.dialects.shell import ActorHandler, Handler, deps_of
 
 DIALECT = "imkit"
@@ -32,10 +32,12 @@ Access = Literal["platform", "user", "any"]
 
 
 def endpoint(access: Access, family: str = "") -> Callable[[ActorHandler], Handler]:
-    """Wrap a handler: credentials (and the API key's rate limit), core errors → IMKit codes."""
+    """Wrap a handler: credentials (and the API key's rate limit), then a test's fault rules;
+    core errors → IMKit codes."""
     return shell.endpoint(
         functools.partial(authenticate, access=access),
         functools.partial(to_imkit, family=family),
+        fault_error,
     )
 
 
@@ -79,8 +81,8 @@ async def authenticate(request: Request, access: Access) -> Actor:
 async def _check_api_key_rate(deps: Deps, app: App) -> None:
     if not app.api_rate_per_minute:
         return
-    wait = await deps.limiter.hit(
-        f"imkit-api-key:{app.id}", app.api_rate_per_minute, API_KEY_WINDOW_S
+    wait = await deps.hit_limit(
+        app, f"imkit-api-key:{app.id}", app.api_rate_per_minute, API_KEY_WINDOW_S
     )
     if wait is not None:
         message = f"{app.api_rate_per_minute} requests per minute per API key"

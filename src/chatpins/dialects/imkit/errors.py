@@ -12,6 +12,8 @@ strings here.
 
 from __future__ import annotations
 
+from http import HTTPStatus
+
 from chatpins.core.errors import (
     BOT_CHAT_CHECKS,
     CONVERSATION_PIN_CHECKS,
@@ -25,6 +27,7 @@ from chatpins.core.errors import (
     Reason,
     Unauthenticated,
 )
+from chatpins.core.faults import Fault
 from chatpins.dialects.shell import ErrorTable
 
 BAD_REQUEST = (400, "Bad Request", "INVALID_BODY")
@@ -172,6 +175,36 @@ def fail(reason: str, detail: str = "", *, family: str = "") -> ImkitError:
     """A wire-level failure by reason (the request's shape, credentials)."""
     entry = lookup(family, reason) or BAD_REQUEST
     return ImkitError(entry, detail or reason.replace("_", " ").capitalize())
+
+
+# A fault rule's refusal (``core.faults``) by its HTTP status: IMKit names an error by its
+# status (RC == status), so the status picks the entry; 401 is the one SDKs refresh tokens on.
+_BY_STATUS: dict[int, Entry] = {
+    entry[0]: entry
+    for entry in (
+        BAD_REQUEST,
+        TOKEN,
+        NO_ROLE,
+        ROUTE,
+        METHOD,
+        CONFLICT,
+        TOO_LARGE,
+        TOO_MANY,
+        INTERNAL,
+    )
+}
+
+
+def fault_error(fault: Fault) -> ImkitError:
+    status = fault.http_status or BAD_REQUEST[0]
+    entry = _BY_STATUS.get(status)
+    if entry is None:
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:  # a status no RFC names
+            phrase = "Error"
+        entry = (status, phrase, phrase.upper().replace(" ", "_").replace("-", "_"))
+    return ImkitError(entry, retry_after=1 if status == TOO_MANY[0] else None)
 
 
 lookup = _TABLE.lookup

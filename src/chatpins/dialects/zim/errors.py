@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from chatpins.core.errors import BOT_CHAT_CHECKS, NATIVE_ONLY, ChatpinsError, Reason
+from chatpins.core.faults import Fault
 from chatpins.dialects.shell import ErrorTable
 
 GENERAL = 660000001
@@ -167,6 +168,12 @@ def all_failed_code(sub_codes: list[int]) -> int:
 
 def message_for(code: int) -> str:
     return next((m for c, m in _ENTRIES.values() if c == code), "general business error")
+
+
+def fault_error(fault: Fault) -> ZimError:
+    """A fault rule's refusal (``core.faults``): its code, on HTTP 200 as every ZIM reply."""
+    code = fault.code if fault.code is not None else GENERAL
+    return ZimError(code, message_for(code))
 
 
 def codes() -> list[tuple[str, int, str]]:

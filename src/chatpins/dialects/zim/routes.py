@@ -7,6 +7,7 @@ decides (zim.md §3).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,8 +21,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from chatpins.core.context import Deps
 from chatpins.core.errors import ChatpinsError
 from chatpins.dialects.shell import DialectApp, build_app, deps_of
-from chatpins.dialects.zim import conversations, gateway, groups, messages, users
-from chatpins.dialects.zim.errors import ZimError, error, from_core
+from chatpins.dialects.zim import conversations, gateway, groups, messages, openapi, users
+from chatpins.dialects.zim.errors import ZimError, error, fault_error, from_core
 from chatpins.dialects.zim.gateway import Call, Rate
 from chatpins.dialects.zim.wire import error_reply, read_json, unreadable
 from chatpins.intake import Unreadable
@@ -66,6 +67,10 @@ async def handle(request: Request) -> Response:
         call = Call(deps, app, name, {})
         if action.rate is not None:  # only authenticated requests count
             await call.hit(f"action:{name}", action.rate)
+        # A test's fault rule for the app (``core.faults``, matched by Action name).
+        fault = await deps.faults.arrive(app.id, "zim", name)
+        if fault is not None:
+            raise fault_error(fault)
         call.body = await read_json(request)
         return await action.handler(call)
     except ZimError as exc:
@@ -103,7 +108,12 @@ class _EveryMethod:
 
 def dialect(deps: Deps) -> DialectApp:
     """ZIM's server API: ``/`` itself."""
-    return DialectApp(build_zim_app(deps), root=True, name="zim")
+    return DialectApp(
+        build_zim_app(deps),
+        root=True,
+        name="zim",
+        openapi=functools.partial(openapi.document, ACTIONS),
+    )
 
 
 def build_zim_app(deps: Deps) -> ASGIApp:

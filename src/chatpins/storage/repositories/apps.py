@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from chatpins.core.entities import App
+from chatpins.core.entities import App, AppClock
+from chatpins.storage import app_rows
 from chatpins.storage.repositories._base import Repository, key, to_row
 from chatpins.storage.tables import apps, server_settings
 
@@ -42,8 +43,51 @@ class AppRepository(Repository):
         values.pop("id")
         await self._conn.execute(apps.update().where(apps.c.id == app.id).values(**values))
 
+    async def set_clock(self, app_id: str, clock: AppClock) -> None:
+        self.changed_identities = True  # remembered identities carry the app and its clock
+        await self._conn.execute(
+            apps.update()
+            .where(apps.c.id == app_id)
+            .values(clock_offset_ms=clock.offset_ms, clock_frozen_at_ms=clock.frozen_at_ms)
+        )
+
+    async def advance_clock(self, app_id: str, ms: int) -> None:
+        """Move the app's clock ``ms`` on, in one statement: parallel moves add up. A frozen
+        clock stays frozen (null + ms is null for a running one)."""
+        self.changed_identities = True
+        frozen = apps.c.clock_frozen_at_ms
+        await self._conn.execute(
+            apps.update()
+            .where(apps.c.id == app_id)
+            .values(
+                clock_offset_ms=apps.c.clock_offset_ms + sa.case((frozen.is_(None), ms), else_=0),
+                clock_frozen_at_ms=frozen + ms,
+            )
+        )
+
+    async def moved_clocks(self) -> dict[str, AppClock]:
+        """The apps whose clock a test moved."""
+        query = sa.select(apps.c.id, apps.c.clock_offset_ms, apps.c.clock_frozen_at_ms).where(
+            sa.or_(apps.c.clock_offset_ms != 0, apps.c.clock_frozen_at_ms.is_not(None))
+        )
+        return {r[0]: AppClock(r[1], r[2]) for r in await self._conn.execute(query)}
+
+    async def empty(self, app_id: str, bot_user_id: str) -> dict[str, int]:
+        """Delete every row of the app but the app itself and its bot (``storage.app_rows``
+        says which); how many rows each table lost."""
+        self.changed_identities = True  # its users and tokens are gone
+        removed: dict[str, int] = {}
+        for table, statement in app_rows.deletes(app_id, bot_user_id):
+            removed[table] = (await self._conn.execute(statement)).rowcount
+        return removed
+
     async def count(self) -> int:
         return (await self._conn.execute(sa.select(sa.func.count()).select_from(apps))).scalar_one()
+
+    async def list_all(self) -> list[App]:
+        """Every app, oldest first (an operator's listing: there are few)."""
+        query = apps.select().order_by(apps.c.created_at, apps.c.id)
+        return await self._all(App, query)
 
 
 class ServerSettingRepository(Repository):
