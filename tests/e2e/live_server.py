@@ -45,11 +45,17 @@ class ServerProcess:
     """One `chatpins serve` subprocess on a fixed port (kept across restarts)."""
 
     def __init__(
-        self, database_url: str, log_dir: Path, extra_env: dict[str, str] | None = None
+        self,
+        database_url: str,
+        log_dir: Path,
+        extra_env: dict[str, str] | None = None,
+        extra_args: list[str] | None = None,
     ) -> None:
         self.database_url = database_url
         # Settings of this server only (``CHATPINS_*`` variables), on top of the defaults.
         self.extra_env = dict(extra_env or {})
+        # Options of this server's `chatpins serve` only (e.g. ``--load FILE``).
+        self.extra_args = list(extra_args or [])
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / f"chatpins-{self.port}.log"
@@ -103,6 +109,7 @@ class ServerProcess:
                 str(self.port),
                 "--database-url",
                 self.database_url,
+                *self.extra_args,
             ],
             cwd=REPO_ROOT,
             env=_server_env(self.extra_env),

@@ -28,6 +28,15 @@ class UserRepository(Repository):
         query = users.select().where(users.c.app_id == app_id, users.c.id.in_(user_ids))
         return await self._all(User, query)
 
+    async def of_app(self, app_id: str) -> list[User]:
+        """Every user of the app, the earliest registered first (then by id)."""
+        query = (
+            users.select()
+            .where(users.c.app_id == app_id)
+            .order_by(users.c.registered_at, users.c.id)
+        )
+        return await self._all(User, query)
+
     async def update(self, user: User) -> None:
         self.changed_identities = True
         values = to_row(user, users)
