@@ -20,6 +20,7 @@ router = APIRouter(prefix="/v1", tags=["native"])
 
 class CapabilitiesReply(BaseModel):
     dialects: list[str]
+    openapi: dict[str, str]  # dialect -> its OpenAPI document's path
     pins: dict[str, Any]
     batch: dict[str, Any]
     history: dict[str, Any]
@@ -30,6 +31,7 @@ class CapabilitiesReply(BaseModel):
 async def capabilities(request: Request, actor: ActorDep) -> dict[str, Any]:
     return {
         "dialects": request.app.state.dialects,
+        "openapi": request.app.state.dialect_openapi.urls(),
         "pins": {
             "max_pins": {"min": 1, "max": MAX_PINS_CAP, "unlimited": None},
             "overflow": [o.value for o in Overflow],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import structlog
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -10,7 +12,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from chatpins.core.context import Deps
-from chatpins.dialects.feishu import auth, chats, messages, pins
+from chatpins.dialects.feishu import auth, chats, messages, openapi, pins
 from chatpins.dialects.feishu.errors import FeishuError
 from chatpins.dialects.feishu.wire import canonical_headers, error_response, refuse
 from chatpins.dialects.shell import DialectApp, build_app
@@ -72,7 +74,13 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 def dialect(deps: Deps) -> DialectApp:
     """Feishu's open platform, mounted at ``/open-apis``."""
-    return DialectApp(build_feishu_app(deps), frozenset({"open-apis"}), mounted=True, name="feishu")
+    return DialectApp(
+        build_feishu_app(deps),
+        frozenset({"open-apis"}),
+        mounted=True,
+        name="feishu",
+        openapi=functools.partial(openapi.document, ROUTES),
+    )
 
 
 def build_feishu_app(deps: Deps) -> ASGIApp:

@@ -5,6 +5,7 @@ Every path answers with and without a trailing slash (the vendor's examples use 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 import structlog
@@ -15,7 +16,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from chatpins.core.context import Deps
-from chatpins.dialects.imkit import clients, messages, rooms
+from chatpins.dialects.imkit import clients, messages, openapi, rooms
 from chatpins.dialects.imkit.errors import INTERNAL, METHOD, ROUTE, ImkitError
 from chatpins.dialects.imkit.wire import Cors, error_response, refuse
 from chatpins.dialects.shell import DialectApp, build_app
@@ -74,7 +75,12 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 def dialect(deps: Deps) -> DialectApp:
     """IMKit's REST API at the root, for its own first path segments."""
-    return DialectApp(build_imkit_app(deps), PREFIXES, name="imkit")
+    return DialectApp(
+        build_imkit_app(deps),
+        PREFIXES,
+        name="imkit",
+        openapi=functools.partial(openapi.document, list(_routes())),
+    )
 
 
 def build_imkit_app(deps: Deps) -> ASGIApp:
