@@ -15,13 +15,19 @@ from starlette.types import ASGIApp
 
 from chatpins import __version__
 from chatpins.api import errors as api_errors
+from chatpins.api.clock import router as clock_router
+from chatpins.api.dialect_openapi import DialectDocuments
+from chatpins.api.dialect_openapi import router as dialect_openapi_router
+from chatpins.api.docs_ui import install_docs
 from chatpins.api.events import StreamKeeper, event_stream
+from chatpins.api.landing import landing
 from chatpins.api.metrics import Metrics, MetricsMiddleware
 from chatpins.api.native.capabilities import router as native_capabilities_router
 from chatpins.api.native.chats import router as native_chats_router
 from chatpins.api.native.conversations import router as native_conversations_router
 from chatpins.api.native.pins import router as native_pins_router
 from chatpins.api.provisioning import router as provisioning_router
+from chatpins.api.test_controls import router as test_controls_router
 from chatpins.api.webhooks import router as webhooks_router
 from chatpins.core.context import Deps
 from chatpins.core.errors import ChatpinsError
@@ -46,7 +52,9 @@ from chatpins.storage.uow import UnitOfWorkFactory
 from chatpins.sweeper import PinSweeper
 
 
-def build_deps(db: Database, notifier: LocalNotifier | None = None) -> Deps:
+def build_deps(
+    db: Database, notifier: LocalNotifier | None = None, *, app_clocks: bool = False
+) -> Deps:
     identities: Recent[Any] = Recent()
     return Deps(
         uow=UnitOfWorkFactory(db, notifier.committed if notifier else None, identities.clear),
@@ -54,6 +62,7 @@ def build_deps(db: Database, notifier: LocalNotifier | None = None) -> Deps:
         limiter=MemoryRateLimiter(),
         ids=RandomIds(),
         identities=identities,
+        app_clocks=app_clocks,
     )
 
 
@@ -71,7 +80,7 @@ def build_app(
 ) -> ASGIApp:
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     notifier = RedisNotifier(settings.redis_url) if settings.redis_url else LocalNotifier()
-    deps = build_deps(db, notifier)
+    deps = build_deps(db, notifier, app_clocks=settings.test_controls_enabled)
     hub = EventHub(
         deps, queue_size=settings.ws_queue_size, poll_seconds=settings.events_poll_seconds
     )
@@ -108,7 +117,12 @@ def build_app(
             await notifier.stop()
             await db.dispose()
 
-    app = FastAPI(title="chatpins", version=__version__, lifespan=lifespan)
+    # The docs are served from the package (api/docs_ui.py), not FastAPI's CDN-loaded pages.
+    app = FastAPI(
+        title="chatpins", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    install_docs(app)
+    app.add_route("/", landing, methods=["GET"], include_in_schema=False)
     # A path with a slash too many is unknown (404 with the error body), not a bodiless 307:
     # clients of an API follow no redirects.
     app.router.redirect_slashes = False
@@ -120,6 +134,7 @@ def build_app(
     app.add_exception_handler(ChatpinsError, api_errors.core_error)
     app.add_exception_handler(RequestValidationError, api_errors.validation_error)
     app.add_exception_handler(HTTPException, api_errors.http_error)
+    app.add_exception_handler(api_errors.FaultRefusal, api_errors.fault_refusal)
     api_errors.without_validation_body(app)
 
     @app.get("/v1/health", tags=["health"])
@@ -140,13 +155,17 @@ def build_app(
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.include_router(provisioning_router)
     app.include_router(webhooks_router)
+    app.include_router(clock_router)
+    app.include_router(test_controls_router)
     app.include_router(native_chats_router)
     app.include_router(native_pins_router)
     app.include_router(native_conversations_router)
     app.include_router(native_capabilities_router)
+    app.include_router(dialect_openapi_router)
     # A plain Starlette route: FastAPI's dependency machinery would cost every open stream.
     app.router.routes.append(WebSocketRoute("/v1/events/ws", event_stream))
     served = [make(deps) for make in dialects]
     app.state.dialects = ["native", *(d.name for d in served if d.name)]
+    app.state.dialect_openapi = DialectDocuments(served)
     dispatcher = DialectDispatcher(Intake(app, api_errors.refuse), served)
     return MetricsMiddleware(dispatcher, metrics)

@@ -5,25 +5,30 @@ then the server's log) and ``events tail`` (JSON lines already) takes ``--json``
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import shlex
+from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from chatpins import __version__
+from chatpins.cli_apps import apps_cli, credential_lines
 from chatpins.cli_common import AppOption, DatabaseUrl, JsonFlag, run, settings_for, show
 from chatpins.cli_events import events_cli
+from chatpins.cli_state import load_before_serving, state_cli
 from chatpins.cli_webhooks import webhooks_cli
 from chatpins.core.services import admin, apps, tokens, users
 
 if TYPE_CHECKING:
     from chatpins.core.context import Deps
+    from chatpins.core.entities import App
     from chatpins.settings import Settings
 
 cli = typer.Typer(help="chatpins: a self-hosted pinning backend for chat.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
-apps_cli = typer.Typer(help="Apps (tenants).", no_args_is_help=True)
 users_cli = typer.Typer(help="Users of an app.", no_args_is_help=True)
 tokens_cli = typer.Typer(help="User access tokens.", no_args_is_help=True)
 admin_cli = typer.Typer(help="The admin key of the native API.", no_args_is_help=True)
@@ -34,6 +39,7 @@ cli.add_typer(tokens_cli, name="tokens")
 cli.add_typer(admin_cli, name="admin-key")
 cli.add_typer(webhooks_cli, name="webhooks")
 cli.add_typer(events_cli, name="events")
+cli.add_typer(state_cli)  # `load` and `dump`, top-level commands
 
 
 def _print_version(value: bool) -> None:
@@ -134,6 +140,33 @@ def tokens_issue(
     show({"token": issued.value, "expires_at": iso(issued.expires_at)}, as_json)
 
 
+@cli.command()
+def reset(app: AppOption, database_url: DatabaseUrl = None, as_json: JsonFlag = False) -> None:
+    """Empty an app: every user, token, chat, message, pin, event and webhook goes, in one
+    transaction; the app keeps its credentials, settings, bot and the bot's tokens. A test
+    control: refused where they are off (production mode, unless CHATPINS_TEST_CONTROLS=true).
+
+    A running server keeps its fault rules and rate-limit windows for the app in its memory:
+    `POST /v1/apps/{id}/reset` clears those too."""
+    from chatpins.core.services import app_reset
+
+    settings = settings_for(database_url)
+    if not settings.test_controls_enabled:
+        typer.echo(
+            "error: test_controls_disabled: test controls are off (production mode); "
+            "CHATPINS_TEST_CONTROLS=true turns them on",
+            err=True,
+        )
+        raise typer.Exit(1)
+
+    async def use_case(deps: Deps) -> app_reset.ResetOutcome:
+        found = await apps.get_app(deps, app)
+        return await app_reset.reset_app(deps, found.id)
+
+    outcome = run(settings, use_case)
+    show({"app_id": outcome.app_id, "removed": outcome.removed}, as_json)
+
+
 @admin_cli.command("rotate")
 def admin_key_rotate(database_url: DatabaseUrl = None, as_json: JsonFlag = False) -> None:
     """Replace the stored admin key of the native API and print the new one; a running server
@@ -143,6 +176,11 @@ def admin_key_rotate(database_url: DatabaseUrl = None, as_json: JsonFlag = False
         show({"admin_key": key}, as_json=True)
     else:
         typer.echo(key)
+
+
+class Mode(StrEnum):
+    LOCAL = "local"
+    PRODUCTION = "production"
 
 
 @cli.command()
@@ -166,25 +204,50 @@ def serve(
             show_default="$CHATPINS_REDIS_URL, else none: one instance",
         ),
     ] = None,
+    mode: Annotated[
+        Mode | None,
+        typer.Option(
+            "--mode",
+            help="local: a developer's stand-in (a demo app with the README's fixed credentials, "
+            "loopback webhooks, demo credentials on the landing page). production: no demo "
+            "app, no secret ever printed, an admin key required (CHATPINS_ADMIN_KEY or one "
+            "made by `chatpins admin-key rotate`).",
+            show_default="$CHATPINS_MODE, else local on SQLite and production on any other",
+        ),
+    ] = None,
+    load: Annotated[
+        Path | None,
+        typer.Option(
+            "--load",
+            help="A declared-state file (YAML or JSON) to load first, as `chatpins load` does; "
+            "a bad file stops the server from starting. On an empty database it replaces the "
+            "demo app.",
+            dir_okay=False,
+            show_default="none",
+        ),
+    ] = None,
 ) -> None:
     """Run the server. On the embedded SQLite default, pending migrations are applied first.
 
-    It prints a banner (address, admin key, a new demo app's credentials), then its log: there
-    is no --json.
+    It prints a banner (address, mode, admin key; in local mode the demo app's credentials),
+    then its log: there is no --json.
     """
     import uvicorn
 
     from chatpins.app import build_app
     from chatpins.logs import configure_logging
 
-    settings = settings_for(database_url, host=host, port=port, redis_url=redis_url)
+    settings = settings_for(
+        database_url,
+        host=host,
+        port=port,
+        redis_url=redis_url,
+        mode=mode.value if mode is not None else None,
+    )
     configure_logging(settings.log_level, secrets=[settings.admin_key])
-
-    async def prepare(deps: Deps) -> tuple[apps.NewApp | None, str | None]:
-        new_key = None if settings.admin_key else await admin.ensure_admin_key(deps)
-        return await apps.ensure_demo_app(deps), new_key
-
-    demo, new_key = run(settings, prepare)
+    if load is not None:
+        load_before_serving(settings, load)
+    demo, new_key = run(settings, lambda deps: _prepare(settings, deps))
     _announce(settings, demo, new_key)
     uvicorn.run(
         build_app(settings),
@@ -205,34 +268,79 @@ def serve(
     )
 
 
-def _announce(settings: Settings, demo: apps.NewApp | None, new_key: str | None) -> None:
+NO_ADMIN_KEY = (
+    "error: production mode needs an admin key and prints none: set CHATPINS_ADMIN_KEY, or run "
+    "`chatpins admin-key rotate --database-url ...` once (it prints the key to your terminal; "
+    "the server keeps only its hash)"
+)
+
+
+async def _prepare(settings: Settings, deps: Deps) -> tuple[App | None, str | None]:
+    """Local mode: the admin key made (and returned, to print once) if there is none, and the
+    demo app made on an empty database. Production: neither; it refuses to start without an
+    admin key, since printing a new one would put it in the server's log."""
+    from chatpins.core.services import demo_app
+
+    if not settings.is_local:
+        if not settings.admin_key and not await admin.has_admin_key(deps):
+            typer.echo(NO_ADMIN_KEY, err=True)
+            raise typer.Exit(2)
+        return None, None
+    new_key = None if settings.admin_key else await admin.ensure_admin_key(deps)
+    await demo_app.ensure_local_demo_app(deps)
+    return await demo_app.find_demo_app(deps), new_key
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _announce(settings: Settings, demo: App | None, new_key: str | None) -> None:
+    from sqlalchemy.engine import make_url
+
+    from chatpins.core.services.demo_app import documented_secrets
+
     base = f"http://{settings.host}:{settings.port}"
-    lines = [f"chatpins on {base}  (database: {settings.database_url})"]
+    database = make_url(settings.database_url).render_as_string(hide_password=True)
+    mode = "local" if settings.is_local else "production"
+    lines = [f"chatpins on {base}  (mode: {mode}; database: {database})"]
     if settings.admin_key:
         lines.append("admin key: from CHATPINS_ADMIN_KEY")
     elif new_key:
         lines.append(f"admin key (shown once): {new_key}")
     else:
         lines.append("admin key: set earlier (`chatpins admin-key rotate` prints a new one)")
-    if demo is not None:
-        body = json.dumps({"app_id": demo.app.feishu_app_id, "app_secret": demo.feishu_app_secret})
+    if not settings.is_local:
+        print("\n".join(lines), flush=True)
+        return
+    if not _is_loopback(settings.host):
+        lines.append(
+            f"warning: local mode on {settings.host}: the demo app's credentials are public "
+            "(README); use --mode production on a shared network"
+        )
+    if demo is None:
+        lines += ["", "no demo app: it is made only on an empty database (`chatpins apps list`)"]
+        print("\n".join(lines), flush=True)
+        return
+    known = documented_secrets(demo)
+    lines += ["", f"demo app {demo.id} (fixed credentials, listed in the README):"]
+    lines += credential_lines(demo, known, hidden=f"rotated (`chatpins apps show {demo.id}`)")
+    if known is not None and known.feishu_app_secret is not None:
+        body = json.dumps({"app_id": demo.feishu_app_id, "app_secret": known.feishu_app_secret})
         lines += [
-            "",
-            f"demo app {demo.app.id} created",
-            f"  feishu app_id:     {demo.app.feishu_app_id}",
-            f"  feishu app_secret: {demo.feishu_app_secret}",
-            f"  imkit client key:  {demo.app.imkit_client_key}",
-            f"  imkit api key:     {demo.imkit_api_key}",
-            f"  zim AppId:         {demo.app.zim_app_id}",
-            f"  zim ServerSecret:  {demo.app.zim_server_secret}",
-            f"  native api key:    {demo.native_api_key}",
             "",
             "get a tenant_access_token:",
             f"  curl -s -X POST {base}/open-apis/auth/v3/tenant_access_token/internal "
             f"-H 'Content-Type: application/json' -d {shlex.quote(body)}",
+        ]
+    if known is not None and known.native_api_key is not None:
+        lines += [
             "list a chat's pins through the native API:",
             f"  curl -s {base}/v1/chats/CHAT_ID/pins "
-            f"-H 'Authorization: Bearer {demo.native_api_key}'",
+            f"-H 'Authorization: Bearer {known.native_api_key}'",
         ]
     print("\n".join(lines), flush=True)
 

@@ -2,7 +2,8 @@
 
 Several vendors share one host, each claiming paths its own way: Feishu mounts ``/open-apis``,
 IMKit owns some first path segments (it has no prefix), ZIM answers ``/`` itself
-(``POST /?Action=…``); the native API (``/v1``, ``/metrics``, the docs) is the main app. Each
+(``POST /?Action=…``) but for a browser's ``GET /`` without ``Action`` (the landing page); the
+native API (``/v1``, ``/metrics``, the docs, the landing page) is the main app. Each
 dialect's app is reached directly, not through the main app's middleware and router: those
 cost every vendor call a tenth of a millisecond for nothing.
 """
@@ -10,10 +11,20 @@ cost every vendor call a tenth of a millisecond for nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from chatpins.dialects.shell import DialectApp
+
+
+def is_landing(scope: Scope) -> bool:
+    """A browser asking for ``/``: GET or HEAD with no ``Action`` parameter, which every ZIM
+    call carries (its gateway answers the other requests to ``/``, as before)."""
+    if scope["method"] not in ("GET", "HEAD"):
+        return False
+    query = scope.get("query_string", b"").decode("latin-1")
+    return all(name != "Action" for name, _ in parse_qsl(query, keep_blank_values=True))
 
 
 class DialectDispatcher:
@@ -30,7 +41,7 @@ class DialectDispatcher:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path: str = scope["path"]
-            if path == "/" and self.root is not None:
+            if path == "/" and self.root is not None and not is_landing(scope):
                 await self.root(scope, receive, send)
                 return
             first = path.split("/", 2)[1]

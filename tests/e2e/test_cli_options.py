@@ -161,6 +161,12 @@ def test_json_output_of_every_command_is_one_json_document(
     assert again == {"revision": upgraded["revision"], "previous": upgraded["revision"]}
     app = as_json("apps", "create", "--name", "json")
     app_id = app["id"]
+    assert [a["id"] for a in as_json("apps", "list")["apps"]] == [app_id]
+    shown = as_json("apps", "show", app_id)
+    assert shown["id"] == app_id and "app_secret" not in shown["feishu"]
+    assert set(shown["stored_hashed"]) == {"feishu.app_secret", "imkit.api_key", "native.api_key"}
+    rotated = as_json("apps", "rotate-secret", app_id, "--dialect", "zim")
+    assert rotated["app"] == app_id and re.fullmatch(r"[0-9a-f]{32}", rotated["secret"])
     assert as_json("users", "create", "--app", app_id, "--id", "ann")["id"] == "ann"
     token = as_json("tokens", "issue", "--app", app_id, "--user", "ann", "--dialect", "imkit")
     assert set(token) == {"token", "expires_at"}

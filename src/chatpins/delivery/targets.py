@@ -139,8 +139,8 @@ class TargetPolicy:
     def from_settings(cls, settings: Settings) -> TargetPolicy:
         allow = settings.webhook_allow_private
         return cls(
-            # By mode: local (SQLite) reaches loopback receivers, production reaches none.
-            allow_loopback=settings.is_sqlite if allow is None else allow,
+            # By mode: local reaches loopback receivers, production reaches none.
+            allow_loopback=settings.is_local if allow is None else allow,
             allow_private=bool(allow),
             listen_host=settings.host,
             listen_port=settings.port,

@@ -18,6 +18,12 @@ async def ensure_admin_key(deps: Deps) -> str | None:
     return key
 
 
+async def has_admin_key(deps: Deps) -> bool:
+    """Whether an admin key is stored (made by an earlier start or ``admin-key rotate``)."""
+    async with deps.uow() as uow:
+        return await uow.server.get(_KEY) is not None
+
+
 async def rotate_admin_key(deps: Deps) -> str:
     key = "cpk_" + deps.ids.hex(40)
     async with deps.uow(write=True) as uow:
