@@ -245,6 +245,8 @@ def serve(
         mode=mode.value if mode is not None else None,
     )
     configure_logging(settings.log_level, secrets=[settings.admin_key])
+    if not settings.is_local:  # before anything is written, loaded files included
+        run(settings, lambda deps: _require_admin_key(settings, deps))
     if load is not None:
         load_before_serving(settings, load)
     demo, new_key = run(settings, lambda deps: _prepare(settings, deps))
@@ -275,16 +277,20 @@ NO_ADMIN_KEY = (
 )
 
 
+async def _require_admin_key(settings: Settings, deps: Deps) -> None:
+    """Production refuses to start without an admin key, since printing a new one would put
+    it in the server's log."""
+    if not settings.admin_key and not await admin.has_admin_key(deps):
+        typer.echo(NO_ADMIN_KEY, err=True)
+        raise typer.Exit(2)
+
+
 async def _prepare(settings: Settings, deps: Deps) -> tuple[App | None, str | None]:
     """Local mode: the admin key made (and returned, to print once) if there is none, and the
-    demo app made on an empty database. Production: neither; it refuses to start without an
-    admin key, since printing a new one would put it in the server's log."""
+    demo app made on an empty database. Production: neither (see ``_require_admin_key``)."""
     from chatpins.core.services import demo_app
 
     if not settings.is_local:
-        if not settings.admin_key and not await admin.has_admin_key(deps):
-            typer.echo(NO_ADMIN_KEY, err=True)
-            raise typer.Exit(2)
         return None, None
     new_key = None if settings.admin_key else await admin.ensure_admin_key(deps)
     await demo_app.ensure_local_demo_app(deps)

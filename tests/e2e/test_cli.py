@@ -17,8 +17,11 @@ from tests.databases import fresh_database
 POSTGRES_URL = os.environ.get("CHATPINS_TEST_POSTGRES_URL")
 
 
-def chatpins(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATPINS_")}
+def chatpins(
+    *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI without the test run's ``CHATPINS_*`` variables (``env``: its own)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATPINS_")} | (env or {})
     result = subprocess.run(
         [sys.executable, "-m", "chatpins", *args],
         capture_output=True,

@@ -144,15 +144,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 def test_json_output_of_every_command_is_one_json_document(
-    database_url: str, commands: dict[Command, set[str]]
+    database_url: str, commands: dict[Command, set[str]], tmp_path: Path
 ) -> None:
     covered: set[Command] = set()
 
-    def as_json(*args: str) -> Any:
+    def as_json(*args: str, env: dict[str, str] | None = None) -> Any:
         words = [a for a in args if not a.startswith("-")]
         command = next(c for c in commands if list(c) == words[: len(c)])
         covered.add(command)
-        result = chatpins(*args, "--json", "--database-url", database_url)
+        result = chatpins(*args, "--json", "--database-url", database_url, env=env)
         return json.loads(result.stdout)
 
     upgraded = as_json("db", "upgrade")
@@ -182,6 +182,13 @@ def test_json_output_of_every_command_is_one_json_document(
     assert as_json("webhooks", "deliveries", "--app", app_id, hook["id"]) == {"deliveries": []}
     assert as_json("webhooks", "remove", "--app", app_id, hook["id"]) == {"removed": hook["id"]}
     assert as_json("webhooks", "list", "--app", app_id) == {"webhooks": []}
+    dumped = as_json("dump", "--app", app_id)
+    assert dumped["apps"][0]["id"] == app_id
+    (tmp_path / "state.json").write_text(json.dumps(dumped))
+    assert as_json("load", str(tmp_path / "state.json"))["apps"][0]["changes"] == {}
+    # A test control: on PostgreSQL (production mode) only where they are switched on.
+    controls = {"CHATPINS_TEST_CONTROLS": "true"}
+    assert as_json("reset", "--app", app_id, env=controls)["app_id"] == app_id
 
     with_json = {command for command, options in commands.items() if "--json" in options}
     assert covered == with_json, "every command with --json is run with it here"

@@ -21,8 +21,8 @@ Close codes: 4400 bad request, 4401 bad credentials, 4008 too slow (resume with 
 A stream lives no longer than its credential: it closes with 4401 when the token it was opened
 with expires (``StreamKeeper``'s timer), when a ``token.revoked`` event names the token's user
 and the token no longer works (every instance reads that event from the outbox), or when the
-admin key it was opened with no longer matches (checked every ``ADMIN_KEY_CHECK_S``: rotating it
-is a server-wide change that no app's outbox carries).
+admin key or IMKit API key it was opened with no longer works (checked every
+``ADMIN_KEY_CHECK_S``: rotating a key is a change no app's outbox carries).
 """
 
 from __future__ import annotations
@@ -63,9 +63,16 @@ class Credential:
 
     token: Token | None = None
     admin_key: str | None = None
+    # An app's IMKit API key, with the app it opened: rotating the key ends the stream.
+    api_key: tuple[str, str] | None = None  # (app id, key)
     # How far the app's clock ran ahead of the real time when the stream opened (a test's
     # moved clock; 0 otherwise): the keeper waits in real time for an expiry in app time.
     app_time_ahead_ms: int = 0
+
+    @property
+    def is_key(self) -> bool:
+        """Opened with a key (admin or API key), which only a periodic look finds rotated."""
+        return self.admin_key is not None or self.api_key is not None
 
     @property
     def expires_at(self) -> int | None:
@@ -101,11 +108,13 @@ async def resolve_reader(websocket: WebSocket, deps: Deps) -> Reader:
             identity = await tokens.authenticate(deps, credential, dialect)
             user_id = identity.user.id if identity.token.kind is TokenKind.USER else None
             ahead = deps.now(identity.app) - deps.clock.now_ms()
-            return Reader(identity.app.id, user_id, Credential(identity.token, None, ahead))
+            return Reader(
+                identity.app.id, user_id, Credential(identity.token, app_time_ahead_ms=ahead)
+            )
     app = await apps.find_app_by_credential(deps, "imkit_api_key", credential)
     if app is None:
         raise Unauthenticated(Reason.UNKNOWN_CREDENTIALS)
-    return Reader(app.id, None)
+    return Reader(app.id, None, Credential(api_key=(app.id, credential)))
 
 
 def _cursor(value: str | None) -> int | None:
@@ -197,12 +206,16 @@ class EventStream:
 
     async def credential_works(self) -> bool:
         """Checked again from the database: the token is neither revoked nor expired, the
-        admin key still the server's."""
+        admin key still the server's, the API key still its app's."""
         token, admin_key = self.credential.token, self.credential.admin_key
         if token is not None:
             return await tokens.is_live(self._deps, token)
         if admin_key is not None:
             return await is_admin_key(self._ws.app.state, admin_key)
+        if self.credential.api_key is not None:
+            app_id, key = self.credential.api_key
+            app = await apps.find_app_by_credential(self._deps, "imkit_api_key", key)
+            return app is not None and app.id == app_id
         return True
 
     async def _deliver(self, item: StreamEvent) -> None:
@@ -325,21 +338,25 @@ class StreamKeeper:
                 self._admin_check is None or self._admin_check.done()
             ):
                 self._admin_check_due = now + ADMIN_KEY_CHECK_S
-                admin = [s for s in self._streams if s.credential.admin_key is not None]
+                admin = [s for s in self._streams if s.credential.is_key]
                 if admin:
                     self._admin_check = asyncio.create_task(self._check_admin_keys(admin))
 
     @staticmethod
     async def _check_admin_keys(streams: list[EventStream]) -> None:
-        """End the streams whose admin key is no longer the server's: one look per key."""
-        works: dict[str, bool] = {}
+        """End the streams whose key no longer works (the admin key rotated, an app's API key
+        rotated): one look per key."""
+        works: dict[object, bool] = {}
         try:
             for stream in streams:
-                key = stream.credential.admin_key or ""
+                key = stream.credential.admin_key or stream.credential.api_key
                 if key not in works:
                     works[key] = await stream.credential_works()
                 if not works[key]:
-                    stream.end(CLOSE_UNAUTHENTICATED, "admin_key_rotated")
+                    reason = (
+                        "admin_key_rotated" if stream.credential.admin_key else "api_key_rotated"
+                    )
+                    stream.end(CLOSE_UNAUTHENTICATED, reason)
         except Exception as exc:  # a database hiccup: the next check tries again
             log.warning("admin_key_check_failed", error=type(exc).__name__)
 

@@ -180,3 +180,24 @@ async def test_rotating_the_admin_key_closes_the_streams_opened_with_it(
         await fresh.close()
     finally:
         process.stop()
+
+
+async def test_rotating_an_apps_api_key_closes_the_streams_opened_with_it(
+    imkit: IMKit, server: live_server.Server
+) -> None:
+    stream = await open_stream(imkit.base_url, imkit.api_key)
+    try:
+        cli = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "chatpins", "apps", "rotate-secret", imkit.app["id"]),
+            *("--dialect", "imkit", "--database-url", server.process.database_url),
+            cwd=REPO_ROOT,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _out, err = await asyncio.wait_for(cli.communicate(), 60)
+        assert cli.returncode == 0, err.decode()
+        # The close is the synchronisation: the keeper looks at keys every few seconds.
+        closed = await stream.read_until_closed(wait_s=30)
+        assert (closed.code, closed.reason) == (UNAUTHENTICATED, "api_key_rotated")
+    finally:
+        await stream.close()

@@ -81,7 +81,7 @@ def _imkit_client_key(app_id: str) -> str:
     return f"{header}.{payload}.{b64(secrets.token_bytes(32))}"
 
 
-def _new_credentials(deps: Deps) -> Credentials:
+def new_credentials(deps: Deps) -> Credentials:
     app_id = "app_" + deps.ids.hex(16)
     return Credentials(
         app_id=app_id,
@@ -130,7 +130,7 @@ async def create_app(deps: Deps, name: str, credentials: Credentials | None = No
     if not name or len(name) > 255:
         raise InvalidArgument(Reason.INVALID_APP_NAME, "name must be 1-255 characters")
     now = deps.clock.now_ms()
-    given = credentials or _new_credentials(deps)
+    given = credentials or new_credentials(deps)
     app = new_app(name, given, now)
     bot = new_user(app.id, app.bot_user_id, f"{name} bot", now, is_bot=True)
     async with deps.uow(write=True) as uow:

@@ -107,7 +107,7 @@ def _declared_credentials(spec: DeclaredApp) -> dict[str, Any]:
 
 async def _create_app(uow: UnitOfWork, deps: Deps, spec: DeclaredApp) -> AppliedApp:
     # Every credential generated as ``create_app`` generates it, then the declared ones win.
-    fresh = app_service._new_credentials(deps)
+    fresh = app_service.new_credentials(deps)
     now = deps.clock.now_ms()  # a new app runs on the real time
     app = App(
         id=spec.id,
