@@ -8,7 +8,6 @@ import json
 import os
 import secrets
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,9 @@ import yaml
 from lark_oapi.api.im.v1 import ListPinRequest
 
 from tests.databases import fresh_database
+from tests.e2e import test_cli as cli
 from tests.e2e.feishu_client import build_lark_client
-from tests.e2e.live_server import ADMIN_KEY, REPO_ROOT, ServerProcess, free_port
+from tests.e2e.live_server import ADMIN_KEY, ServerProcess, free_port
 from tests.e2e.zim.client import Zim
 
 POSTGRES_URL = os.environ.get("CHATPINS_TEST_POSTGRES_URL")
@@ -98,17 +98,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield url
 
 
-def chatpins(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATPINS_")}
-    env["PYTHONPATH"] = str(REPO_ROOT / "src")
-    return subprocess.run(
-        [sys.executable, "-m", "chatpins", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        cwd=REPO_ROOT,
-    )
+def chatpins(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return cli.chatpins(*args, check=False, env=env)
 
 
 def events_of(base_url: str, app_id: str) -> list[dict[str, Any]]:
@@ -166,7 +157,9 @@ def test_serve_refuses_to_start_on_a_bad_file(database_url: str, tmp_path: Path)
     assert chatpins("db", "upgrade", "--database-url", database_url).returncode == 0
 
     started = chatpins(
-        "serve", "--port", str(free_port()), "--database-url", database_url, "--load", str(file)
+        *("serve", "--port", str(free_port()), "--database-url", database_url),
+        *("--load", str(file)),
+        env={"CHATPINS_ADMIN_KEY": ADMIN_KEY},  # production mode (PostgreSQL) asks for one first
     )
 
     assert started.returncode == 2

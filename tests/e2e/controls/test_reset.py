@@ -4,9 +4,7 @@ every credential a test suite holds keeps working (docs/testing.md, "Reset")."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +12,7 @@ import httpx
 
 from tests.e2e.feishu_client import Feishu, build_lark_client, expect_error
 from tests.e2e.live_server import Server
+from tests.e2e.test_cli import chatpins
 from tests.e2e.zim.client import Zim
 
 NewApp = Callable[[], dict[str, Any]]
@@ -133,16 +132,7 @@ def test_test_controls_off_refuse_reset_and_fault_rules(closed_server: Server) -
 
 
 def _cli(*args: str, test_controls: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHATPINS_")}
-    env["CHATPINS_TEST_CONTROLS"] = test_controls
-    return subprocess.run(
-        [sys.executable, "-m", "chatpins", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
+    return chatpins(*args, check=False, env={"CHATPINS_TEST_CONTROLS": test_controls})
 
 
 def test_cli_reset_works_beside_the_running_server(

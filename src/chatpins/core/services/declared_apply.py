@@ -13,7 +13,6 @@ from typing import Any
 from chatpins.core.context import Deps
 from chatpins.core.entities import App, User
 from chatpins.core.errors import ChatpinsError
-from chatpins.core.identity import hash_secret
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services import apps as app_service
 from chatpins.core.services import declared_chats, declared_pins
@@ -109,18 +108,7 @@ async def _create_app(uow: UnitOfWork, deps: Deps, spec: DeclaredApp) -> Applied
     # Every credential generated as ``create_app`` generates it, then the declared ones win.
     fresh = app_service.new_credentials(deps)
     now = deps.clock.now_ms()  # a new app runs on the real time
-    app = App(
-        id=spec.id,
-        name=spec.name,
-        created_at=now,
-        feishu_app_id=fresh.feishu_app_id,
-        feishu_secret_hash=hash_secret(fresh.feishu_app_secret),
-        imkit_client_key=fresh.imkit_client_key,
-        imkit_api_key_hash=hash_secret(fresh.imkit_api_key),
-        zim_app_id=fresh.zim_app_id,
-        zim_server_secret=fresh.zim_server_secret,
-        native_api_key_hash=hash_secret(fresh.native_api_key),
-    )
+    app = app_service.new_app(spec.name, dataclasses.replace(fresh, app_id=spec.id), now)
     app = dataclasses.replace(app, **spec.settings, **_declared_credentials(spec))
     generated = {
         "feishu.app_secret": (spec.feishu.app_secret, fresh.feishu_app_secret),
