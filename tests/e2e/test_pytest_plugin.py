@@ -4,9 +4,14 @@ fixtures run against a real server started by the plugin."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
+
+from tests.databases import fresh_database
+
+POSTGRES_URL = os.environ.get("CHATPINS_TEST_POSTGRES_URL")
 
 pytest_plugins = ["pytester"]
 
@@ -87,3 +92,24 @@ except httpx.HTTPError:
     result = pytester.run(sys.executable, str(script))
     assert result.ret == 0, result.stderr.str()
     result.stdout.fnmatch_lines(["native 404", "stopped"])
+
+
+def test_the_same_tests_run_against_postgresql(pytester: pytest.Pytester) -> None:
+    if not POSTGRES_URL:
+        pytest.skip("CHATPINS_TEST_POSTGRES_URL not set")
+    pytester.makepyfile(
+        """
+def test_a_native_pin_on_postgresql(chatpins_app, chatpins_server):
+    assert "postgresql" in chatpins_server.database_url
+    native = chatpins_app.native()
+    assert native.post("/v1/users", json={"id": "ann", "name": "Ann"}).status_code == 201
+    chat = native.post("/v1/chats", json={"name": "pg", "owner": "ann"})
+    assert chat.status_code == 201, chat.text
+    assert chatpins_app.clock.advance(60) > 0  # test controls are on, though not local
+"""
+    )
+    with fresh_database(POSTGRES_URL, "chatpins_plugin") as url:
+        result = pytester.runpytest_subprocess(
+            "-p", "no:randomly", "-p", "no:cacheprovider", f"--chatpins-database-url={url}"
+        )
+    result.assert_outcomes(passed=1)
