@@ -31,17 +31,15 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from chatpins.api.provisioning import is_admin_key
+from chatpins.api.stream_credentials import Credential, Reader, resolve_reader, still_works
 from chatpins.core.context import Deps
-from chatpins.core.entities import Token, TokenKind
 from chatpins.core.errors import ChatpinsError, InvalidArgument, Reason, Unauthenticated
-from chatpins.core.services import apps, outbox, tokens
+from chatpins.core.services import outbox, tokens
 from chatpins.delivery.frames import FORMATS, frame_text
 from chatpins.delivery.hub import LAGGING, EventHub, StreamEvent, Subscription
 
@@ -54,67 +52,6 @@ CLOSE_TIMEOUT_S = 2.0
 CATCH_UP_PAGE = 500
 ADMIN_KEY_CHECK_S = 5.0
 MIN_WAIT_S = 0.01  # the keeper's shortest sleep (a token expiring now is ended, not waited for)
-
-
-@dataclass(frozen=True)
-class Credential:
-    """What a stream was opened with, kept in memory to check it again: a token (its expiry,
-    its revocation), the admin key (its rotation), or an app's API key (which has neither)."""
-
-    token: Token | None = None
-    admin_key: str | None = None
-    # An app's IMKit API key, with the app it opened: rotating the key ends the stream.
-    api_key: tuple[str, str] | None = None  # (app id, key)
-    # How far the app's clock ran ahead of the real time when the stream opened (a test's
-    # moved clock; 0 otherwise): the keeper waits in real time for an expiry in app time.
-    app_time_ahead_ms: int = 0
-
-    @property
-    def is_key(self) -> bool:
-        """Opened with a key (admin or API key), which only a periodic look finds rotated."""
-        return self.admin_key is not None or self.api_key is not None
-
-    @property
-    def expires_at(self) -> int | None:
-        """The token's expiry in real time."""
-        if self.token is None:
-            return None
-        return self.token.expires_at - self.app_time_ahead_ms
-
-
-@dataclass(frozen=True)
-class Reader:
-    app_id: str
-    user_id: str | None  # None: the app itself
-    credential: Credential = Credential()
-
-
-async def resolve_reader(websocket: WebSocket, deps: Deps) -> Reader:
-    header = websocket.headers.get("authorization", "")
-    credential = header.removeprefix("Bearer ").strip() or websocket.query_params.get(
-        "access_token", ""
-    )
-    if not credential:
-        raise Unauthenticated(Reason.MISSING_CREDENTIALS)
-    if await is_admin_key(websocket.app.state, credential):
-        app_ref = websocket.query_params.get("app_id")
-        if not app_ref:
-            raise InvalidArgument(Reason.APP_ID_REQUIRED, "the admin key reads one app: ?app_id=")
-        return Reader(
-            (await apps.get_app(deps, app_ref)).id, None, Credential(admin_key=credential)
-        )
-    for dialect in ("feishu", "imkit"):
-        with contextlib.suppress(Unauthenticated):
-            identity = await tokens.authenticate(deps, credential, dialect)
-            user_id = identity.user.id if identity.token.kind is TokenKind.USER else None
-            ahead = deps.now(identity.app) - deps.clock.now_ms()
-            return Reader(
-                identity.app.id, user_id, Credential(identity.token, app_time_ahead_ms=ahead)
-            )
-    app = await apps.find_app_by_credential(deps, "imkit_api_key", credential)
-    if app is None:
-        raise Unauthenticated(Reason.UNKNOWN_CREDENTIALS)
-    return Reader(app.id, None, Credential(api_key=(app.id, credential)))
 
 
 def _cursor(value: str | None) -> int | None:
@@ -207,16 +144,7 @@ class EventStream:
     async def credential_works(self) -> bool:
         """Checked again from the database: the token is neither revoked nor expired, the
         admin key still the server's, the API key still its app's."""
-        token, admin_key = self.credential.token, self.credential.admin_key
-        if token is not None:
-            return await tokens.is_live(self._deps, token)
-        if admin_key is not None:
-            return await is_admin_key(self._ws.app.state, admin_key)
-        if self.credential.api_key is not None:
-            app_id, key = self.credential.api_key
-            app = await apps.find_app_by_credential(self._deps, "imkit_api_key", key)
-            return app is not None and app.id == app_id
-        return True
+        return await still_works(self.credential, self._deps, self._ws.app.state)
 
     async def _deliver(self, item: StreamEvent) -> None:
         left = self.seconds_left()
