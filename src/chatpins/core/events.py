@@ -76,6 +76,21 @@ async def emit_members(
     )
 
 
+async def emit_admins_changed(
+    uow: UnitOfWork, actor: Actor, at: int, chat: Chat, admin_ids: list[str]
+) -> int:
+    """``chat.admins_changed`` with the chat's admins after the change."""
+    return await emit(
+        uow,
+        actor,
+        at,
+        EventType.CHAT_ADMINS_CHANGED,
+        chat_audience(chat.id),
+        chat_id=chat.id,
+        admins=admin_ids,
+    )
+
+
 async def emit_token_revoked(
     uow: UnitOfWork,
     app: App,

@@ -15,7 +15,13 @@ from typing import Any
 
 from chatpins.core.context import Actor
 from chatpins.core.entities import App, Chat, Member, Message, Role, User
-from chatpins.core.events import EventType, chat_audience, emit, emit_members
+from chatpins.core.events import (
+    EventType,
+    chat_audience,
+    emit,
+    emit_admins_changed,
+    emit_members,
+)
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services import declared_pins
 from chatpins.core.services.chats import NewChat, create_within, store_update_within
@@ -175,15 +181,7 @@ async def _apply_members(
     admins_before = {u for u, m in current.items() if m.role is Role.ADMIN}
     admins = [u for u, role in wanted.items() if role is Role.ADMIN]
     if set(admins) != admins_before:
-        await emit(
-            uow,
-            platform,
-            now,
-            EventType.CHAT_ADMINS_CHANGED,
-            chat_audience(chat.id),
-            chat_id=chat.id,
-            admins=admins,
-        )
+        await emit_admins_changed(uow, platform, now, chat, admins)
     roles_changed = [u for u in wanted if u in current and current[u].role is not wanted[u]]
     if roles_changed:
         changes["member.role_changed"] += len(roles_changed)

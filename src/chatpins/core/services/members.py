@@ -14,7 +14,13 @@ from chatpins.core.errors import (
     PermissionDenied,
     Reason,
 )
-from chatpins.core.events import EventType, chat_audience, emit, emit_members
+from chatpins.core.events import (
+    EventType,
+    chat_audience,
+    emit,
+    emit_admins_changed,
+    emit_members,
+)
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services.chats import load_chat, lock_for_change, require_member
 from chatpins.core.services.messages import NewMessage, write_within
@@ -244,13 +250,5 @@ async def _set_roles(
         targets[user_id].role = role
     admins = [m for m in targets.values() if m.role is Role.ADMIN]
     policies.require_admin_room(chat, len(admins))
-    await emit(
-        uow,
-        actor,
-        now,
-        EventType.CHAT_ADMINS_CHANGED,
-        chat_audience(chat.id),
-        chat_id=chat.id,
-        admins=[m.user_id for m in admins],
-    )
+    await emit_admins_changed(uow, actor, now, chat, [m.user_id for m in admins])
     return admins
