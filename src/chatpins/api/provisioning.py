@@ -14,7 +14,7 @@ from chatpins.api.bodies import Strict
 from chatpins.api.errors import responses
 from chatpins.api.native.schemas import PinPolicyBody
 from chatpins.core.context import Deps
-from chatpins.core.entities import App, Message, User
+from chatpins.core.entities import MAX_TIME_MS, App, Message, User
 from chatpins.core.errors import Reason, Unauthenticated
 from chatpins.core.events import event_id
 from chatpins.core.identity import feishu_open_id
@@ -56,8 +56,6 @@ DepsDep = Annotated[Deps, Depends(get_deps)]
 # Every integer on the wire has a declared range, so a value no column can hold is refused
 # with 400 before it reaches storage (PostgreSQL BIGINT, INTEGER for the rates).
 MAX_RATE = 1_000_000  # requests or messages per second/minute; 0 switches the limit off
-# The last millisecond of year 9999: the latest time every dialect can render as a date.
-MAX_TIME_MS = 253_402_300_799_999
 MAX_EVENTS_PAGE = outbox.MAX_PAGE
 MAX_CONVERSATION_PIN_CAP = 10_000
 

@@ -95,6 +95,10 @@ class Overflow(StrEnum):
     EVICT_LAST = "evict_last"  # remove the pin in the lowest position (``rank``)
 
 
+# The last millisecond of year 9999: the latest time every dialect can render as a date.
+MAX_TIME_MS = 253_402_300_799_999
+
+
 @dataclass(frozen=True)
 class AppClock:
     """Where a test put an app's clock (``PUT /v1/apps/{id}/clock``): running ``offset_ms``

@@ -14,11 +14,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from chatpins.core.entities import MAX_TIME_MS
 from chatpins.core.identity import is_url_safe_id, is_valid_id
 from chatpins.intake import Unreadable, check_value, storable
 
 FORMAT_VERSION: Literal[1] = 1
-MAX_TIME_MS = 253_402_300_799_999  # the last millisecond of year 9999 (as the native API)
 MAX_RATE = 1_000_000
 MAX_CONVERSATION_PIN_CAP = 10_000
 MAX_PINS = 1000

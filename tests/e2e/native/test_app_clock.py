@@ -153,6 +153,17 @@ def test_bad_clock_changes_are_refused(native: NativeApp, admin: httpx.Client) -
     )
     expect_error(admin.put(f"/v1/apps/{native.app_id}/clock", json={"now_ms": "1"}), 400)
     expect_error(admin.put(f"/v1/apps/{native.app_id}/clock", json={"speed": 2}), 400)
+    # A time no dialect can render as a date: refused, nothing moved (also by many advances).
+    last_ms = 253_402_300_799_999
+    expect_bad_request(
+        admin.put(f"/v1/apps/{native.app_id}/clock", json={"offset_ms": last_ms}), "invalid_clock"
+    )
+    _move(admin, native.app_id, now_ms=last_ms - 1_000, frozen=True)
+    expect_bad_request(
+        admin.put(f"/v1/apps/{native.app_id}/clock", json={"advance_ms": 1_001}), "invalid_clock"
+    )
+    assert _clock(admin, native.app_id)["now_ms"] == last_ms - 1_000
+    expect(admin.delete(f"/v1/apps/{native.app_id}/clock"), 200)
     expect_error(admin.get("/v1/apps/no-such-app/clock"), 404)
     with httpx.Client(base_url=str(admin.base_url), timeout=30) as anonymous:
         expect_error(anonymous.put(f"/v1/apps/{native.app_id}/clock", json={}), 401)

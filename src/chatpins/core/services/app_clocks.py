@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chatpins.core.context import Deps
-from chatpins.core.entities import App, AppClock
+from chatpins.core.entities import MAX_TIME_MS, App, AppClock
 from chatpins.core.errors import InvalidArgument, NotFound, PermissionDenied, Reason
 
 
@@ -70,8 +70,13 @@ async def set_clock(deps: Deps, app_id: str, change: ClockChange) -> ClockReadin
         else:
             await uow.apps.set_clock(app_id, _moved(deps, app.clock, change))
         app = await uow.apps.get(app_id)
-    assert app is not None  # read in the same transaction that found it
-    return _reading(deps, app)
+        assert app is not None  # read in the same transaction that found it
+        reading = _reading(deps, app)
+        # Every dialect renders the app's times as dates: refused (and rolled back) beyond the
+        # last millisecond of year 9999 or before 1970.
+        if not 0 <= reading.now_ms <= MAX_TIME_MS:
+            raise InvalidArgument(Reason.INVALID_CLOCK, f"the app's time must be 0-{MAX_TIME_MS}")
+    return reading
 
 
 def _moved(deps: Deps, clock: AppClock, change: ClockChange) -> AppClock:
