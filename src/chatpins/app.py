@@ -20,6 +20,7 @@ from chatpins.api.dialect_openapi import DialectDocuments
 from chatpins.api.dialect_openapi import router as dialect_openapi_router
 from chatpins.api.docs_ui import install_docs
 from chatpins.api.events import StreamKeeper, event_stream
+from chatpins.api.health import Readiness, livez
 from chatpins.api.landing import landing
 from chatpins.api.metrics import Metrics, MetricsMiddleware
 from chatpins.api.native.capabilities import router as native_capabilities_router
@@ -31,6 +32,7 @@ from chatpins.api.test_controls import router as test_controls_router
 from chatpins.api.webhooks import router as webhooks_router
 from chatpins.core.context import Deps
 from chatpins.core.errors import ChatpinsError
+from chatpins.core.ports import RateLimiter
 from chatpins.core.recent import Recent
 from chatpins.core.services.webhooks import DeliveryRules
 from chatpins.delivery.hub import EventHub
@@ -45,6 +47,7 @@ from chatpins.infra.clock import SystemClock
 from chatpins.infra.ids import RandomIds
 from chatpins.infra.notify import LocalNotifier, RedisNotifier
 from chatpins.infra.ratelimit import MemoryRateLimiter
+from chatpins.infra.redis_ratelimit import RedisRateLimiter, connect
 from chatpins.intake import Intake
 from chatpins.settings import Settings
 from chatpins.storage.database import Database
@@ -53,13 +56,17 @@ from chatpins.sweeper import PinSweeper
 
 
 def build_deps(
-    db: Database, notifier: LocalNotifier | None = None, *, app_clocks: bool = False
+    db: Database,
+    notifier: LocalNotifier | None = None,
+    *,
+    app_clocks: bool = False,
+    limiter: RateLimiter | None = None,
 ) -> Deps:
     identities: Recent[Any] = Recent()
     return Deps(
         uow=UnitOfWorkFactory(db, notifier.committed if notifier else None, identities.clear),
         clock=SystemClock(),
-        limiter=MemoryRateLimiter(),
+        limiter=limiter or MemoryRateLimiter(),
         ids=RandomIds(),
         identities=identities,
         app_clocks=app_clocks,
@@ -80,7 +87,12 @@ def build_app(
 ) -> ASGIApp:
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     notifier = RedisNotifier(settings.redis_url) if settings.redis_url else LocalNotifier()
-    deps = build_deps(db, notifier, app_clocks=settings.test_controls_enabled)
+    # Several instances share their limits through Redis (an instance alone keeps them in
+    # memory): two instances must not allow twice a vendor's rate.
+    shared_limits = RedisRateLimiter(connect(settings.redis_url)) if settings.redis_url else None
+    deps = build_deps(
+        db, notifier, app_clocks=settings.test_controls_enabled, limiter=shared_limits
+    )
     hub = EventHub(
         deps, queue_size=settings.ws_queue_size, poll_seconds=settings.events_poll_seconds
     )
@@ -115,6 +127,8 @@ def build_app(
             await keeper.close()
             await hub.close()
             await notifier.stop()
+            if shared_limits is not None:
+                await shared_limits.close()
             await db.dispose()
 
     # The docs are served from the package (api/docs_ui.py), not FastAPI's CDN-loaded pages.
@@ -140,6 +154,11 @@ def build_app(
     @app.get("/v1/health", tags=["health"])
     async def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    app.add_route("/livez", livez, methods=["GET"], include_in_schema=False)
+    app.add_route(
+        "/readyz", Readiness(db, shared_limits).readyz, methods=["GET"], include_in_schema=False
+    )
 
     metrics = Metrics()
     metrics.watch(

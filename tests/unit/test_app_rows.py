@@ -32,7 +32,7 @@ async def test_forgetting_an_app_drops_its_rate_windows_only() -> None:
     for key in ("api:app_a:POST /x:1.0", "imkit-api-key:app_a", "zim:app_b:action:ConvPinned"):
         assert await limiter.hit(key, 1, 60.0) is None
         assert await limiter.hit(key, 1, 60.0) is not None
-    limiter.forget("app_a")
+    await limiter.forget("app_a")
     assert await limiter.hit("api:app_a:POST /x:1.0", 1, 60.0) is None
     assert await limiter.hit("imkit-api-key:app_a", 1, 60.0) is None
     assert await limiter.hit("zim:app_b:action:ConvPinned", 1, 60.0) is not None

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import asyncio
+import pytest
 
 from chatpins.infra.ratelimit import MemoryRateLimiter
 
@@ -14,11 +14,12 @@ async def test_allows_exactly_limit_hits_per_window() -> None:
 
 async def test_window_slides() -> None:
     limiter = MemoryRateLimiter()
-    for _ in range(2):
-        assert await limiter.hit("k", 2, 0.2) is None
-    assert await limiter.hit("k", 2, 0.2) is not None
-    await asyncio.sleep(0.25)
-    assert await limiter.hit("k", 2, 0.2) is None
+    assert await limiter.hit("k", 2, 1.0, at=10.0) is None
+    assert await limiter.hit("k", 2, 1.0, at=10.5) is None
+    assert await limiter.hit("k", 2, 1.0, at=10.9) == pytest.approx(0.1)
+    # At 11.0 the first hit has left the window, the second has not.
+    assert await limiter.hit("k", 2, 1.0, at=11.0) is None
+    assert await limiter.hit("k", 2, 1.0, at=11.2) is not None
 
 
 async def test_keys_are_independent() -> None:

@@ -344,7 +344,7 @@ class RateLimiter(Protocol):
         ``at``: the time of the operation in seconds (an app's moved clock); None: now."""
         ...
 
-    def forget(self, app_id: str) -> None:
+    async def forget(self, app_id: str) -> None:
         """Drop every window of one app. Keys name their app second (``kind:app_id[:…]``)."""
         ...
 

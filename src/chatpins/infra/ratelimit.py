@@ -37,7 +37,7 @@ class MemoryRateLimiter:
         hits.append(now)
         return None
 
-    def forget(self, app_id: str) -> None:
+    async def forget(self, app_id: str) -> None:
         """Drop every window of one app (an app reset). Keys name their app second:
         ``kind:app_id`` or ``kind:app_id:…``."""
         for key in [k for k in self._hits if k.split(":", 2)[1:2] == [app_id]]:

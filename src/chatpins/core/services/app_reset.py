@@ -35,5 +35,5 @@ async def reset_app(deps: Deps, app_id: str) -> ResetOutcome:
         removed = await uow.apps.empty(app.id, app.bot_user_id)
         await uow.apps.set_clock(app.id, AppClock())
     # Recent identities are forgotten by the unit of work on commit (users and tokens changed).
-    deps.limiter.forget(app.id)
+    await deps.limiter.forget(app.id)
     return ResetOutcome(app.id, removed, deps.faults.clear(app.id))
