@@ -145,6 +145,17 @@ class ServerProcess:
         self.stop()
         self.start()
 
+    def send_signal(self, sig: int) -> None:
+        assert self._proc is not None, "the server is not running"
+        self._proc.send_signal(sig)
+
+    def wait_exit(self, timeout: float) -> int:
+        """The exit code, once the process ends within ``timeout`` seconds."""
+        assert self._proc is not None, "the server is not running"
+        code = self._proc.wait(timeout=timeout)
+        self._proc = None
+        return code
+
 
 @dataclass
 class Server:
