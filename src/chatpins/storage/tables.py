@@ -1,4 +1,7 @@
-"""The schema. Every table carries ``app_id`` so it can be distributed by tenant.
+"""The schema. Every table carries ``app_id`` so it can be distributed by tenant: its primary
+key and unique keys lead with it (``storage/distribution.py`` names the few tables that are
+laid out otherwise, and ``tests/integration/test_distribution_keys.py`` holds the migrated
+schema to it).
 
 Changes go through Alembic migrations in ``storage/migrations``; keep this file and the latest
 migration in step (``tests/integration/test_migrations.py`` compares them).
@@ -13,14 +16,28 @@ metadata = sa.MetaData()
 # Long enough for every dialect's user names (ZIM: 256 bytes, i.e. up to 256 characters).
 MAX_USER_NAME = 512
 
-# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT from a sequence.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 # Position keys compare byte by byte (``core.ranks``): SQLite's default collation does;
 # PostgreSQL's database collation may not ("a" < "B" under en_US), so the column says "C".
 MAX_POSITION_KEY = 255
 PositionKey = sa.String(MAX_POSITION_KEY).with_variant(
     sa.String(MAX_POSITION_KEY, collation="C"), "postgresql"
 )
+
+
+def _tenant_serial_key(table: str) -> sa.PrimaryKeyConstraint:
+    """The key of a table whose ``id`` comes from a counter: ``(app_id, id)``, as PostgreSQL
+    has it, so the table distributes by tenant.
+
+    SQLite keeps ``id INTEGER PRIMARY KEY``, the rowid alias, the only column it auto-increments
+    (a two-column key would lose that); its tables are never distributed. Migration 0014 gives
+    each backend its form, and ``test_distribution_keys`` checks both (Alembic's comparison in
+    ``test_migrations`` does not look at primary keys).
+    """
+    return sa.PrimaryKeyConstraint("app_id", "id", name=f"{table}_pkey")
+
 
 server_settings = sa.Table(
     "server_settings",
@@ -156,7 +173,7 @@ messages = sa.Table(
 pins = sa.Table(
     "pins",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("id", BigId, autoincrement=True),
     sa.Column("app_id", sa.String(64), nullable=False),
     sa.Column("chat_id", sa.String(128), nullable=False),
     sa.Column("message_id", sa.String(128), nullable=False),
@@ -169,6 +186,7 @@ pins = sa.Table(
     sa.Column("must_read", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
     sa.Column("starts_at", sa.BigInteger),
     sa.Column("scheduled", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
+    _tenant_serial_key("pins"),
     # At most one active pin per message, whatever the interleaving of requests.
     sa.UniqueConstraint("app_id", "message_id", name="uq_pins_message"),
     sa.Index("ix_pins_chat_time", "app_id", "chat_id", "pinned_at", "id"),
@@ -181,7 +199,7 @@ pins = sa.Table(
 pin_history = sa.Table(
     "pin_history",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("id", BigId, autoincrement=True),
     sa.Column("app_id", sa.String(64), nullable=False),
     sa.Column("chat_id", sa.String(128), nullable=False),
     sa.Column("message_id", sa.String(128), nullable=False),
@@ -194,6 +212,7 @@ pin_history = sa.Table(
     # The pin as it was at the change: what a restore brings back.
     sa.Column("note", sa.Text, nullable=False, default="", server_default=""),
     sa.Column("must_read", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
+    _tenant_serial_key("pin_history"),
     sa.Index("ix_pin_history_chat", "app_id", "chat_id", "id"),
     sa.Index("ix_pin_history_message", "app_id", "message_id", "id"),
 )
@@ -255,6 +274,8 @@ nonces = sa.Table(
     sa.Index("ix_nonces_seen_at", "seen_at"),
 )
 
+# Looked up by the hash of the token a request carries, before its app is known: distributed
+# by ``token_hash``, not by app (``storage/distribution.py`` says why).
 tokens = sa.Table(
     "tokens",
     metadata,
@@ -281,10 +302,12 @@ events = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
 )
 
+# The delivery worker names a webhook, a delivery or an attempt's delivery by its id alone (its
+# core calls pass no app): the plain indexes on ``id`` serve those statements on one database.
 webhooks = sa.Table(
     "webhooks",
     metadata,
-    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("app_id", sa.String(64), primary_key=True),
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("url", sa.String(2048), nullable=False),
     sa.Column("format", sa.String(16), nullable=False),
@@ -300,12 +323,13 @@ webhooks = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("paused_at", sa.BigInteger),
     sa.Index("ix_webhooks_app", "app_id", "created_at"),
+    sa.Index("ix_webhooks_id", "id"),
 )
 
 webhook_deliveries = sa.Table(
     "webhook_deliveries",
     metadata,
-    sa.Column("app_id", sa.String(64), nullable=False),
+    sa.Column("app_id", sa.String(64), primary_key=True),
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("webhook_id", sa.String(64), nullable=False),
     sa.Column("seq", sa.BigInteger, nullable=False),
@@ -319,13 +343,17 @@ webhook_deliveries = sa.Table(
     sa.Column("delivered_at", sa.BigInteger),
     sa.Column("last_status_code", sa.Integer),
     sa.Column("last_error", sa.String(500)),
-    sa.UniqueConstraint("webhook_id", "seq", "event_type", name="uq_webhook_deliveries_event"),
+    sa.UniqueConstraint(
+        "app_id", "webhook_id", "seq", "event_type", name="uq_webhook_deliveries_event"
+    ),
     sa.Index("ix_webhook_deliveries_due", "webhook_id", "status", "next_attempt_at"),
+    sa.Index("ix_webhook_deliveries_id", "id"),
 )
 
 webhook_attempts = sa.Table(
     "webhook_attempts",
     metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
     sa.Column("delivery_id", sa.String(64), primary_key=True),
     sa.Column("number", sa.Integer, primary_key=True),
     sa.Column("at", sa.BigInteger, nullable=False),

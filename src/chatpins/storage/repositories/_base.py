@@ -41,6 +41,21 @@ def key(name: str) -> sa.BindParameter[Any]:
     return sa.bindparam("p_" + name)
 
 
+def insert_selecting(
+    table: sa.Table,
+    values: Mapping[str, Any],
+    read: Mapping[str, sa.ColumnElement[Any]],
+    where: sa.ColumnElement[bool],
+) -> sa.Insert:
+    """``INSERT INTO table SELECT <values>, <read> WHERE <where>``: one row of ``values`` whose
+    ``read`` columns come from another table in the same statement. Citus refuses a subquery
+    inside ``INSERT ... VALUES``, and runs this."""
+    columns = [table.c[name] for name in values]
+    given = (sa.literal(values[column.name], column.type) for column in columns)
+    source = sa.select(*given, *read.values()).where(where)
+    return table.insert().from_select([*columns, *read], source)
+
+
 class Repository:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn

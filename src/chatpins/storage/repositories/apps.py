@@ -78,7 +78,9 @@ class AppRepository(Repository):
         self.changed_identities = True  # its users and tokens are gone
         removed: dict[str, int] = {}
         for table, statement in app_rows.deletes(app_id, bot_user_id):
-            removed[table] = (await self._conn.execute(statement)).rowcount
+            # Added up: a table can be emptied in two steps (through its parent, then by app).
+            count = (await self._conn.execute(statement)).rowcount
+            removed[table] = removed.get(table, 0) + count
         return removed
 
     async def count(self) -> int:

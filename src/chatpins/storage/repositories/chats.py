@@ -3,7 +3,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from chatpins.core.entities import Chat, ChatKind, Member, Role
-from chatpins.storage.repositories._base import Connection, Repository, key, to_row
+from chatpins.storage.repositories._base import (
+    Connection,
+    Repository,
+    insert_selecting,
+    key,
+    to_row,
+)
 from chatpins.storage.tables import chats, members
 
 _GET = chats.select().where(chats.c.app_id == key("app"), chats.c.id == key("id"))
@@ -124,16 +130,13 @@ class ChatRepository(Repository):
 
 class MemberRepository(Repository):
     async def add(self, member: Member) -> None:
-        """A new member sees the chat where its last activity puts it."""
-        activity = (
-            sa.select(chats.c.last_activity_at)
-            .where(chats.c.app_id == member.app_id, chats.c.id == member.chat_id)
-            .scalar_subquery()
-        )
+        """A new member sees the chat where its last activity puts it (the aggregate makes
+        one row, with activity 0, when the chat is not there)."""
+        activity = sa.func.coalesce(sa.func.max(chats.c.last_activity_at), 0)
+        of_chat = sa.and_(chats.c.app_id == member.app_id, chats.c.id == member.chat_id)
         row = to_row(member, members)
-        await self._conn.execute(
-            members.insert().values(**row, last_activity_at=sa.func.coalesce(activity, 0))
-        )
+        insert = insert_selecting(members, row, {"last_activity_at": activity}, of_chat)
+        await self._conn.execute(insert)
 
     async def get(self, app_id: str, chat_id: str, user_id: str) -> Member | None:
         params = {"p_app": app_id, "p_chat": chat_id, "p_user": user_id}

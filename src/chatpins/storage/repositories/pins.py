@@ -30,6 +30,12 @@ def _in_force(now: int) -> sa.ColumnElement[bool]:
     )
 
 
+def _the(pin: Pin) -> sa.ColumnElement[bool]:
+    """The pin's row, found by its key (the app first: on a database distributed by app, the
+    statement goes to the app's shard only)."""
+    return sa.and_(pins.c.app_id == pin.app_id, pins.c.id == pin.id)
+
+
 def _of_chat(app_id: str, chat_id: str, now: int | None) -> sa.Select[Any]:
     query = pins.select().where(pins.c.app_id == app_id, pins.c.chat_id == chat_id)
     return query if now is None else query.where(_in_force(now))
@@ -43,7 +49,7 @@ class PinRepository(Repository):
         return dataclasses.replace(pin, id=result.scalar_one())
 
     async def remove(self, pin: Pin) -> None:
-        await self._conn.execute(pins.delete().where(pins.c.id == pin.id))
+        await self._conn.execute(pins.delete().where(_the(pin)))
 
     async def get_by_message(self, app_id: str, message_id: str) -> Pin | None:
         return await self._one(Pin, _BY_MESSAGE, {"p_app": app_id, "p_id": message_id})
@@ -97,7 +103,7 @@ class PinRepository(Repository):
         return (await self._conn.execute(query)).scalar_one()
 
     async def move(self, pin: Pin, rank: str) -> None:
-        await self._conn.execute(pins.update().where(pins.c.id == pin.id).values(rank=rank))
+        await self._conn.execute(pins.update().where(_the(pin)).values(rank=rank))
 
     async def count_for_chat(self, app_id: str, chat_id: str, now: int) -> int:
         """The chat's pins in force at ``now`` (what a cap counts)."""
@@ -160,7 +166,7 @@ class PinRepository(Repository):
 
     async def start(self, pin: Pin) -> None:
         """A scheduled pin has started: it counts from ``pinned_at`` on."""
-        query = pins.update().where(pins.c.id == pin.id)
+        query = pins.update().where(_the(pin))
         await self._conn.execute(query.values(scheduled=False, pinned_at=pin.pinned_at))
 
     async def page(
@@ -212,7 +218,7 @@ class PinRepository(Repository):
 
     async def update(self, pin: Pin) -> None:
         """A pin's note, expiry and must-read flag."""
-        query = pins.update().where(pins.c.id == pin.id)
+        query = pins.update().where(_the(pin))
         values = {"note": pin.note, "expires_at": pin.expires_at, "must_read": pin.must_read}
         await self._conn.execute(query.values(**values))
 

@@ -11,8 +11,23 @@ from chatpins.core.entities import (
     Webhook,
     WebhookStatus,
 )
-from chatpins.storage.repositories._base import Repository, from_row, to_row
+from chatpins.storage.repositories._base import Repository, from_row, insert_selecting, to_row
 from chatpins.storage.tables import webhook_attempts, webhook_deliveries, webhooks
+
+# The delivery worker's calls name a webhook or a delivery by its id alone (core passes no app;
+# ids are unique across apps all the same). Such statements use the plain indexes on ``id``
+# (tables.py), or take the app from the webhook or delivery so as to read by the keys that lead
+# with it. Every statement given an app (or an entity carrying one) names it.
+
+
+def _app_of(webhook_id: str) -> sa.ScalarSelect[Any]:
+    return sa.select(webhooks.c.app_id).where(webhooks.c.id == webhook_id).scalar_subquery()
+
+
+_of_its_delivery = sa.and_(
+    webhook_deliveries.c.app_id == webhook_attempts.c.app_id,
+    webhook_deliveries.c.id == webhook_attempts.c.delivery_id,
+)
 
 
 class WebhookRepository(Repository):
@@ -72,15 +87,16 @@ class WebhookRepository(Repository):
         )
 
     async def delete(self, app_id: str, webhook_id: str) -> None:
-        owned = sa.select(webhook_deliveries.c.id).where(
-            webhook_deliveries.c.webhook_id == webhook_id
+        of_webhook = sa.and_(
+            webhook_deliveries.c.app_id == app_id, webhook_deliveries.c.webhook_id == webhook_id
         )
+        owned = sa.select(webhook_deliveries.c.id).where(of_webhook)
         await self._conn.execute(
-            webhook_attempts.delete().where(webhook_attempts.c.delivery_id.in_(owned))
+            webhook_attempts.delete().where(
+                webhook_attempts.c.app_id == app_id, webhook_attempts.c.delivery_id.in_(owned)
+            )
         )
-        await self._conn.execute(
-            webhook_deliveries.delete().where(webhook_deliveries.c.webhook_id == webhook_id)
-        )
+        await self._conn.execute(webhook_deliveries.delete().where(of_webhook))
         await self._conn.execute(
             webhooks.delete().where(webhooks.c.app_id == app_id, webhooks.c.id == webhook_id)
         )
@@ -102,6 +118,7 @@ class DeliveryRepository(Repository):
         self, webhook_id: str, status: DeliveryStatus | None, after_seq: int, limit: int
     ) -> list[Delivery]:
         where = [
+            webhook_deliveries.c.app_id == _app_of(webhook_id),
             webhook_deliveries.c.webhook_id == webhook_id,
             webhook_deliveries.c.seq > after_seq,
         ]
@@ -142,6 +159,7 @@ class DeliveryRepository(Repository):
             result = await self._conn.execute(
                 webhook_deliveries.update()
                 .where(
+                    webhook_deliveries.c.app_id == row.app_id,
                     webhook_deliveries.c.id == row.id,
                     webhook_deliveries.c.leased_until <= now,
                 )
@@ -158,7 +176,10 @@ class DeliveryRepository(Repository):
         values["status"] = delivery.status.value
         await self._conn.execute(
             webhook_deliveries.update()
-            .where(webhook_deliveries.c.id == delivery.id)
+            .where(
+                webhook_deliveries.c.app_id == delivery.app_id,
+                webhook_deliveries.c.id == delivery.id,
+            )
             .values(**values)
         )
 
@@ -174,17 +195,22 @@ class DeliveryRepository(Repository):
         )
 
     async def add_attempt(self, attempt: Attempt) -> None:
-        await self._conn.execute(
-            webhook_attempts.insert().values(**to_row(attempt, webhook_attempts))
-        )
+        """Stored under its delivery's app (an attempt names only its delivery); nothing is
+        stored when the delivery is gone (its webhook deleted meanwhile)."""
+        values = to_row(attempt, webhook_attempts)
+        app = {"app_id": webhook_deliveries.c.app_id}
+        of_delivery = webhook_deliveries.c.id == attempt.delivery_id
+        await self._conn.execute(insert_selecting(webhook_attempts, values, app, of_delivery))
 
     async def attempts(self, delivery_ids: list[str]) -> dict[str, list[Attempt]]:
         found: dict[str, list[Attempt]] = {d: [] for d in delivery_ids}
         if not delivery_ids:
             return found
+        # Through the deliveries, to read the attempts by their key (app first).
         query = (
-            webhook_attempts.select()
-            .where(webhook_attempts.c.delivery_id.in_(delivery_ids))
+            sa.select(webhook_attempts)
+            .join(webhook_deliveries, _of_its_delivery)
+            .where(webhook_deliveries.c.id.in_(delivery_ids))
             .order_by(webhook_attempts.c.delivery_id, webhook_attempts.c.number)
         )
         for row in await self._conn.execute(query):
