@@ -160,7 +160,7 @@ def build_app(
         "/readyz", Readiness(db, shared_limits).readyz, methods=["GET"], include_in_schema=False
     )
 
-    metrics = Metrics()
+    metrics = Metrics(settings)
     metrics.watch(
         "chatpins_event_stream_subscribers",
         "Open /v1/events/ws streams in this process.",
@@ -171,6 +171,18 @@ def build_app(
         "Webhook POSTs under way in this process.",
         lambda: worker.in_flight,
     )
+    metrics.watch(
+        "chatpins_db_pool_checked_out",
+        "Database connections in use (the pool units of work take from).",
+        lambda: db.pool_use().checked_out,
+    )
+    metrics.watch(
+        "chatpins_db_pool_size",
+        "Connections the database pool keeps open (it opens more under load).",
+        lambda: db.pool_use().size,
+    )
+    db.commit_observers.append(metrics.committed)
+    hub.on_delivered = worker.on_delivered = metrics.delivered
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
     app.include_router(provisioning_router)
     app.include_router(webhooks_router)

@@ -183,6 +183,11 @@ class Mode(StrEnum):
     PRODUCTION = "production"
 
 
+class LogFormat(StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
 @cli.command()
 def serve(
     host: Annotated[
@@ -226,6 +231,16 @@ def serve(
             show_default="none",
         ),
     ] = None,
+    log_format: Annotated[
+        LogFormat | None,
+        typer.Option(
+            "--log-format",
+            help="console: for a person (uvicorn's access line per request). json: one JSON "
+            "object per line, one line per request with its id, app, dialect, route, status "
+            "and time (docs/operations.md).",
+            show_default="$CHATPINS_LOG_FORMAT, else json in production mode, console in local",
+        ),
+    ] = None,
 ) -> None:
     """Run the server. On the embedded SQLite default, pending migrations are applied first.
 
@@ -235,7 +250,7 @@ def serve(
     import uvicorn
 
     from chatpins.app import build_app
-    from chatpins.logs import configure_logging
+    from chatpins.logs import configure_logging, log_format_of
 
     settings = settings_for(
         database_url,
@@ -243,8 +258,9 @@ def serve(
         port=port,
         redis_url=redis_url,
         mode=mode.value if mode is not None else None,
+        log_format=log_format.value if log_format is not None else None,
     )
-    configure_logging(settings.log_level, secrets=[settings.admin_key])
+    configure_logging(settings.log_level, fmt=log_format_of(settings), secrets=[settings.admin_key])
     if not settings.is_local:  # before anything is written, loaded files included
         run(settings, lambda deps: _require_admin_key(settings, deps))
     if load is not None:

@@ -6,6 +6,9 @@ IMKit owns some first path segments (it has no prefix), ZIM answers ``/`` itself
 native API (``/v1``, ``/metrics``, the docs, the landing page) is the main app. Each
 dialect's app is reached directly, not through the main app's middleware and router: those
 cost every vendor call a tenth of a millisecond for nothing.
+
+The dispatcher also names the dialect in the request's record (``request_context``): the
+request's log line and metrics are labelled with it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from chatpins import request_context
 from chatpins.dialects.shell import DialectApp
 
 
@@ -30,7 +34,7 @@ def is_landing(scope: Scope) -> bool:
 class DialectDispatcher:
     def __init__(self, main: ASGIApp, dialects: Sequence[DialectApp]) -> None:
         self.main = main
-        self.root = next((d.app for d in dialects if d.root), None)
+        self.root = next((d for d in dialects if d.root), None)
         self.by_segment: dict[str, DialectApp] = {}
         for dialect in dialects:
             for segment in dialect.segments:
@@ -42,11 +46,13 @@ class DialectDispatcher:
         if scope["type"] == "http":
             path: str = scope["path"]
             if path == "/" and self.root is not None and not is_landing(scope):
-                await self.root(scope, receive, send)
+                request_context.served_by(_label(self.root))
+                await self.root.app(scope, receive, send)
                 return
             first = path.split("/", 2)[1]
             dialect = self.by_segment.get(first)
             if dialect is not None:
+                request_context.served_by(_label(dialect))
                 if dialect.mounted:
                     # As a mount would: the app routes on the path below its root path (in
                     # place, so the metrics middleware outside sees the matched route too).
@@ -54,3 +60,7 @@ class DialectDispatcher:
                 await dialect.app(scope, receive, send)
                 return
         await self.main(scope, receive, send)
+
+
+def _label(dialect: DialectApp) -> str:
+    return dialect.name or "unnamed"

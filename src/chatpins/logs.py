@@ -1,6 +1,19 @@
 """Logging for ``chatpins serve``: structlog (our own lines) and the stdlib loggers of uvicorn
 (access log, errors) and of the libraries, configured in one place.
 
+Two formats (``log_format``; unset: ``json`` in production mode, ``console`` in local mode):
+
+- ``console``, for a person: structlog's console lines and uvicorn's own layout, its access
+  line for each request included.
+- ``json``, for a log shipper: one JSON object per line, every line (uvicorn's and the
+  libraries' too). Each HTTP request gets one line, ``"event": "request"``, written by
+  ``api.metrics.MetricsMiddleware`` with its id, app, dialect, route template, status and
+  time (docs/operations.md). uvicorn's access logger then has no handler: its line would say
+  the same thing a second time without those fields (and uvicorn skips formatting it when
+  nothing would print it).
+
+Lines written while a request is served carry its ``request_id``.
+
 Two rules hold for every line:
 
 - **No credentials.** Query parameters that carry one (``?access_token=`` is the documented
@@ -17,6 +30,7 @@ Two rules hold for every line:
 
 from __future__ import annotations
 
+import json
 import logging
 import logging.config
 import re
@@ -24,11 +38,16 @@ import reprlib
 import sys
 import traceback
 from collections.abc import Callable, Iterable, MutableMapping
-from typing import Any, TextIO
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 import structlog
-from structlog.typing import ExcInfo
+from structlog.typing import ExcInfo, Processor
 
+if TYPE_CHECKING:
+    from chatpins.settings import Settings
+
+LogFormat = Literal["console", "json"]
 REDACTED = "***"
 # Query parameters whose value is a credential (matched case-insensitively).
 SECRET_PARAMS = (
@@ -144,8 +163,20 @@ def _redact_event(redact: Redactor) -> Callable[..., MutableMapping[str, Any]]:
     return processor
 
 
+def log_format_of(settings: Settings) -> LogFormat:
+    """The configured format; unset: JSON in production mode (a log shipper reads the lines),
+    the console's in local mode (a person does)."""
+    if settings.log_format is not None:
+        return settings.log_format
+    return "console" if settings.is_local else "json"
+
+
 def configure_logging(
-    level: str, *, secrets: Iterable[str | None] = (), stream: TextIO | None = None
+    level: str,
+    *,
+    fmt: LogFormat = "console",
+    secrets: Iterable[str | None] = (),
+    stream: TextIO | None = None,
 ) -> None:
     """Configure structlog and the stdlib loggers (uvicorn's, the libraries') for the server.
 
@@ -157,22 +188,35 @@ def configure_logging(
     """
     redact = Redactor(secrets)
     numeric = logging.getLevelNamesMapping()[level.upper()]
-    _configure_stdlib(level.upper(), redact, stream)
+    _configure_stdlib(level.upper(), redact, stream, fmt)
     out = stream or sys.stdout
+
+    def exception_text(exc_info: ExcInfo) -> str:
+        return format_traceback(redact, exc_info[1]) if exc_info[1] is not None else ""
 
     def exception_formatter(sio: TextIO, exc_info: ExcInfo) -> None:
         if exc_info[1] is not None:
-            sio.write("\n" + format_traceback(redact, exc_info[1]))
+            sio.write("\n" + exception_text(exc_info))
 
+    render: list[Processor] = (
+        [
+            structlog.processors.ExceptionRenderer(exception_text),
+            structlog.processors.JSONRenderer(),
+        ]
+        if fmt == "json"
+        else [
+            structlog.dev.ConsoleRenderer(
+                colors=out.isatty(), exception_formatter=exception_formatter
+            )
+        ]
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _redact_event(redact),
-            structlog.dev.ConsoleRenderer(
-                colors=out.isatty(), exception_formatter=exception_formatter
-            ),
+            *render,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(out),
@@ -180,10 +224,36 @@ def configure_logging(
     )
 
 
-def _configure_stdlib(level: str, redact: Redactor, stream: TextIO | None) -> None:
+class JsonFormatter(logging.Formatter):
+    """A stdlib record (uvicorn's, a library's) as one JSON line, shaped like structlog's:
+    ``event``, ``level``, ``timestamp``, ``logger``, the request's id when one is being served,
+    and the traceback the redacting filter already made (``exc_text``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "event": record.getMessage(),
+            "level": record.levelname.lower(),
+            "timestamp": datetime.fromtimestamp(record.created, UTC)
+            .isoformat()
+            .replace("+00:00", "Z"),
+            "logger": record.name,
+        }
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        if request_id is not None:
+            entry["request_id"] = request_id
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry)
+
+
+def _configure_stdlib(level: str, redact: Redactor, stream: TextIO | None, fmt: LogFormat) -> None:
     """uvicorn's own logging layout (``uvicorn.config.LOGGING_CONFIG``) plus a root handler,
-    every handler with the redacting filter. The root stays at WARNING, as Python's last-resort
-    handler had it: the libraries' INFO lines (httpx logs every webhook POST) stay out."""
+    every handler with the redacting filter; in JSON, one JSON formatter for every handler and
+    no access log (the request line replaces it, see the module's docstring). The root stays
+    at WARNING, as Python's last-resort handler had it: the libraries' INFO lines (httpx logs
+    every webhook POST) stay out."""
 
     def handler(formatter: str, filter_: str, default_stream: str) -> dict[str, Any]:
         return {
@@ -193,6 +263,7 @@ def _configure_stdlib(level: str, redact: Redactor, stream: TextIO | None) -> No
             "stream": stream if stream is not None else default_stream,
         }
 
+    is_json = fmt == "json"
     logging.config.dictConfig(
         {
             "version": 1,
@@ -202,11 +273,15 @@ def _configure_stdlib(level: str, redact: Redactor, stream: TextIO | None) -> No
                 "redact_access": {"()": RedactingFilter, "redact": redact, "keep_args": True},
             },
             "formatters": {
-                "default": {
-                    "()": "uvicorn.logging.DefaultFormatter",
-                    "fmt": "%(levelprefix)s %(message)s",
-                    "use_colors": None,
-                },
+                "default": (
+                    {"()": JsonFormatter}
+                    if is_json
+                    else {
+                        "()": "uvicorn.logging.DefaultFormatter",
+                        "fmt": "%(levelprefix)s %(message)s",
+                        "use_colors": None,
+                    }
+                ),
                 "access": {
                     "()": "uvicorn.logging.AccessFormatter",
                     "fmt": '%(levelprefix)s %(client_addr)s - "%(request_line)s" %(status_code)s',
@@ -219,7 +294,11 @@ def _configure_stdlib(level: str, redact: Redactor, stream: TextIO | None) -> No
             "loggers": {
                 "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
                 "uvicorn.error": {"level": level},
-                "uvicorn.access": {"handlers": ["access"], "level": level, "propagate": False},
+                "uvicorn.access": {
+                    "handlers": [] if is_json else ["access"],
+                    "level": level,
+                    "propagate": False,
+                },
             },
             "root": {"handlers": ["default"], "level": "WARNING"},
         }

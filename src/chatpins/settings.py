@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     # SQLite durability: FULL keeps every acknowledged write across a power loss.
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # console: for a person (uvicorn's access line per request). json: one JSON object per
+    # line, one line per request with its id, app, dialect and route (docs/operations.md).
+    # Unset: json in production mode, console in local mode.
+    log_format: Literal["console", "json"] | None = None
     # uvicorn closes idle keep-alive connections after this many seconds; longer than the 5 s
     # Node's agent reuses a socket for, so a reused socket is never one we just closed.
     keep_alive_seconds: int = 75

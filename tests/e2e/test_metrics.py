@@ -5,15 +5,16 @@ import httpx
 from tests.e2e.feishu_client import Feishu
 
 
-def _count(text: str, method: str, route: str, status: str) -> float:
-    needle = f'chatpins_http_requests_total{{method="{method}",route="{route}",status="{status}"}}'
+def _count(text: str, method: str, route: str, status: str, dialect: str = "feishu") -> float:
+    labels = f'dialect="{dialect}",method="{method}",route="{route}",status="{status}"'
+    needle = f"chatpins_http_requests_total{{{labels}}}"
     for line in text.splitlines():
         if line.startswith(needle):
             return float(line.split()[-1])
     return 0.0
 
 
-def test_metrics_count_requests_by_route_template(feishu: Feishu) -> None:
+def test_metrics_count_requests_by_dialect_and_route_template(feishu: Feishu) -> None:
     before = httpx.get(feishu.base_url + "/metrics").text
     chat_id, message_id = feishu.chat_with_message()
     feishu.pin_ok(message_id)

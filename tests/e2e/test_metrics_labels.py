@@ -1,7 +1,7 @@
 """``/metrics`` labels come from a closed set, whatever methods and paths clients invent: the
-known methods or ``OTHER``, a route template or ``unmatched``. A label taken from the request
-as sent would grow one series per invented value (once 23,000 random methods made ``/metrics``
-38 MB)."""
+known methods or ``OTHER``, a route template or ``unmatched``, a dialect the server serves. A
+label taken from the request as sent would grow one series per invented value (once 23,000
+random methods made ``/metrics`` 38 MB)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from tests.e2e.live_server import Server
 
 KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+DIALECTS = {"native", "feishu", "imkit", "zim"}
 REQUESTS_PER_EXAMPLE = 60
 # A batch may open a few series (OTHER on ZIM's route, on unmatched paths, on a native route
 # answering 405); one series per invented method or path would be dozens.
@@ -64,6 +65,7 @@ def test_invented_methods_and_paths_do_not_become_label_values(
     for labels in after:
         values = dict(labels)
         assert values["method"] in KNOWN_METHODS | {"OTHER"}, values
+        assert values["dialect"] in DIALECTS, values
         route = values["route"]
         assert route == "unmatched" or route.startswith("/"), values
         assert not any(segment in route for segment in invented_segments), values

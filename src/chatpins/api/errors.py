@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
+from chatpins import request_context
 from chatpins.core import errors
 from chatpins.core.faults import Fault
 from chatpins.intake import Unreadable
@@ -91,6 +92,8 @@ def describe(exc: errors.ChatpinsError) -> tuple[int, dict[str, Any]]:
 
 async def core_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, errors.ChatpinsError)
+    if isinstance(exc, errors.RateLimited):
+        request_context.rate_limited()
     status, fields = describe(exc)
     return JSONResponse({"error": fields}, status_code=status)
 

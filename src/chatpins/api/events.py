@@ -89,8 +89,10 @@ class EventStream:
         viewer: outbox.Viewer,
         format_: str,
         credential: Credential,
+        hub: EventHub,
     ) -> None:
         self._ws = websocket
+        self._hub = hub
         self._deps = deps
         self._viewer = viewer
         self._format = format_
@@ -158,7 +160,12 @@ class EventStream:
         ):
             raise CredentialEnded("revoked_token")
         if self._viewer.sees(item.event):
-            await self.send(frame_text(item, self._format))
+            try:
+                await self.send(frame_text(item, self._format))
+            except BaseException:  # the client left, or was dropped, mid-send
+                self._hub.delivered(item.event, "failed")
+                raise
+            self._hub.delivered(item.event, "delivered")
 
     async def catch_up(self, app_id: str, cursor: int) -> int:
         while True:
@@ -321,7 +328,7 @@ async def event_stream(websocket: WebSocket) -> None:
             return
         viewer = await outbox.viewer_at(deps, reader.app_id, reader.user_id, cursor)
         keeper: StreamKeeper = state.stream_keeper
-        stream = EventStream(websocket, deps, viewer, format_, reader.credential)
+        stream = EventStream(websocket, deps, viewer, format_, reader.credential, hub)
         # A revocation committed before ``head`` was read is not in the stream: ask once more,
         # past the identity memory (another instance's revocation reaches it only in a second).
         if reader.credential.token is not None and not await stream.credential_works():

@@ -31,6 +31,11 @@ from chatpins.core.services import outbox
 log = structlog.get_logger(__name__)
 
 PAGE = 500
+WEBSOCKET = "websocket"
+
+# Told (channel, outcome, the event's time in ms) of each event handed to a subscriber, or
+# lost on the way ("failed"): metrics count deliveries and their lag (api/metrics.py).
+DeliveryObserver = Callable[[str, str, int], None]
 
 
 @dataclass(eq=False)
@@ -87,6 +92,12 @@ class EventHub:
         # by polling; this process's own commits wake the feed at once.
         self._poll_seconds = poll_seconds
         self._feeds: dict[str, _Feed] = {}
+        self.on_delivered: DeliveryObserver | None = None
+
+    def delivered(self, event: Event, outcome: str) -> None:
+        """A stream sent ``event`` to its client ("delivered") or lost it mid-send ("failed")."""
+        if self.on_delivered is not None:
+            self.on_delivered(WEBSOCKET, outcome, event.created_at)
 
     def committed(self, app_id: str, seq: int) -> None:
         """A notifier's listener: events up to ``seq`` are committed for ``app_id``."""

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from chatpins.core.context import Deps
-from chatpins.core.entities import App, Delivery, Event, Webhook
+from chatpins.core.entities import App, Delivery, DeliveryStatus, Event, Webhook
 from chatpins.core.errors import InvalidArgument, Reason
 from chatpins.core.events import EventType, event_id
 from chatpins.core.services import apps, outbox
@@ -38,6 +38,7 @@ from chatpins.core.services import webhooks as rules_
 from chatpins.core.services.webhooks import DeliveryRules, Outcome, Wanted, WebhookSpec
 from chatpins.delivery import signing
 from chatpins.delivery.frames import native_event
+from chatpins.delivery.hub import DeliveryObserver
 from chatpins.delivery.targets import TargetPolicy, TargetRefused, guarded_client
 from chatpins.dialects.feishu import events as feishu
 
@@ -52,6 +53,14 @@ FEISHU_CHALLENGE_TIMEOUT_S = 1.0  # ... and the URL check within 1 s
 USER_AGENT = "chatpins-webhooks"
 # A reply's size is counted up to this; its bytes are read only to count them.
 REPLY_COUNT_CAP = 1 << 20
+
+WEBHOOK = "webhook"
+# What an attempt led to, for metrics: sent, to be tried again, given up (out of attempts).
+_OUTCOMES = {
+    DeliveryStatus.DELIVERED: "delivered",
+    DeliveryStatus.PENDING: "retrying",
+    DeliveryStatus.FAILED: "failed",
+}
 
 # Every event type, in the enum's order: the one list lives in core.
 NATIVE_EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in EventType)
@@ -138,6 +147,7 @@ class WebhookWorker:
         self._inflight: dict[str, set[asyncio.Task[None]]] = {}
         self._task: asyncio.Task[None] | None = None
         self._http: httpx.AsyncClient | None = None
+        self.on_delivered: DeliveryObserver | None = None
 
     @property
     def http(self) -> httpx.AsyncClient:
@@ -213,19 +223,26 @@ class WebhookWorker:
         return min(self._timeout, FEISHU_TIMEOUT_S) if webhook.format == "feishu" else self._timeout
 
     async def _deliver(self, webhook: Webhook, app: App, delivery: Delivery) -> None:
+        event: Event | None = None
         try:
             event = await outbox.event(self._deps, app.id, delivery.seq)
             body, headers = render(webhook, app, event, delivery)
             outcome = await self._post(webhook, body, headers)
-            await rules_.record_attempt(
+            settled = await rules_.record_attempt(
                 self._deps, webhook, delivery, outcome, self._rules, random.random()
             )
         except asyncio.CancelledError:
             raise
         except Exception:  # recorded nothing: the lease runs out and the delivery is retried
             log.exception("webhook_delivery_failed", delivery=delivery.id)
+            self._observe("error", event)
             return
+        self._observe(_OUTCOMES[settled.status], event)
         self._wake.set()  # a slot is free
+
+    def _observe(self, outcome: str, event: Event | None) -> None:
+        if self.on_delivered is not None:
+            self.on_delivered(WEBHOOK, outcome, event.created_at if event is not None else 0)
 
     async def _post(self, webhook: Webhook, body: bytes, headers: dict[str, Any]) -> Outcome:
         import httpx

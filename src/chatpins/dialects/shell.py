@@ -15,8 +15,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp
 
+from chatpins import request_context
 from chatpins.core.context import Actor, Deps
-from chatpins.core.errors import ChatpinsError
+from chatpins.core.errors import ChatpinsError, RateLimited
 from chatpins.core.faults import Fault
 from chatpins.intake import Intake, Refuse
 
@@ -52,7 +53,8 @@ def endpoint(
     authenticate: Authenticate, translate: Translate, refuse: RefuseFault | None = None
 ) -> Callable[[ActorHandler], Handler]:
     """Wrap a handler: the dialect's gateway finds the actor first, and a core error the
-    handler raises leaves as the dialect's own (``translate``: its one error table).
+    handler raises leaves as the dialect's own (``translate``: its one error table; a core
+    rate limit is counted as the request's refusal, see ``request_context``).
 
     With ``refuse`` (the dialect's rendering of a fault rule's refusal), a test's fault rule
     for the actor's app may then delay the request or refuse it before the handler runs
@@ -72,6 +74,8 @@ def endpoint(
             try:
                 return await handler(request, actor)
             except ChatpinsError as exc:
+                if isinstance(exc, RateLimited):
+                    request_context.rate_limited()
                 raise translate(exc) from exc
 
         return run

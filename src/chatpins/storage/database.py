@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 from chatpins.storage.sqlite_inline import WRITE_OPTION, sqlite_engine
 
-__all__ = ["WRITE_OPTION", "Backend", "Database"]
+if TYPE_CHECKING:
+    from chatpins.storage.uow import Committed
 
+__all__ = ["WRITE_OPTION", "Backend", "Database", "PoolUse"]
+
+# ``postgresql+asyncpg://…/db?pgbouncer=true``: the database is reached through PgBouncer in
+# transaction mode (the same parameter as Prisma's); taken out of the URL before connecting.
+PGBOUNCER_PARAM = "pgbouncer"
 POSTGRES_WRITERS = 4  # concurrent write transactions per process (measured best of 2, 4, 8)
 
 
@@ -37,6 +46,15 @@ class Backend(enum.Enum):
         return self is Backend.POSTGRESQL
 
 
+@dataclass(frozen=True)
+class PoolUse:
+    """The pool units of work take connections from: how many are in use, and its size (the
+    connections it keeps open; under load it opens more, up to its ``max_overflow``)."""
+
+    checked_out: int
+    size: int
+
+
 class Database:
     """One engine plus what a unit of work needs to use it safely on this backend."""
 
@@ -57,6 +75,16 @@ class Database:
         # cheaper than letting them spin on SQLITE_BUSY; busy_timeout still covers other
         # processes (the CLI beside a running server).
         self._write_lock: asyncio.Semaphore | None = None
+        # Told what each committed unit of work wrote (metrics); never of a rollback.
+        self.commit_observers: list[Callable[[Committed], None]] = []
+
+    def pool_use(self) -> PoolUse:
+        """Read when metrics are scraped: the pool of the engine units of work use."""
+        engine = self.sync_engine if self.sync_engine is not None else self.engine.sync_engine
+        pool = engine.pool
+        if not isinstance(pool, QueuePool):  # a pool without a size (NullPool): none kept
+            return PoolUse(0, 0)
+        return PoolUse(pool.checkedout(), pool.size())
 
     @property
     def write_lock(self) -> asyncio.Semaphore:
@@ -94,4 +122,18 @@ def _sqlite_engine(url: str, synchronous: str) -> AsyncEngine:
 
 
 def _postgres_engine(url: str) -> AsyncEngine:
-    return create_async_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
+    given = make_url(url)
+    behind_pgbouncer = str(given.query.get(PGBOUNCER_PARAM, "")).lower() in ("true", "1")
+    # PgBouncer in transaction mode hands each transaction to any server connection, so a
+    # statement prepared in one may be missing, or named twice, in the next. Without either
+    # statement cache, asyncpg and SQLAlchemy use only the unnamed statement, which each Parse
+    # replaces: nothing is kept across transactions and nothing piles up on the servers.
+    # Each statement is then parsed on every use — the price of pooling.
+    no_prepared_statements = {"statement_cache_size": 0, "prepared_statement_cache_size": 0}
+    return create_async_engine(
+        given.difference_update_query([PGBOUNCER_PARAM]),
+        pool_size=10,
+        max_overflow=30,
+        pool_pre_ping=True,
+        connect_args=no_prepared_statements if behind_pgbouncer else {},
+    )

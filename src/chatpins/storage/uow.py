@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from chatpins.core.entities import Event, PinChange
 from chatpins.core.errors import Conflict, Reason
 from chatpins.storage.database import WRITE_OPTION, Database
 from chatpins.storage.repositories import (
@@ -34,6 +37,40 @@ from chatpins.storage.sqlite_inline import InlineConnection
 
 # Told (app id, newest seq) after a commit that wrote events, so live streams wake at once.
 EventsCommitted = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What one committed unit of work wrote, for ``Database.commit_observers`` (metrics):
+    its events by type and its pin history rows by action."""
+
+    events: Mapping[str, int]
+    pin_changes: Mapping[str, int]
+
+
+class _TalliedEvents(EventRepository):
+    """The outbox, counting by type what this transaction appends."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn)
+        self.types: Counter[str] = Counter()
+
+    async def append(self, app_id: str, event: Event, at: int) -> int:
+        seq = await super().append(app_id, event, at)
+        self.types[event.type] += 1
+        return seq
+
+
+class _TalliedPins(PinRepository):
+    """The pins, counting by action the history rows this transaction records."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn)
+        self.actions: Counter[str] = Counter()
+
+    async def record(self, app_id: str, change: PinChange) -> None:
+        await super().record(app_id, change)
+        self.actions[str(change.action)] += 1
 
 
 class AsyncConnectionFace:
@@ -108,9 +145,9 @@ class SqlUnitOfWork:
         self.chats = ChatRepository(conn, row_locks=backend.row_locks)
         self.members = MemberRepository(conn)
         self.messages = MessageRepository(conn)
-        self.pins = PinRepository(conn)
+        self.pins = _TalliedPins(conn)
         self.tokens = TokenRepository(conn)
-        self.events = EventRepository(conn)
+        self.events = _TalliedEvents(conn)
         self.server = ServerSettingRepository(conn)
         self.conversation_pins = ConversationPinRepository(conn, row_locks=backend.row_locks)
         self.global_pins = GlobalPinRepository(conn, row_locks=backend.row_locks)
@@ -147,6 +184,10 @@ class SqlUnitOfWork:
         if exc_type is None and self._on_events is not None:
             for app_id, seq in self.events.written.items():
                 self._on_events(app_id, seq)
+        if exc_type is None and (self.events.types or self.pins.actions):
+            committed = Committed(self.events.types, self.pins.actions)
+            for observe in self._db.commit_observers:
+                observe(committed)
         identities = (self.apps, self.users, self.tokens)
         if (
             exc_type is None

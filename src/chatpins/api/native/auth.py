@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from chatpins import request_context
 from chatpins.api.errors import FaultRefusal
 from chatpins.core.context import Actor, Deps
 from chatpins.core.errors import PermissionDenied, Reason, Unauthenticated
@@ -35,6 +36,7 @@ async def actor(
     """Who the request acts for; then a test's fault rule for that app may delay the request
     or refuse it before its use case runs (``core.faults``)."""
     acting = await _authenticate(request, credentials)
+    request_context.authenticated(acting.app_id)
     request_line = f"{request.method} {request.scope['path']}"
     fault = await get_deps(request).faults.arrive(acting.app_id, NATIVE, request_line)
     if fault is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from chatpins import request_context
 from chatpins.core.context import Actor
 from chatpins.core.entities import TokenKind
 from chatpins.core.errors import Reason, Unauthenticated
@@ -87,6 +88,7 @@ async def authenticate(request: Request) -> Actor:
         if kind == "app":
             reason = "unknown_app_token"  # an expired tenant token is just invalid (99991663)
         raise token_error(reason) from exc
+    request_context.authenticated(identity.app.id)
     return Actor(identity.app, identity.user, "feishu", requires_app_bot=True)
 
 
@@ -103,6 +105,7 @@ async def _check_api_rate(request: Request, actor: Actor) -> None:
             continue
         wait = await deps.hit_limit(actor.app, f"api:{actor.app_id}:{api}:{window}", limit, window)
         if wait is not None:
+            request_context.rate_limited()
             raise FeishuError(
                 99991400,
                 RATE_LIMITED,

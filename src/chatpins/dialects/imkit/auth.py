@@ -14,6 +14,7 @@ from typing import Literal
 
 from starlette.requests import Request
 
+from chatpins import request_context
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import App
 from chatpins.core.errors import Unauthenticated
@@ -52,6 +53,7 @@ async def authenticate(request: Request, access: Access) -> Actor:
         if access == "user":
             # These endpoints act as a user; the platform has none (chosen).
             raise fail("missing_parameter", "this endpoint needs IM-CLIENT-KEY and a user token")
+        request_context.authenticated(app.id)
         await _check_api_key_rate(deps, app)
         bot = (await users.get_users(deps, app.id, [app.bot_user_id]))[app.bot_user_id]
         return Actor(app, bot, DIALECT, is_platform=True)
@@ -75,6 +77,7 @@ async def authenticate(request: Request, access: Access) -> Actor:
         raise to_imkit(exc, "auth") from exc
     if identity.app.id != app.id:
         raise fail("token_of_other_app")
+    request_context.authenticated(app.id)
     return Actor(identity.app, identity.user, DIALECT)
 
 
@@ -85,5 +88,6 @@ async def _check_api_key_rate(deps: Deps, app: App) -> None:
         app, f"imkit-api-key:{app.id}", app.api_rate_per_minute, API_KEY_WINDOW_S
     )
     if wait is not None:
+        request_context.rate_limited()
         message = f"{app.api_rate_per_minute} requests per minute per API key"
         raise ImkitError(TOO_MANY, message, RETRY_AFTER_S)

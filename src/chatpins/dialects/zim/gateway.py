@@ -13,6 +13,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from chatpins import request_context
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import App
 from chatpins.core.services import apps, replay, users
@@ -61,6 +62,7 @@ class Call:
             self.app, f"zim:{self.app.id}:{key}", rate.limit, rate.window_s
         )
         if wait is not None:
+            request_context.rate_limited()
             raise error(rate.reason)
 
 
@@ -105,4 +107,5 @@ async def authenticate(request: Request, deps: Deps) -> App:
         raise error("signature_mismatch")
     if not await replay.claim_nonce(deps, app.id, nonce, NONCE_WINDOW_MS):
         raise error("nonce_reused")
+    request_context.authenticated(app.id)
     return app

@@ -18,8 +18,9 @@ from starlette.responses import Response
 from starlette.routing import Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from chatpins import request_context
 from chatpins.core.context import Deps
-from chatpins.core.errors import ChatpinsError
+from chatpins.core.errors import ChatpinsError, RateLimited
 from chatpins.dialects.shell import DialectApp, build_app, deps_of
 from chatpins.dialects.zim import conversations, gateway, groups, messages, openapi, users
 from chatpins.dialects.zim.errors import ZimError, error, fault_error, from_core
@@ -76,6 +77,8 @@ async def handle(request: Request) -> Response:
     except ZimError as exc:
         return _failed(action, exc)
     except ChatpinsError as exc:
+        if isinstance(exc, RateLimited):  # the per-chat message rate (660300006)
+            request_context.rate_limited()
         return _failed(action, from_core(exc))
     except Exception:
         log.exception("zim_internal_error", action=name)
