@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import ChatKind
@@ -34,7 +33,7 @@ from chatpins.core.services.conversations import ConversationRef
 from chatpins.core.services.messages import NewMessage
 from chatpins.core.services.webhooks import DeliveryRules, Outcome, Wanted, WebhookSpec
 from chatpins.delivery.webhooks import NATIVE_EVENT_TYPES
-from chatpins.storage.tables import metadata, webhook_attempts, webhook_deliveries
+from chatpins.storage.tables import metadata
 
 
 @dataclass
@@ -108,11 +107,6 @@ async def _rows(deps: Deps, app_id: str) -> dict[str, list[dict[str, Any]]]:
                 query = table.select().where(table.c.app_id == app_id)
             elif table.name == "apps":
                 query = table.select().where(table.c.id == app_id)
-            elif table is webhook_attempts:
-                owned = sa.select(webhook_deliveries.c.id).where(
-                    webhook_deliveries.c.app_id == app_id
-                )
-                query = table.select().where(table.c.delivery_id.in_(owned))
             else:
                 assert table.name == "server_settings", f"whose rows are in {table.name}?"
                 continue
@@ -130,14 +124,16 @@ async def test_reset_leaves_only_the_app_its_bot_and_its_tokens(deps: Deps) -> N
     outcome = await app_reset.reset_app(deps, target.app_id)
 
     after = await _rows(deps, target.app_id)
-    assert after["apps"] == before["apps"]  # credentials, settings, seq counter
+    assert after["apps"] == before["apps"]  # credentials, settings
+    assert after["event_counters"] == before["event_counters"]  # the seq counter, unchanged
     assert [u["id"] for u in after["users"]] == [target.bot_id]
     assert after["tokens"] and {t["user_id"] for t in after["tokens"]} == {target.bot_id}
-    left = {t: rows for t, rows in after.items() if rows and t not in ("apps", "users", "tokens")}
+    whole = ("apps", "event_counters")
+    left = {t: rows for t, rows in after.items() if rows and t not in (*whole, "users", "tokens")}
     assert left == {}
-    kept = {"apps": 1, "users": 1, "tokens": len(after["tokens"])}
+    kept = {"users": 1, "tokens": len(after["tokens"])}
     assert outcome.removed == {
-        t: len(rows) - kept.get(t, 0) for t, rows in before.items() if t != "apps"
+        t: len(rows) - kept.get(t, 0) for t, rows in before.items() if t not in whole
     }
     assert await _rows(deps, other.app_id) == others_before
 

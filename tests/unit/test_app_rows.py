@@ -9,16 +9,19 @@ from chatpins.storage.tables import metadata
 
 
 def test_every_table_is_emptied_kept_or_global() -> None:
+    emptied = [name for name, _statement in app_rows.deletes("app_x", "cli_x")]
+    kept = {app_rows.APP_TABLE, *app_rows.KEPT_TABLES, *app_rows.GLOBAL_TABLES}
+    assert len(emptied) == len(set(emptied))  # one statement per table
+    assert set(emptied) | kept == set(metadata.tables)
+    assert set(emptied) & kept == set()
+
+
+def test_the_event_counter_is_kept() -> None:
+    """``seq`` keeps growing across a reset: the counter is not emptied with the events."""
     emptied = {name for name, _statement in app_rows.deletes("app_x", "cli_x")}
-    kept = {app_rows.APP_TABLE, *app_rows.GLOBAL_TABLES}
-    assert emptied | kept == set(metadata.tables)
-    assert emptied & kept == set()
-
-
-def test_rows_owned_through_a_parent_go_before_the_parent() -> None:
-    order = [name for name, _statement in app_rows.deletes("app_x", "cli_x")]
-    for child, (_column, parent_key) in app_rows.OWNED_THROUGH.items():
-        assert order.index(child) < order.index(parent_key.table.name)
+    assert "events" in emptied
+    assert "event_counters" in app_rows.KEPT_TABLES
+    assert "event_counters" not in emptied
 
 
 def test_only_the_apps_own_rows_are_named() -> None:

@@ -2,38 +2,28 @@
 app (``AppRepository.empty``) cannot forget a table added later.
 
 Every table has an ``app_id`` column (its rows belong to that app), or is named here: the app
-itself, global, or owned through a row of another table. A table that is none of these stops
-this module at import, so a new table must be placed before anything runs.
+itself, or global. A table that is neither stops this module at import, so a new table must be
+placed before anything runs.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
-from chatpins.storage.tables import (
-    apps,
-    metadata,
-    server_settings,
-    tokens,
-    users,
-    webhook_attempts,
-    webhook_deliveries,
-)
+from chatpins.storage.tables import apps, event_counters, metadata, server_settings, tokens, users
 
-# The app itself: its credentials, settings and event ``seq`` counter are kept.
+# The app itself: its credentials and settings are kept.
 APP_TABLE = apps.name
+# Tables with ``app_id`` whose rows of the app are kept whole, like the app: its event ``seq``
+# counter, so seq keeps growing across a reset and a client resuming a stream never sees a seq
+# used twice.
+KEPT_TABLES = frozenset({event_counters.name})
 # The server's own rows, no app's.
 GLOBAL_TABLES = frozenset({server_settings.name})
-# Tables without ``app_id`` whose rows belong to a row of another table: (column, parent's key).
-OWNED_THROUGH: dict[str, tuple[sa.Column[Any], sa.Column[Any]]] = {
-    webhook_attempts.name: (webhook_attempts.c.delivery_id, webhook_deliveries.c.id),
-}
 
 
 def _app_tables() -> list[sa.Table]:
-    placed = {APP_TABLE, *GLOBAL_TABLES, *OWNED_THROUGH}
+    placed = {APP_TABLE, *GLOBAL_TABLES}
     unplaced = [
         t.name for t in metadata.sorted_tables if "app_id" not in t.c and t.name not in placed
     ]
@@ -41,10 +31,10 @@ def _app_tables() -> list[sa.Table]:
         raise RuntimeError(
             f"tables without app_id must be placed in storage/app_rows.py: {', '.join(unplaced)}"
         )
-    return [t for t in metadata.sorted_tables if "app_id" in t.c]
+    return [t for t in metadata.sorted_tables if "app_id" in t.c and t.name not in KEPT_TABLES]
 
 
-# Tables whose rows carry their app's id, in a fixed order.
+# Tables whose rows of the app are emptied, in a fixed order.
 APP_ID_TABLES = _app_tables()
 
 
@@ -63,13 +53,9 @@ def kept(bot_user_id: str) -> dict[str, sa.ColumnElement[bool]]:
 
 
 def deletes(app_id: str, bot_user_id: str) -> list[tuple[str, sa.Delete]]:
-    """The statements that empty an app, each with the table it empties; rows owned through
-    another table first, while their parents still name the app."""
+    """The statements that empty an app, each with the table it empties."""
     keep = kept(bot_user_id)
     statements: list[tuple[str, sa.Delete]] = []
-    for name, (column, parent_key) in OWNED_THROUGH.items():
-        parents = sa.select(parent_key).where(parent_key.table.c.app_id == app_id)
-        statements.append((name, column.table.delete().where(column.in_(parents))))
     for table in APP_ID_TABLES:
         query = table.delete().where(table.c.app_id == app_id)
         if table.name in keep:

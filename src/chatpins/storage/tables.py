@@ -67,7 +67,6 @@ apps = sa.Table(
     sa.Column(
         "zim_rate_limits", sa.Boolean, nullable=False, default=True, server_default=sa.true()
     ),
-    sa.Column("event_seq", sa.BigInteger, nullable=False, default=0),
     # The native API key's hash; null for apps made before the native API (until rotated).
     sa.Column("native_api_key_hash", sa.String(128)),
     sa.Column(
@@ -271,7 +270,8 @@ nonces = sa.Table(
     sa.Column("app_id", sa.String(64), primary_key=True),
     sa.Column("nonce", sa.String(128), primary_key=True),
     sa.Column("seen_at", sa.BigInteger, nullable=False),
-    sa.Index("ix_nonces_seen_at", "seen_at"),
+    # Dropping an app's nonces past their window (a range within the app's shard).
+    sa.Index("ix_nonces_app_seen_at", "app_id", "seen_at"),
 )
 
 # Looked up by the hash of the token a request carries, before its app is known: distributed
@@ -289,6 +289,17 @@ tokens = sa.Table(
     sa.Column("nonce", sa.String(64), nullable=False, default=""),
     sa.Column("revoked_at", sa.BigInteger),
     sa.Index("ix_tokens_latest", "app_id", "kind", "dialect", "issued_at"),
+)
+
+# Each app's newest event ``seq``, one row per app made with it: every change bumps it in its
+# own transaction. Not a column of ``apps``: that is a reference table on Citus, where every
+# write to it takes a cluster-wide lock; here the bump stays on the app's shard, with its
+# events. An app reset keeps the row, so ``seq`` keeps growing (``storage/app_rows.py``).
+event_counters = sa.Table(
+    "event_counters",
+    metadata,
+    sa.Column("app_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False, default=0),
 )
 
 events = sa.Table(

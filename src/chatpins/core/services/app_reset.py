@@ -6,8 +6,9 @@ in one transaction (``storage.app_rows`` derives the tables from the schema), an
 process remembers of it: rate-limit windows, fault rules, recent identities. The app's clock
 runs on the real time again, as a fresh app's does.
 
-Event ``seq`` keeps growing across a reset: it comes from a counter on the app's row, not
-from the events that remain, so a client resuming a stream never sees a seq used twice.
+Event ``seq`` keeps growing across a reset: it comes from the app's event counter, which a reset
+keeps, not from the events that remain, so a client resuming a stream never sees a seq used
+twice.
 A reset writes no event of its own (the outbox is emptied with the rest).
 """
 

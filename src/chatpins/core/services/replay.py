@@ -17,6 +17,7 @@ async def claim_nonce(deps: Deps, app_id: str, nonce: str, window_ms: int) -> bo
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
         fresh = await uow.nonces.claim(app_id, nonce, now, window_ms)
-        if secrets.randbelow(100) == 0:  # now and then, drop nonces past any window
-            await uow.nonces.forget_older_than(now - window_ms)
+        # Now and then, drop the app's nonces past any window (its own only: one shard).
+        if secrets.randbelow(100) == 0:
+            await uow.nonces.forget_older_than(app_id, now - window_ms)
     return fresh

@@ -5,14 +5,18 @@ import sqlalchemy as sa
 from chatpins.core.entities import App, AppClock
 from chatpins.storage import app_rows
 from chatpins.storage.repositories._base import Repository, key, to_row
-from chatpins.storage.tables import apps, server_settings
+from chatpins.storage.tables import apps, event_counters, server_settings
 
 _GET = apps.select().where(apps.c.id == key("id"))
+_NEW_COUNTER = event_counters.insert().values(app_id=key("app"), seq=0)
 
 
 class AppRepository(Repository):
     async def add(self, app: App) -> None:
+        """Store a new app, with the counter its events take their ``seq`` from (every way an
+        app is made comes here: created, declared, the demo app)."""
         await self._conn.execute(apps.insert().values(**to_row(app, apps)))
+        await self._conn.execute(_NEW_COUNTER, {"p_app": app.id})
 
     async def get(self, app_id: str) -> App | None:
         return await self._one(App, _GET, {"p_id": app_id})
@@ -73,15 +77,13 @@ class AppRepository(Repository):
         return {r[0]: AppClock(r[1], r[2]) for r in await self._conn.execute(query)}
 
     async def empty(self, app_id: str, bot_user_id: str) -> dict[str, int]:
-        """Delete every row of the app but the app itself and its bot (``storage.app_rows``
-        says which); how many rows each table lost."""
+        """Delete every row of the app but the app itself, its event counter and its bot
+        (``storage.app_rows`` says which); how many rows each table lost."""
         self.changed_identities = True  # its users and tokens are gone
-        removed: dict[str, int] = {}
-        for table, statement in app_rows.deletes(app_id, bot_user_id):
-            # Added up: a table can be emptied in two steps (through its parent, then by app).
-            count = (await self._conn.execute(statement)).rowcount
-            removed[table] = removed.get(table, 0) + count
-        return removed
+        return {
+            table: (await self._conn.execute(statement)).rowcount
+            for table, statement in app_rows.deletes(app_id, bot_user_id)
+        }
 
     async def count(self) -> int:
         return (await self._conn.execute(sa.select(sa.func.count()).select_from(apps))).scalar_one()

@@ -4,14 +4,15 @@ import sqlalchemy as sa
 
 from chatpins.core.entities import Event
 from chatpins.storage.repositories._base import Connection, Repository, key
-from chatpins.storage.tables import apps, events
+from chatpins.storage.tables import event_counters, events
 
 _NEXT_SEQ = (
-    apps.update()
-    .where(apps.c.id == key("id"))
-    .values(event_seq=apps.c.event_seq + 1)
-    .returning(apps.c.event_seq)
+    event_counters.update()
+    .where(event_counters.c.app_id == key("app"))
+    .values(seq=event_counters.c.seq + 1)
+    .returning(event_counters.c.seq)
 )
+_HEAD = sa.select(event_counters.c.seq).where(event_counters.c.app_id == key("app"))
 _INSERT = events.insert()
 
 
@@ -24,11 +25,12 @@ class EventRepository(Repository):
     async def append(self, app_id: str, event: Event, at: int) -> int:
         """Write one outbox row; its ``seq`` is the app's next.
 
-        Bumping the app's counter row locks it until commit, so per app the events commit in
-        ``seq`` order and a reader never sees seq N+1 before N. Call this last in a use case
-        to keep that lock short.
+        Bumping the app's row of ``event_counters`` locks it until commit, so per app the
+        events commit in ``seq`` order and a reader never sees seq N+1 before N; a rolled-back
+        change takes its bump back, so seqs have no gaps. Call this last in a use case to keep
+        that lock short.
         """
-        result = await self._conn.execute(_NEXT_SEQ, {"p_id": app_id})
+        result = await self._conn.execute(_NEXT_SEQ, {"p_app": app_id})
         seq = result.scalar_one()
         self.written[app_id] = seq
         row = {
@@ -48,8 +50,8 @@ class EventRepository(Repository):
 
     async def head(self, app_id: str) -> int:
         """The app's newest ``seq`` (0 before its first event)."""
-        query = sa.select(apps.c.event_seq).where(apps.c.id == app_id)
-        return int((await self._conn.execute(query)).scalar_one_or_none() or 0)
+        result = await self._conn.execute(_HEAD, {"p_app": app_id})
+        return int(result.scalar_one_or_none() or 0)
 
     async def after(self, app_id: str, seq: int, limit: int) -> list[Event]:
         """The app's events with a ``seq`` above ``seq``, oldest first."""

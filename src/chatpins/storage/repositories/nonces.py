@@ -18,7 +18,10 @@ _CLAIM = {
     Backend.POSTGRESQL: postgresql.insert(nonces).on_conflict_do_nothing(),
     Backend.SQLITE: sqlite.insert(nonces).on_conflict_do_nothing(),
 }
-_FORGET_OLDER = nonces.delete().where(nonces.c.seen_at < key("cutoff"))
+# One app's shard, on ``ix_nonces_app_seen_at``: a request drops its own app's old nonces.
+_FORGET_OLDER = nonces.delete().where(
+    nonces.c.app_id == key("app"), nonces.c.seen_at < key("cutoff")
+)
 
 
 class NonceRepository(Repository):
@@ -40,5 +43,6 @@ class NonceRepository(Repository):
         )
         return result.rowcount == 1
 
-    async def forget_older_than(self, cutoff: int) -> None:
-        await self._conn.execute(_FORGET_OLDER, {"p_cutoff": cutoff})
+    async def forget_older_than(self, app_id: str, cutoff: int) -> None:
+        """Drop the app's nonces seen before ``cutoff``."""
+        await self._conn.execute(_FORGET_OLDER, {"p_app": app_id, "p_cutoff": cutoff})
