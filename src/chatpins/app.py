@@ -34,6 +34,7 @@ from chatpins.core.context import Deps
 from chatpins.core.errors import ChatpinsError
 from chatpins.core.ports import RateLimiter
 from chatpins.core.recent import Recent
+from chatpins.core.services import webhooks as webhook_rules
 from chatpins.core.services.webhooks import DeliveryRules
 from chatpins.delivery.hub import EventHub
 from chatpins.delivery.targets import TargetPolicy
@@ -72,6 +73,9 @@ def build_deps(
         app_clocks=app_clocks,
     )
 
+
+# The webhook backlog gauge counts this far: enough to see a backlog grow, bounded per scrape.
+BACKLOG_CAP = 100_000
 
 # The dialects served beside the native API, one line each: a folder under chatpins/dialects
 # whose routes module gives its app and the paths it claims.
@@ -123,7 +127,7 @@ def build_app(
             yield
         finally:
             await sweeper.stop()
-            await worker.stop()
+            await worker.stop(settings.shutdown_grace_seconds)
             await keeper.close()
             await hub.close()
             await notifier.stop()
@@ -181,6 +185,18 @@ def build_app(
         "Connections the database pool keeps open (it opens more under load).",
         lambda: db.pool_use().size,
     )
+    metrics.measure(
+        "chatpins_webhook_backlog",
+        f"Webhook deliveries waiting to be sent, all apps (counted up to {BACKLOG_CAP:,}).",
+        lambda: webhook_rules.backlog(deps, BACKLOG_CAP),
+    )
+    if shared_limits is not None:
+        shared_limits.on_fallback = metrics.limit_fallbacks.inc
+        metrics.watch(
+            "chatpins_rate_limits_degraded",
+            "1 while Redis does not answer and rate limits are counted in this process.",
+            lambda: float(shared_limits.degraded),
+        )
     db.commit_observers.append(metrics.committed)
     hub.on_delivered = worker.on_delivered = metrics.delivered
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)

@@ -276,6 +276,7 @@ def serve(
         # config would replace them.
         log_config=None,
         timeout_keep_alive=settings.keep_alive_seconds,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         # h11 writes header names with the case we give them; lark-oapi needs "X-Tt-Logid".
         http="h11",
         # Per-message deflate keeps a compressor per connection (~100+ KiB each); event frames

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     webhook_retry_scale: float = 1.0
     webhook_pause_after: int = 20
     webhook_concurrency: int = 4
+    # SIGTERM: requests under way get this long to finish, then webhook deliveries under way
+    # as long again (the rest give their leases back to the other instances). Both within the
+    # 30 s an orchestrator (Kubernetes' default) waits before it kills.
+    shutdown_grace_seconds: int = Field(default=10, ge=0, le=300)
     # Webhook targets outside the public internet (SSRF guard, docs/events.md "Targets"):
     # unset = by mode, local (SQLite) reaches loopback only and production (any other
     # database) nothing private; true = every private range too (a developer's LAN); false =

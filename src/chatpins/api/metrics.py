@@ -13,7 +13,7 @@ docs/operations.md lists every metric and log field.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
 import structlog
@@ -52,6 +52,7 @@ MAX_TARGET_CHARS = 2000
 _HEADER = request_context.HEADER.encode()
 _SENT_HEADER = request_context.HEADER.lower().encode()
 request_log = structlog.get_logger("chatpins.request")
+log = structlog.get_logger(__name__)
 
 
 class Written(Protocol):
@@ -115,6 +116,12 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
             registry=registry,
         )
+        self.limit_fallbacks = Counter(
+            "chatpins_rate_limit_fallbacks",
+            "Rate-limit checks decided in this process because Redis did not answer.",
+            registry=registry,
+        )
+        self._before_scrape: list[Callable[[], Awaitable[None]]] = []
         # Every series of a closed set exists from the start, at 0: a rate over a series that
         # appears with its first increment misses that increment.
         for action in PIN_ACTIONS:
@@ -129,6 +136,16 @@ class Metrics:
     def watch(self, name: str, documentation: str, read: Callable[[], float]) -> None:
         """A gauge read when scraped (live streams, webhooks in flight)."""
         Gauge(name, documentation, registry=self.registry).set_function(read)
+
+    def measure(self, name: str, documentation: str, read: Callable[[], Awaitable[float]]) -> None:
+        """A gauge that needs I/O (a bounded count query): read once per scrape, before the
+        registry is rendered."""
+        gauge = Gauge(name, documentation, registry=self.registry)
+
+        async def refresh() -> None:
+            gauge.set(await read())
+
+        self._before_scrape.append(refresh)
 
     def committed(self, written: Written) -> None:
         """A unit of work committed (``Database.commit_observers``)."""
@@ -145,6 +162,11 @@ class Metrics:
             self.event_lag.labels(channel).observe(max(0.0, lag))
 
     async def endpoint(self, _request: Request) -> Response:
+        for refresh in self._before_scrape:
+            try:
+                await refresh()
+            except Exception:  # the database away: the gauge keeps its last value
+                log.warning("metric_not_refreshed", exc_info=True)
         return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -145,6 +145,7 @@ class WebhookWorker:
         self._concurrency = concurrency
         self._wake = asyncio.Event()
         self._inflight: dict[str, set[asyncio.Task[None]]] = {}
+        self._leased: dict[asyncio.Task[None], Delivery] = {}  # what each task was given
         self._task: asyncio.Task[None] | None = None
         self._http: httpx.AsyncClient | None = None
         self.on_delivered: DeliveryObserver | None = None
@@ -166,15 +167,28 @@ class WebhookWorker:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run())
 
-    async def stop(self) -> None:
-        tasks = [t for group in self._inflight.values() for t in group]
+    async def stop(self, grace_seconds: float = 0.0) -> None:
+        """Stop leasing, let deliveries under way finish within ``grace_seconds``, then cancel
+        the rest and give their leases back, so another instance sends them at once instead
+        of when the leases run out."""
         if self._task is not None:
-            tasks.append(self._task)
-        for task in tasks:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        under_way = list(self._leased)
+        if under_way and grace_seconds > 0:
+            await asyncio.wait(under_way, timeout=grace_seconds)
+        cut_short = [task for task in under_way if not task.done()]
+        for task in cut_short:
             task.cancel()
-        for task in tasks:
+        for task in cut_short:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        try:
+            await rules_.release(self._deps, [self._leased[t] for t in cut_short])
+        except Exception:  # the database away too: the leases run out by themselves
+            log.exception("webhook_leases_not_released")
+        self._leased.clear()
         if self._http is not None:
             await self._http.aclose()
 
@@ -205,7 +219,9 @@ class WebhookWorker:
             for delivery in await rules_.claim(self._deps, webhook.id, free, lease_ms):
                 task = asyncio.create_task(self._deliver(webhook, app, delivery))
                 inflight.add(task)
+                self._leased[task] = delivery
                 task.add_done_callback(inflight.discard)
+                task.add_done_callback(self._forget_lease)
 
     async def _schedule(self, webhook: Webhook, app: App) -> None:
         while True:
@@ -218,6 +234,11 @@ class WebhookWorker:
             webhook.cursor = page[-1].seq
             if len(page) < PAGE:
                 return
+
+    def _forget_lease(self, task: asyncio.Task[None]) -> None:
+        # Kept while stopping: stop() reads what a cancelled task had leased.
+        if not task.cancelled():
+            self._leased.pop(task, None)
 
     def _timeout_for(self, webhook: Webhook) -> float:
         return min(self._timeout, FEISHU_TIMEOUT_S) if webhook.format == "feishu" else self._timeout

@@ -46,9 +46,13 @@ class LocalNotifier:
 class RedisNotifier(LocalNotifier):
     def __init__(self, url: str) -> None:
         super().__init__()
-        import redis.asyncio as redis
+        from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
 
-        self._redis = redis.from_url(url)
+        # One retry: after a Redis restart the first publish meets a pooled connection the old
+        # Redis closed, and must reconnect rather than lose that notice.
+        self._redis = Redis.from_url(url, retry=Retry(NoBackoff(), 1))
         self._task: asyncio.Task[None] | None = None
         self._pending: set[asyncio.Task[object]] = set()
 

@@ -300,6 +300,22 @@ async def claim(deps: Deps, webhook_id: str, limit: int, lease_ms: int) -> list[
         return await uow.deliveries.claim_due(webhook_id, now, limit, now + lease_ms)
 
 
+async def backlog(deps: Deps, cap: int) -> int:
+    """Deliveries waiting to be sent, of every app, counted up to ``cap``."""
+    async with deps.uow() as uow:
+        return await uow.deliveries.count_pending(cap)
+
+
+async def release(deps: Deps, deliveries: list[Delivery]) -> int:
+    """Give back the leases of deliveries this worker will not attempt (it is stopping), so
+    another instance sends them now rather than when the leases run out. Returns how many
+    were still ours to give back."""
+    if not deliveries:
+        return 0
+    async with deps.uow(write=True) as uow:
+        return sum([await uow.deliveries.release_lease(d) for d in deliveries])
+
+
 async def record_attempt(
     deps: Deps,
     webhook: Webhook,

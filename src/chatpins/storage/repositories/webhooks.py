@@ -183,6 +183,34 @@ class DeliveryRepository(Repository):
             .values(**values)
         )
 
+    async def count_pending(self, cap: int) -> int:
+        """Pending deliveries of every app, counted up to ``cap`` (a gauge, read per scrape:
+        the count stays bounded however large a backlog grows)."""
+        pending = (
+            sa.select(webhook_deliveries.c.id)
+            .where(webhook_deliveries.c.status == DeliveryStatus.PENDING.value)
+            .limit(cap)
+            .subquery()
+        )
+        return int(
+            (await self._conn.execute(sa.select(sa.func.count()).select_from(pending))).scalar_one()
+        )
+
+    async def release_lease(self, delivery: Delivery) -> bool:
+        """Give a leased delivery back (its worker is stopping without an attempt): due at once
+        for any worker. Only a lease still ours is given back: one that ran out may already be
+        another worker's."""
+        result = await self._conn.execute(
+            webhook_deliveries.update()
+            .where(
+                webhook_deliveries.c.app_id == delivery.app_id,
+                webhook_deliveries.c.id == delivery.id,
+                webhook_deliveries.c.leased_until == delivery.leased_until,
+            )
+            .values(leased_until=0)
+        )
+        return bool(result.rowcount == 1)
+
     async def release_pending(self, webhook_id: str, now: int) -> None:
         """Every pending delivery of the webhook is due now (a webhook resumed by hand)."""
         await self._conn.execute(
