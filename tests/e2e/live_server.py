@@ -50,8 +50,15 @@ class ServerProcess:
         log_dir: Path,
         extra_env: dict[str, str] | None = None,
         extra_args: list[str] | None = None,
+        upgrade_url: str | None = None,
+        startup_timeout_s: float = STARTUP_TIMEOUT_S,
     ) -> None:
         self.database_url = database_url
+        # Where `chatpins db upgrade` runs, when not on the serving URL (a server reaching its
+        # database through PgBouncer migrates on the direct connection).
+        self.upgrade_url = upgrade_url or database_url
+        # Several servers starting at once on a busy machine may need longer than one alone.
+        self.startup_timeout_s = startup_timeout_s
         # Settings of this server only (``CHATPINS_*`` variables), on top of the defaults.
         self.extra_env = dict(extra_env or {})
         # Options of this server's `chatpins serve` only (e.g. ``--load FILE``).
@@ -82,7 +89,7 @@ class ServerProcess:
                     "db",
                     "upgrade",
                     "--database-url",
-                    self.database_url,
+                    self.upgrade_url,
                 ],
                 cwd=REPO_ROOT,
                 env=_server_env(self.extra_env),
@@ -94,8 +101,11 @@ class ServerProcess:
         if done.returncode != 0:
             self._fail(f"`chatpins db upgrade` exited with {done.returncode}")
 
-    def start(self) -> None:
-        self.upgrade()
+    def start(self, upgrade: bool = True) -> None:
+        """Migrate (unless ``upgrade`` is False: another server on the database did), start
+        `chatpins serve`, and wait until it answers."""
+        if upgrade:
+            self.upgrade()
         log = self.log_path.open("ab")
         self._proc = subprocess.Popen(
             [
@@ -117,7 +127,7 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
         )
         log.close()
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 self._fail(f"`chatpins serve` exited with {self._proc.returncode} during startup")
@@ -128,7 +138,7 @@ class ServerProcess:
                 pass
             time.sleep(0.1)
         self.stop()
-        self._fail(f"/v1/health not 200 within {STARTUP_TIMEOUT_S:.0f} s")
+        self._fail(f"/v1/health not 200 within {self.startup_timeout_s:.0f} s")
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None

@@ -1,0 +1,71 @@
+"""The suite runs in parallel workers (pytest-xdist, see pyproject's addopts).
+
+- Each worker gets a PostgreSQL database of its own, beside the one
+  ``CHATPINS_TEST_POSTGRES_URL`` names, so the servers of one worker never see another's rows
+  (their webhook workers lease every due delivery of their database, their sweepers expire
+  every due pin).
+- A module's tests run in one worker (``--dist loadgroup``, one group per module), so servers
+  a module shares start once; the multi-instance package is one group, for the same reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+# Packages whose modules share package-scoped servers: one group for the whole package.
+_PACKAGE_GROUPS = (Path("tests", "e2e", "multi"),)
+
+_URL_VARIABLES = ("CHATPINS_TEST_POSTGRES_URL", "CHATPINS_TEST_PGBOUNCER_URL")
+_created: list[tuple[str, str]] = []  # (admin dsn, database) made by this worker
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, rest = url.rpartition("/")
+    query = rest.partition("?")[2]
+    return f"{base}/{name}" + (f"?{query}" if query else "")
+
+
+async def _admin(dsn: str, *statements: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    url = os.environ.get("CHATPINS_TEST_POSTGRES_URL")
+    if worker is None or not url:
+        return
+    shared = url.rpartition("/")[2].partition("?")[0]
+    name = f"{shared}_{worker}"
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    asyncio.run(
+        _admin(dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)", f"CREATE DATABASE {name}")
+    )
+    _created.append((dsn, name))
+    for variable in _URL_VARIABLES:
+        if os.environ.get(variable):
+            os.environ[variable] = _with_database(os.environ[variable], name)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for dsn, name in _created:
+        asyncio.run(_admin(dsn, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    _created.clear()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(config.rootpath)
+    for item in items:
+        module = item.path.relative_to(root)
+        group = next((p for p in _PACKAGE_GROUPS if module.is_relative_to(p)), module)
+        item.add_marker(pytest.mark.xdist_group(str(group)))
