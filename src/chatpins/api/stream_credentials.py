@@ -68,7 +68,7 @@ async def resolve_reader(websocket: WebSocket, deps: Deps) -> Reader:
         with contextlib.suppress(Unauthenticated):
             identity = await tokens.authenticate(deps, credential, dialect)
             user_id = identity.user.id if identity.token.kind is TokenKind.USER else None
-            ahead = deps.now(identity.app) - deps.clock.now_ms()
+            ahead = deps.ahead_of_real_ms(identity.app)
             return Reader(
                 identity.app.id, user_id, Credential(identity.token, app_time_ahead_ms=ahead)
             )

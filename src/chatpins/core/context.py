@@ -34,6 +34,12 @@ class Deps:
         real = self.clock.now_ms()
         return app.clock.read(real) if self.app_clocks else real
 
+    def ahead_of_real_ms(self, app: App) -> int:
+        """How far ``app``'s clock runs ahead of the real time (0 unless a test moved it),
+        from one reading of the real time: two readings a millisecond apart would differ."""
+        real = self.clock.now_ms()
+        return app.clock.read(real) - real if self.app_clocks else 0
+
     async def hit_limit(
         self, app: App, key: str, limit: int, window_seconds: float
     ) -> float | None:
