@@ -22,11 +22,13 @@ import structlog
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 
 from chatpins.infra.ratelimit import MemoryRateLimiter
 
+# Any failure of Redis (unreachable, timed out, loading, out of memory, read-only replica)
+# means the same thing here: decide in process, never fail the request for it.
+_REDIS_DOWN = (RedisError, OSError)
 KEY_PREFIX = "chatpins:rl:"
 MOVED_CLOCK_KEEP_MS = 3_600_000
 # A hit waits at most this long for Redis before it is decided in process: a limit check must
@@ -110,7 +112,7 @@ class RedisRateLimiter:
                 keys=[KEY_PREFIX + key],
                 args=[limit, int(window_seconds * 1_000_000), now_us, os.urandom(8).hex(), keep_ms],
             )
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        except _REDIS_DOWN as exc:
             if self._down_until is None:
                 log.warning("rate_limits_in_process", reason="redis_unreachable", error=str(exc))
             self._down_until = time.monotonic() + self._retry_seconds
@@ -137,7 +139,7 @@ class RedisRateLimiter:
                     name = key.decode().removeprefix(KEY_PREFIX)
                     if name.split(":", 2)[1:2] == [app_id]:
                         await self._redis.delete(key)
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        except _REDIS_DOWN as exc:
             # A reset is not refused for it: the app's windows run out within a minute.
             log.warning("rate_limits_not_forgotten", app=app_id, error=str(exc))
 
@@ -145,7 +147,7 @@ class RedisRateLimiter:
         """Whether Redis answers now (``/readyz``); an answer ends a fallback at once."""
         try:
             answered = bool(await self._redis.ping())
-        except (RedisConnectionError, RedisTimeoutError, OSError):
+        except _REDIS_DOWN:
             return False
         if answered and self._down_until is not None:
             log.info("rate_limits_shared_again")
