@@ -12,11 +12,7 @@ import time
 
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.e2e.live_server import free_port
 
 
 def _answers(port: int) -> bool:
@@ -36,7 +32,7 @@ class PrivateRedis:
                 pytest.fail("redis-server is not installed", pytrace=False)
             pytest.skip("redis-server is not installed")
         self._binary = binary
-        self.port = _free_port()
+        self.port = free_port()
         self._process: subprocess.Popen[bytes] | None = None
 
     @property

@@ -16,12 +16,11 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
-from alembic.runtime.migration import MigrationContext
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from chatpins.storage.database import Database
-from chatpins.storage.migrate import head_revision
+from chatpins.storage.migrate import head_revision, revision_of
 
 # A probe answers within this long whatever hangs: a load balancer's own timeout is typically
 # a few seconds, and an answer beats a dropped probe.
@@ -64,10 +63,7 @@ class Readiness:
         """The database's schema revision ("" when it has none), None when it does not answer."""
         try:
             async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
-                async with self._db.engine.connect() as conn:
-                    revision = await conn.run_sync(
-                        lambda sync: MigrationContext.configure(sync).get_current_revision()
-                    )
+                revision = await revision_of(self._db.engine)
         except Exception:  # unreachable, refused, timed out: all mean "not ready"
             return None
         return revision or ""

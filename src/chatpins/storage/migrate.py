@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from chatpins.storage.database import Database
 
@@ -31,13 +32,18 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head() or ""
 
 
+async def revision_of(engine: AsyncEngine) -> str | None:
+    """The schema revision of the database ``engine`` reaches (None: never migrated)."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(
+            lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision()
+        )
+
+
 async def current_revision(url: str) -> str | None:
     db = Database(url)
     try:
-        async with db.engine.connect() as conn:
-            return await conn.run_sync(
-                lambda sync_conn: MigrationContext.configure(sync_conn).get_current_revision()
-            )
+        return await revision_of(db.engine)
     finally:
         await db.dispose()
 
