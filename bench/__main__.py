@@ -53,14 +53,18 @@ def _cpu_model() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("what", choices=["all", "pin", "ceilings", "synapse", "events", "native"])
+    parser.add_argument(
+        "what", choices=["all", "pin", "ceilings", "synapse", "events", "native", "postgres"]
+    )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--postgres-url", default=None, help="also run chatpins on PostgreSQL")
+    parser.add_argument("--pgbouncer-url", default=None, help="the same database via PgBouncer")
+    parser.add_argument("--redis-url", default=None, help="Redis for the two-instance run")
     args = parser.parse_args()
     plan = Plan(seconds=args.seconds)
     started = time.time()
     series = []
-    if args.what in ("all", "pin", "ceilings", "native"):
+    if args.what in ("all", "pin", "ceilings", "native", "postgres"):
         series += scenarios.ceilings(plan)
     if args.what in ("all", "pin"):
         sqlite_url = f"sqlite+aiosqlite:///{plan.workdir / 'chatpins.db'}"
@@ -76,12 +80,7 @@ def main() -> None:
             from bench import native
 
             series += native.chatpins_native(plan, sqlite_url)
-        if args.postgres_url:
-            postgres = scenarios.chatpins_feishu(
-                plan, args.postgres_url, "chatpins Feishu pin create (PostgreSQL)", with_list=False
-            )
-            postgres[0].target = "feishu_pin_create_postgres"
-            series += postgres
+        series += _postgres_series(plan, args)
     if args.what == "native":
         from bench import native
 
@@ -90,6 +89,12 @@ def main() -> None:
             plan, sqlite_url, "chatpins Feishu pin create (SQLite)", with_list=False
         )
         series += native.chatpins_native(plan, sqlite_url)
+    if args.what == "postgres":
+        sqlite_url = f"sqlite+aiosqlite:///{plan.workdir / 'chatpins.db'}"
+        series += scenarios.chatpins_feishu(
+            plan, sqlite_url, "chatpins Feishu pin create (SQLite)", with_list=False
+        )
+        series += _postgres_series(plan, args)
     if args.what in ("all", "synapse"):
         from bench import synapse
 
@@ -110,17 +115,19 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     if args.what == "events":
         result = _merge_events(result, RESULTS / "latest.json")
-    # ``native`` is a partial run: its own file, its ratio tables printed (docs/benchmarks.md
-    # quotes them), the full run's figures left alone.
-    out = RESULTS / ("native.json" if args.what == "native" else "latest.json")
+    # ``native`` and ``postgres`` are partial runs: each its own file, its ratio tables printed,
+    # the full run's figures left alone.
+    partial = args.what in ("native", "postgres")
+    out = RESULTS / (f"{args.what}.json" if partial else "latest.json")
     out.write_text(json.dumps(result, indent=2))
-    if args.what == "native":
+    if partial:
         from bench import report
 
         for subject, baselines in report.TARGETS:
             table = report.ratio_table(result, subject, baselines)
-            if table and subject.startswith("native"):
+            if table and subject != "feishu_pin_create":
                 print(f"\n{subject}\n{table}")
+        print(report.postgres_targets(result))
     if result["what"] == "all":
         from bench import report
 
@@ -128,12 +135,30 @@ def main() -> None:
     for s in series:
         for r in s.runs:
             print(f"{s.name:55s} c={r.concurrency:<3d} {r.rps:9.1f} req/s  p50 {r.p50_ms:7.2f} ms"
-                  f"  p99 {r.p99_ms:7.2f} ms  errors {r.errors}")  # fmt: skip
+                  f"  p99 {r.p99_ms:7.2f} ms  errors {r.errors}  cpu ms/req "
+                  f"{r.cpu_ms_per_request}")  # fmt: skip
         if s.target in EVENT_TARGETS:
             print(f"{s.name:55s} {json.dumps(s.extra)}")
 
 
 EVENT_TARGETS = ("events_fanout", "events_idle_rss")
+
+
+def _postgres_series(plan: Plan, args: argparse.Namespace) -> list:  # type: ignore[type-arg]
+    """Pins spread over many chats on SQLite and, given a database, every PostgreSQL run."""
+    from bench import postgres
+
+    spread_url = f"sqlite+aiosqlite:///{plan.workdir / 'spread.db'}"
+    series = [
+        postgres.pin_create_spread(
+            plan, spread_url, f"chatpins Feishu pin create, {postgres.CHATS:,} chats (SQLite)",
+            "feishu_pin_create_spread",
+        )
+    ]  # fmt: skip
+    if args.postgres_url:
+        series += postgres.chatpins_postgres(plan, args.postgres_url, args.pgbouncer_url)
+        series += postgres.two_instances(plan, args.postgres_url, args.redis_url)
+    return series
 
 
 def _merge_events(result: dict, latest: Path) -> dict:

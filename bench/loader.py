@@ -23,6 +23,9 @@ class LoadResult:
     p50_ms: float
     p99_ms: float
     p999_ms: float
+    # Server CPU (user + system) spent in the measured run, per request served; one figure per
+    # server instance under load.
+    cpu_ms_per_request: list[float] | None = None
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
@@ -38,6 +41,23 @@ def run_wrk(
     ok_pattern: str = "",
 ) -> LoadResult:
     """One wrk run, pinned to the loader core; errors = non-2xx + socket errors."""
+    wrk = start_wrk(base_url, requests_file, concurrency=concurrency, seconds=seconds,
+                    headers=headers, ok_pattern=ok_pattern)  # fmt: skip
+    return wrk_result(wrk, concurrency)
+
+
+def start_wrk(
+    base_url: str,
+    requests_file: Path,
+    *,
+    concurrency: int,
+    seconds: int,
+    headers: dict[str, str] | None = None,
+    ok_pattern: str = "",
+    cpu: str | None = LOADER_CPU,
+) -> subprocess.Popen[str]:
+    """A wrk run started, not waited for (several run at once against several instances);
+    ``cpu`` None lets it run on any core."""
     threads = 1 if concurrency == 1 else 2
     env = {
         **os.environ,
@@ -48,14 +68,21 @@ def run_wrk(
         "BENCH_OK_PATTERN": ok_pattern,
     }
     command = [
-        "taskset", "-c", LOADER_CPU,
         "wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "10s",
         "-s", str(LUA_DIR / "replay.lua"), base_url,
     ]  # fmt: skip
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr}{done.stdout}")
-    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    if cpu is not None:
+        command = ["taskset", "-c", cpu, *command]
+    return subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def wrk_result(wrk: subprocess.Popen[str], concurrency: int) -> LoadResult:
+    stdout, stderr = wrk.communicate()
+    if wrk.returncode != 0:
+        raise RuntimeError(f"wrk failed ({wrk.returncode}): {stderr}{stdout}")
+    summary = json.loads(stdout.strip().splitlines()[-1])
     secs = summary["duration_us"] / 1e6
     errors = sum(
         summary[k]

@@ -23,12 +23,19 @@ def free_port() -> int:
 
 
 class Process:
-    """A server started with ``taskset`` on the server core; stopped on exit of the block."""
+    """A server started with ``taskset`` on one core (the server core unless told); stopped on
+    exit of the block."""
 
     def __init__(
-        self, argv: list[str], *, health: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+        self,
+        argv: list[str],
+        *,
+        health: str,
+        env: dict[str, str] | None = None,
+        cwd: Path = ROOT,
+        cpu: str = SERVER_CPU,
     ):
-        self.argv = ["taskset", "-c", SERVER_CPU, *argv]
+        self.argv = ["taskset", "-c", cpu, *argv]
         self.health = health
         self.env = {**os.environ, **(env or {})}
         self.cwd = cwd
@@ -78,7 +85,14 @@ class Process:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def chatpins(port: int, database_url: str, admin_key: str) -> Process:
+def chatpins(
+    port: int,
+    database_url: str,
+    admin_key: str,
+    *,
+    cpu: str = SERVER_CPU,
+    env: dict[str, str] | None = None,
+) -> Process:
     # `serve` migrates SQLite itself and refuses an out-of-date PostgreSQL schema.
     subprocess.run(
         [sys.executable, "-m", "chatpins", "db", "upgrade", "--database-url", database_url],
@@ -88,7 +102,8 @@ def chatpins(port: int, database_url: str, admin_key: str) -> Process:
         [sys.executable, "-m", "chatpins", "serve", "--port", str(port), "--database-url",
          database_url],
         health=f"http://127.0.0.1:{port}/v1/health",
-        env={"CHATPINS_ADMIN_KEY": admin_key, "CHATPINS_LOG_LEVEL": "warning"},
+        env={"CHATPINS_ADMIN_KEY": admin_key, "CHATPINS_LOG_LEVEL": "warning", **(env or {})},
+        cpu=cpu,
     )  # fmt: skip
 
 

@@ -70,14 +70,15 @@ def ratio_table(result: dict, subject: str, baselines: list[str]) -> str:
 
 def raw_table(result: dict) -> str:
     rows = [
-        "| scenario | c | req/s | p50 ms | p99 ms | p99.9 ms | errors |",
-        "|---|---|---|---|---|---|---|",
+        "| scenario | c | req/s | p50 ms | p99 ms | p99.9 ms | errors | server CPU ms/request |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for series in result["series"]:
         for r in series["runs"]:
+            cpu = " + ".join(f"{ms:.2f}" for ms in r.get("cpu_ms_per_request") or []) or "–"
             rows.append(
                 f"| {series['name']} | {r['concurrency']} | {r['rps']:.0f} | {r['p50_ms']:.2f} | "
-                f"{r['p99_ms']:.2f} | {r['p999_ms']:.2f} | {r['errors']} |"
+                f"{r['p99_ms']:.2f} | {r['p999_ms']:.2f} | {r['errors']} | {cpu} |"
             )
     return "\n".join(rows)
 
@@ -85,7 +86,15 @@ def raw_table(result: dict) -> str:
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 TARGETS = [
     ("feishu_pin_create", ["ceiling_b", "ceiling_a", "synapse_pin"]),
-    ("feishu_pin_create_postgres", ["ceiling_b", "synapse_pin"]),
+    ("feishu_pin_create_spread", ["feishu_pin_create"]),
+    ("feishu_pin_create_postgres", ["feishu_pin_create", "ceiling_b", "synapse_pin"]),
+    (
+        "feishu_pin_create_spread_postgres",
+        ["feishu_pin_create_postgres", "feishu_pin_create_spread"],
+    ),
+    ("feishu_pin_create_pgbouncer", ["feishu_pin_create_postgres"]),
+    ("feishu_pin_create_postgres_2x", ["feishu_pin_create_postgres"]),
+    ("feishu_pin_create_spread_postgres_2x", ["feishu_pin_create_spread_postgres"]),
     ("feishu_pin_list", ["ceiling_a"]),
     ("zim_conv_pinned", ["ceiling_b"]),
     ("zim_conversation_list", ["ceiling_a"]),
@@ -110,11 +119,42 @@ def markdown(result: dict) -> str:
         table = ratio_table(result, subject, baselines)
         if table:
             parts += ["", f"### {names[subject]} as a ratio to its baselines", "", table]
+    targets = postgres_targets(result)
+    if targets:
+        parts += ["", "### PostgreSQL against its targets", "", targets]
     events = event_tables(result)
     if events:
         parts += ["", "### Event stream (`/v1/events/ws`)", "", events]
     parts += ["", "### Every figure", "", raw_table(result)]
     return "\n".join(parts)
+
+
+def postgres_targets(result: dict) -> str:
+    """Markdown: the production path's targets (one hot chat must not collapse the server;
+    spread pins are the common case), each met or missed in this run."""
+    by_target = {s["target"]: s for s in result["series"]}
+
+    def run(target: str, c: int) -> dict | None:
+        series = by_target.get(target)
+        return next((r for r in series["runs"] if r["concurrency"] == c), None) if series else None
+
+    hot16, hot64 = run("feishu_pin_create_postgres", 16), run("feishu_pin_create_postgres", 64)
+    if hot16 is None or hot64 is None:
+        return ""
+    rows = ["| target | figure | status |", "|---|---|---|"]
+    ratio = hot64["rps"] / hot16["rps"] if hot16["rps"] else 0.0
+    rows.append(f"| hot chat c=64 ≥ 0.5× c=16 | {ratio:.2f}× ({hot64['rps']:.0f} / "
+                f"{hot16['rps']:.0f} req/s) | {_status(-ratio, -0.5)} |")  # fmt: skip
+    rows.append(f"| hot chat c=64 p99 ≤ 1,000 ms | {hot64['p99_ms']:.0f} ms | "
+                f"{_status(hot64['p99_ms'], 1000)} |")  # fmt: skip
+    for c, hot in ((16, hot16), (64, hot64)):
+        spread = run("feishu_pin_create_spread_postgres", c)
+        if spread and hot["rps"]:
+            ratio = spread["rps"] / hot["rps"]
+            rows.append(f"| spread (1,000 chats) c={c} ≥ 1.5× hot chat | {ratio:.2f}× "
+                        f"({spread['rps']:.0f} / {hot['rps']:.0f} req/s) | "
+                        f"{_status(-ratio, -1.5)} |")  # fmt: skip
+    return "\n".join(rows)
 
 
 def _status(value: float | None, target: float) -> str:

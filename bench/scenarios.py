@@ -59,8 +59,10 @@ def load(
     make_requests: Callable[[int], Path],
     headers: dict[str, str] | None = None,
     ok_pattern: str = "",
+    server: processes.Process | None = None,
 ) -> Series:
-    """Warm up, then measure at every concurrency, each run with fresh requests."""
+    """Warm up, then measure at every concurrency, each run with fresh requests; with
+    ``server``, also its CPU time per request served."""
     series = Series(name, target)
     for concurrency in plan.concurrency:
         requests = make_requests(plan.requests_needed())
@@ -68,16 +70,13 @@ def load(
             run_wrk(base_url, requests, concurrency=concurrency, seconds=plan.warmup_seconds,
                     headers=headers, ok_pattern=ok_pattern)  # fmt: skip
             requests = make_requests(plan.requests_needed())
-        series.runs.append(
-            run_wrk(
-                base_url,
-                requests,
-                concurrency=concurrency,
-                seconds=plan.seconds,
-                headers=headers,
-                ok_pattern=ok_pattern,
-            )  # fmt: skip
-        )
+        cpu_before = server.cpu_seconds() if server else 0.0
+        result = run_wrk(base_url, requests, concurrency=concurrency, seconds=plan.seconds,
+                         headers=headers, ok_pattern=ok_pattern)  # fmt: skip
+        if server and result.requests:
+            spent = server.cpu_seconds() - cpu_before
+            result.cpu_ms_per_request = [round(spent * 1000 / result.requests, 3)]
+        series.runs.append(result)
     return series
 
 
@@ -149,7 +148,9 @@ def feishu_app(base_url: str, database_url: str) -> FeishuApp:
     return FeishuApp(base_url, database_url, app, token, chat.json()["data"]["chat_id"])
 
 
-def feishu_pin_create(plan: Plan, fa: FeishuApp, label: str) -> Series:
+def feishu_pin_create(
+    plan: Plan, fa: FeishuApp, label: str, server: processes.Process | None = None
+) -> Series:
     """Pins of new messages: every request creates a pin (a write with history and event)."""
 
     def requests(n: int) -> Path:
@@ -158,7 +159,8 @@ def feishu_pin_create(plan: Plan, fa: FeishuApp, label: str) -> Series:
         )
         return _pin_bodies(plan, ids)
 
-    return load(plan, label, "feishu_pin_create", fa.base_url, requests, fa.headers)
+    return load(plan, label, "feishu_pin_create", fa.base_url, requests, fa.headers,
+                server=server)  # fmt: skip
 
 
 def feishu_pin_list(plan: Plan, fa: FeishuApp, pins: int = 100) -> Series:
@@ -180,7 +182,7 @@ def chatpins_feishu(plan: Plan, database_url: str, label: str, *, with_list: boo
     port = processes.free_port()
     base = f"http://127.0.0.1:{port}"
     with processes.chatpins(port, database_url, ADMIN_KEY) as server:
-        results = [feishu_pin_create(plan, feishu_app(base, database_url), label)]
+        results = [feishu_pin_create(plan, feishu_app(base, database_url), label, server)]
         if with_list:
             results.append(feishu_pin_list(plan, feishu_app(base, database_url)))
         results[0].extra["rss_mib_after"] = round(server.rss_mib(), 1)

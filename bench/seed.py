@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import secrets
 import time
 
@@ -21,13 +22,22 @@ def _now() -> int:
 
 
 def insert_messages(url: str, app_id: str, chat_id: str, sender_id: str, count: int) -> list[str]:
+    return insert_spread_messages(url, app_id, [chat_id], sender_id, count)
+
+
+def insert_spread_messages(
+    url: str, app_id: str, chat_ids: list[str], sender_id: str, count: int
+) -> list[str]:
+    """``count`` messages, the i-th in a chat drawn at random from ``chat_ids`` (so requests
+    sent side by side seldom meet in one chat)."""
     ids = ["om_" + secrets.token_hex(16) for _ in range(count)]
+    rng = random.Random(count)
     now = _now()
     rows = [
         {
             "app_id": app_id,
             "id": message_id,
-            "chat_id": chat_id,
+            "chat_id": chat_ids[0] if len(chat_ids) == 1 else rng.choice(chat_ids),
             "sender_id": sender_id,
             "type": "text",
             "content": json.dumps({"text": f"bench {i}"}),
