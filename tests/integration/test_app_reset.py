@@ -90,7 +90,7 @@ async def _fill(deps: Deps, name: str) -> Filled:
     page = await outbox.events_after(deps, app.id, 0, 1000)
     wanted = [Wanted(e.seq, e.type, f"id-{e.seq}") for e in page if webhooks.wants(hook, e.type)]
     assert await webhooks.schedule(deps, hook, wanted, page[-1].seq)
-    [delivery, *_] = await webhooks.claim(deps, hook.id, 1, 60_000)
+    [delivery, *_] = await webhooks.claim(deps, hook, 1, 60_000)
     rules = DeliveryRules(retry_scale=0.0, pause_after=100)
     await webhooks.record_attempt(deps, hook, delivery, Outcome(500, "HTTP 500", 1), rules, 0.0)
     return Filled(app.id, app.bot_user_id, user_token, tenant.value)

@@ -4,11 +4,12 @@ pausing, and one tenant never reaching another's webhooks."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import DeliveryStatus, Webhook, WebhookStatus
+from chatpins.core.entities import Delivery, DeliveryStatus, Webhook, WebhookStatus
 from chatpins.core.errors import InvalidArgument, NotFound
 from chatpins.core.services import apps, chats, members, outbox, webhooks
 from chatpins.core.services.chats import NewChat
@@ -71,7 +72,7 @@ async def test_a_lease_is_held_once_and_failures_pause_the_webhook(deps: Deps, b
         await chats.create_chat(deps, bot, NewChat(f"oc_{n}"))
     assert await _schedule_all(deps, bot, hook) == 3
     first, second = await asyncio.gather(
-        webhooks.claim(deps, hook.id, 10, 60_000), webhooks.claim(deps, hook.id, 10, 60_000)
+        webhooks.claim(deps, hook, 10, 60_000), webhooks.claim(deps, hook, 10, 60_000)
     )
     assert len(first) + len(second) == 3  # parallel claims never share a delivery
     claimed = first + second
@@ -87,7 +88,7 @@ async def test_a_lease_is_held_once_and_failures_pause_the_webhook(deps: Deps, b
         deps, bot.app_id, hook.id, known_types=TYPES, status=WebhookStatus.ACTIVE
     )
     assert resumed.status is WebhookStatus.ACTIVE and resumed.consecutive_failures == 0
-    again = await webhooks.claim(deps, hook.id, 10, 60_000)
+    again = await webhooks.claim(deps, hook, 10, 60_000)
     assert sorted(d.seq for d in again) == [1, 2, 3]
     for delivery in again:
         await webhooks.record_attempt(deps, hook, delivery, OK, RULES, 0.5)
@@ -102,9 +103,9 @@ async def test_out_of_attempts_is_failed_and_kept(deps: Deps, bot: Actor) -> Non
     await chats.create_chat(deps, bot, NewChat("oc_a"))
     await _schedule_all(deps, bot, hook)
     for _ in range(rules.max_attempts("native")):
-        [delivery] = await webhooks.claim(deps, hook.id, 10, 60_000)
+        [delivery] = await webhooks.claim(deps, hook, 10, 60_000)
         await webhooks.record_attempt(deps, hook, delivery, FAIL, rules, 0.0)
-    assert await webhooks.claim(deps, hook.id, 10, 60_000) == []
+    assert await webhooks.claim(deps, hook, 10, 60_000) == []
     [view] = await webhooks.list_deliveries(deps, bot.app_id, hook.id, status=DeliveryStatus.FAILED)
     assert view.delivery.attempts == rules.max_attempts("native") == len(view.attempts)
 
@@ -119,6 +120,45 @@ async def test_another_tenant_cannot_reach_a_webhook(deps: Deps, bot: Actor) -> 
     with pytest.raises(NotFound):
         await webhooks.list_deliveries(deps, other.id, hook.id)
     assert (await webhooks.get_webhook(deps, bot.app_id, hook.id)).id == hook.id
+
+
+async def test_the_worker_names_the_app_with_the_webhook(deps: Deps, bot: Actor) -> None:
+    """Scheduling, leasing, counting failures and listing name the app as well as the webhook:
+    a twin with the same id in another app (the keys promise an id only per app) and its
+    pending delivery are left alone."""
+    hook = await _hook(deps, bot, after=0)
+    other = (await apps.create_app(deps, "other")).app
+    twin = dataclasses.replace(hook, app_id=other.id)
+    twin_delivery = Delivery(
+        app_id=other.id,
+        id="dlv_twin",
+        webhook_id=hook.id,
+        seq=1,
+        event_type="chat.created",
+        event_id="twin-1",
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        next_attempt_at=0,
+        created_at=0,
+    )
+    async with deps.uow(write=True) as uow:
+        await uow.webhooks.add(twin)
+        await uow.deliveries.add_many([twin_delivery])
+    await chats.create_chat(deps, bot, NewChat("oc_a"))
+
+    assert await _schedule_all(deps, bot, hook) == 1
+    [delivery] = await webhooks.claim(deps, hook, 10, 60_000)
+    assert delivery.app_id == bot.app_id
+    await webhooks.record_attempt(deps, hook, delivery, FAIL, RULES, 0.0)
+
+    mine = await webhooks.get_webhook(deps, bot.app_id, hook.id)
+    theirs = await webhooks.get_webhook(deps, other.id, hook.id)
+    assert (mine.cursor, mine.consecutive_failures) == (hook.cursor, 1)
+    assert (theirs.cursor, theirs.consecutive_failures) == (0, 0)
+    [view] = await webhooks.list_deliveries(deps, bot.app_id, hook.id)
+    assert view.delivery.id == delivery.id and len(view.attempts) == 1
+    [view] = await webhooks.list_deliveries(deps, other.id, hook.id)
+    assert view.delivery == twin_delivery and view.attempts == []
 
 
 async def test_a_user_sees_only_its_chats_while_it_is_in_them(deps: Deps, bot: Actor) -> None:

@@ -216,7 +216,7 @@ class WebhookWorker:
             if free <= 0:
                 continue
             lease_ms = int((self._timeout_for(webhook) + 5.0) * 1000)
-            for delivery in await rules_.claim(self._deps, webhook.id, free, lease_ms):
+            for delivery in await rules_.claim(self._deps, webhook, free, lease_ms):
                 task = asyncio.create_task(self._deliver(webhook, app, delivery))
                 inflight.add(task)
                 self._leased[task] = delivery

@@ -313,8 +313,8 @@ events = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
 )
 
-# The delivery worker names a webhook, a delivery or an attempt's delivery by its id alone (its
-# core calls pass no app): the plain indexes on ``id`` serve those statements on one database.
+# Every statement on the webhook tables names the app (the worker's calls pass the webhook or the
+# delivery), so the keys that lead with ``app_id`` serve them; no index on ``id`` alone is kept.
 webhooks = sa.Table(
     "webhooks",
     metadata,
@@ -334,7 +334,6 @@ webhooks = sa.Table(
     sa.Column("created_at", sa.BigInteger, nullable=False),
     sa.Column("paused_at", sa.BigInteger),
     sa.Index("ix_webhooks_app", "app_id", "created_at"),
-    sa.Index("ix_webhooks_id", "id"),
 )
 
 webhook_deliveries = sa.Table(
@@ -358,7 +357,6 @@ webhook_deliveries = sa.Table(
         "app_id", "webhook_id", "seq", "event_type", name="uq_webhook_deliveries_event"
     ),
     sa.Index("ix_webhook_deliveries_due", "webhook_id", "status", "next_attempt_at"),
-    sa.Index("ix_webhook_deliveries_id", "id"),
 )
 
 webhook_attempts = sa.Table(

@@ -205,7 +205,7 @@ async def update_webhook(
             webhook.event_types = list(dict.fromkeys(event_types))
         if status is WebhookStatus.ACTIVE and webhook.status is WebhookStatus.PAUSED:
             webhook.status, webhook.paused_at, webhook.consecutive_failures = status, None, 0
-            await uow.deliveries.release_pending(webhook.id, now)
+            await uow.deliveries.release_pending(webhook, now)
         elif status is WebhookStatus.PAUSED and webhook.status is WebhookStatus.ACTIVE:
             webhook.status, webhook.paused_at = status, now
         await uow.webhooks.update(webhook)
@@ -238,10 +238,11 @@ async def list_deliveries(
     if after_seq < 0 or not 1 <= limit <= 1000:
         raise InvalidArgument(Reason.INVALID_CURSOR, "after_seq >= 0, limit 1-1000")
     async with deps.uow() as uow:
-        if await uow.webhooks.get(app_id, webhook_id) is None:
+        webhook = await uow.webhooks.get(app_id, webhook_id)
+        if webhook is None:
             raise NotFound(Reason.WEBHOOK_NOT_FOUND, webhook_id)
-        deliveries = await uow.deliveries.page(webhook_id, status, after_seq, limit)
-        attempts = await uow.deliveries.attempts([d.id for d in deliveries])
+        deliveries = await uow.deliveries.page(webhook, status, after_seq, limit)
+        attempts = await uow.deliveries.attempts(app_id, [d.id for d in deliveries])
     return [DeliveryView(d, attempts[d.id]) for d in deliveries]
 
 
@@ -267,7 +268,7 @@ async def schedule(deps: Deps, webhook: Webhook, wanted: list[Wanted], up_to: in
     together. False (nothing written) if another worker moved the cursor first."""
     now = deps.clock.now_ms()
     async with deps.uow(write=True) as uow:
-        if not await uow.webhooks.advance_cursor(webhook.id, webhook.cursor, up_to):
+        if not await uow.webhooks.advance_cursor(webhook, webhook.cursor, up_to):
             return False
         await uow.deliveries.add_many(
             [
@@ -289,15 +290,16 @@ async def schedule(deps: Deps, webhook: Webhook, wanted: list[Wanted], up_to: in
     return True
 
 
-async def claim(deps: Deps, webhook_id: str, limit: int, lease_ms: int) -> list[Delivery]:
-    """Lease up to ``limit`` due deliveries. Looks first without the write lock: most rounds
-    find nothing due, and must not queue behind the writes that make events."""
+async def claim(deps: Deps, webhook: Webhook, limit: int, lease_ms: int) -> list[Delivery]:
+    """Lease up to ``limit`` of the webhook's due deliveries. Looks first without the write
+    lock: most rounds find nothing due, and must not queue behind the writes that make
+    events."""
     now = deps.clock.now_ms()
     async with deps.uow() as uow:
-        if not await uow.deliveries.any_due(webhook_id, now):
+        if not await uow.deliveries.any_due(webhook, now):
             return []
     async with deps.uow(write=True) as uow:
-        return await uow.deliveries.claim_due(webhook_id, now, limit, now + lease_ms)
+        return await uow.deliveries.claim_due(webhook, now, limit, now + lease_ms)
 
 
 async def backlog(deps: Deps, cap: int) -> int:
@@ -333,6 +335,7 @@ async def record_attempt(
         delivery.last_status_code = outcome.status_code
         delivery.last_error = (outcome.error or "")[:MAX_ERROR_CHARS] or None
         await uow.deliveries.add_attempt(
+            delivery,
             Attempt(
                 delivery_id=delivery.id,
                 number=delivery.attempts,
@@ -340,18 +343,18 @@ async def record_attempt(
                 duration_ms=outcome.duration_ms,
                 status_code=outcome.status_code,
                 error=delivery.last_error,
-            )
+            ),
         )
         if outcome.ok:
             delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, now
-            await uow.webhooks.count_success(webhook.id)
+            await uow.webhooks.count_success(webhook)
         else:
             if delivery.attempts >= rules.max_attempts(webhook.format):
                 delivery.status = DeliveryStatus.FAILED
             else:
                 wait_s = rules.delay_s(webhook.format, delivery.attempts, jitter)
                 delivery.next_attempt_at = now + int(wait_s * 1000)
-            failures = await uow.webhooks.count_failure(webhook.id)
+            failures = await uow.webhooks.count_failure(webhook)
             current = await uow.webhooks.get(webhook.app_id, webhook.id)
             if (
                 current is not None

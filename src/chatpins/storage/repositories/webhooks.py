@@ -14,20 +14,24 @@ from chatpins.core.entities import (
 from chatpins.storage.repositories._base import Repository, from_row, insert_selecting, to_row
 from chatpins.storage.tables import webhook_attempts, webhook_deliveries, webhooks
 
-# The delivery worker's calls name a webhook or a delivery by its id alone (core passes no app;
-# ids are unique across apps all the same). Such statements use the plain indexes on ``id``
-# (tables.py), or take the app from the webhook or delivery so as to read by the keys that lead
-# with it. Every statement given an app (or an entity carrying one) names it.
+# Every statement names the app first: the worker's calls get the ``Webhook`` or ``Delivery``
+# (both carry ``app_id``), never an id alone, so each statement reads by a key that leads with
+# ``app_id`` and, distributed by it (docs/scaling.md), goes to that app's shard only. The two
+# exceptions span apps on purpose and say so: ``WebhookRepository.active`` and
+# ``DeliveryRepository.count_pending``.
 
 
-def _app_of(webhook_id: str) -> sa.ScalarSelect[Any]:
-    return sa.select(webhooks.c.app_id).where(webhooks.c.id == webhook_id).scalar_subquery()
+def _is(webhook: Webhook) -> tuple[sa.ColumnElement[bool], ...]:
+    """The webhook's row, by its key."""
+    return webhooks.c.app_id == webhook.app_id, webhooks.c.id == webhook.id
 
 
-_of_its_delivery = sa.and_(
-    webhook_deliveries.c.app_id == webhook_attempts.c.app_id,
-    webhook_deliveries.c.id == webhook_attempts.c.delivery_id,
-)
+def _of(webhook: Webhook) -> tuple[sa.ColumnElement[bool], ...]:
+    """The webhook's deliveries (``uq_webhook_deliveries_event`` leads with these two)."""
+    return (
+        webhook_deliveries.c.app_id == webhook.app_id,
+        webhook_deliveries.c.webhook_id == webhook.id,
+    )
 
 
 class WebhookRepository(Repository):
@@ -47,7 +51,9 @@ class WebhookRepository(Repository):
         return await self._all(Webhook, query)
 
     async def active(self) -> list[Webhook]:
-        """Every app's active webhooks: the delivery worker's round."""
+        """Every app's active webhooks: the delivery worker's round, which serves every app.
+        A deliberate cross-app query (it asks every shard), once per round; what the round
+        then does to each webhook names its app."""
         query = webhooks.select().where(webhooks.c.status == WebhookStatus.ACTIVE.value)
         return await self._all(Webhook, query)
 
@@ -62,28 +68,26 @@ class WebhookRepository(Repository):
             .values(**values)
         )
 
-    async def advance_cursor(self, webhook_id: str, seen: int, to: int) -> bool:
+    async def advance_cursor(self, webhook: Webhook, seen: int, to: int) -> bool:
         """Move the cursor from ``seen`` to ``to``; False if someone else moved it first."""
         result = await self._conn.execute(
-            webhooks.update()
-            .where(webhooks.c.id == webhook_id, webhooks.c.cursor == seen)
-            .values(cursor=to)
+            webhooks.update().where(*_is(webhook), webhooks.c.cursor == seen).values(cursor=to)
         )
         return result.rowcount == 1
 
-    async def count_failure(self, webhook_id: str) -> int:
+    async def count_failure(self, webhook: Webhook) -> int:
         """One more failure in a row; the new count."""
         result = await self._conn.execute(
             webhooks.update()
-            .where(webhooks.c.id == webhook_id)
+            .where(*_is(webhook))
             .values(consecutive_failures=webhooks.c.consecutive_failures + 1)
             .returning(webhooks.c.consecutive_failures)
         )
         return int(result.scalar_one_or_none() or 0)
 
-    async def count_success(self, webhook_id: str) -> None:
+    async def count_success(self, webhook: Webhook) -> None:
         await self._conn.execute(
-            webhooks.update().where(webhooks.c.id == webhook_id).values(consecutive_failures=0)
+            webhooks.update().where(*_is(webhook)).values(consecutive_failures=0)
         )
 
     async def delete(self, app_id: str, webhook_id: str) -> None:
@@ -115,13 +119,9 @@ class DeliveryRepository(Repository):
         return await self._one(Delivery, query)
 
     async def page(
-        self, webhook_id: str, status: DeliveryStatus | None, after_seq: int, limit: int
+        self, webhook: Webhook, status: DeliveryStatus | None, after_seq: int, limit: int
     ) -> list[Delivery]:
-        where = [
-            webhook_deliveries.c.app_id == _app_of(webhook_id),
-            webhook_deliveries.c.webhook_id == webhook_id,
-            webhook_deliveries.c.seq > after_seq,
-        ]
+        where = [*_of(webhook), webhook_deliveries.c.seq > after_seq]
         if status is not None:
             where.append(webhook_deliveries.c.status == status.value)
         query = (
@@ -132,25 +132,25 @@ class DeliveryRepository(Repository):
         )
         return await self._all(Delivery, query)
 
-    async def any_due(self, webhook_id: str, now: int) -> bool:
-        query = sa.select(webhook_deliveries.c.id).where(*self._due(webhook_id, now)).limit(1)
+    async def any_due(self, webhook: Webhook, now: int) -> bool:
+        query = sa.select(webhook_deliveries.c.id).where(*self._due(webhook, now)).limit(1)
         return (await self._conn.execute(query)).first() is not None
 
     @staticmethod
-    def _due(webhook_id: str, now: int) -> list[Any]:
+    def _due(webhook: Webhook, now: int) -> list[Any]:
         return [
-            webhook_deliveries.c.webhook_id == webhook_id,
+            *_of(webhook),
             webhook_deliveries.c.status == DeliveryStatus.PENDING.value,
             webhook_deliveries.c.next_attempt_at <= now,
             webhook_deliveries.c.leased_until <= now,
         ]
 
-    async def claim_due(self, webhook_id: str, now: int, limit: int, until: int) -> list[Delivery]:
+    async def claim_due(self, webhook: Webhook, now: int, limit: int, until: int) -> list[Delivery]:
         """Lease up to ``limit`` due deliveries until ``until``: a lease held by a worker
         that died runs out, and another (or the restarted one) takes the delivery over."""
         query = (
             webhook_deliveries.select()
-            .where(*self._due(webhook_id, now))
+            .where(*self._due(webhook, now))
             .order_by(webhook_deliveries.c.next_attempt_at, webhook_deliveries.c.seq)
             .limit(limit)
         )
@@ -185,7 +185,8 @@ class DeliveryRepository(Repository):
 
     async def count_pending(self, cap: int) -> int:
         """Pending deliveries of every app, counted up to ``cap`` (a gauge, read per scrape:
-        the count stays bounded however large a backlog grows)."""
+        the count stays bounded however large a backlog grows). A deliberate cross-app query
+        (it asks every shard): the metric is the whole server's backlog."""
         pending = (
             sa.select(webhook_deliveries.c.id)
             .where(webhook_deliveries.c.status == DeliveryStatus.PENDING.value)
@@ -211,34 +212,37 @@ class DeliveryRepository(Repository):
         )
         return bool(result.rowcount == 1)
 
-    async def release_pending(self, webhook_id: str, now: int) -> None:
+    async def release_pending(self, webhook: Webhook, now: int) -> None:
         """Every pending delivery of the webhook is due now (a webhook resumed by hand)."""
         await self._conn.execute(
             webhook_deliveries.update()
-            .where(
-                webhook_deliveries.c.webhook_id == webhook_id,
-                webhook_deliveries.c.status == DeliveryStatus.PENDING.value,
-            )
+            .where(*_of(webhook), webhook_deliveries.c.status == DeliveryStatus.PENDING.value)
             .values(next_attempt_at=now)
         )
 
-    async def add_attempt(self, attempt: Attempt) -> None:
+    async def add_attempt(self, delivery: Delivery, attempt: Attempt) -> None:
         """Stored under its delivery's app (an attempt names only its delivery); nothing is
-        stored when the delivery is gone (its webhook deleted meanwhile)."""
+        stored when the delivery is gone (its webhook deleted meanwhile). The app is read
+        from the delivery's row, so the insert and its source stay on one shard."""
         values = to_row(attempt, webhook_attempts)
         app = {"app_id": webhook_deliveries.c.app_id}
-        of_delivery = webhook_deliveries.c.id == attempt.delivery_id
+        of_delivery = sa.and_(
+            webhook_deliveries.c.app_id == delivery.app_id,
+            webhook_deliveries.c.id == attempt.delivery_id,
+        )
         await self._conn.execute(insert_selecting(webhook_attempts, values, app, of_delivery))
 
-    async def attempts(self, delivery_ids: list[str]) -> dict[str, list[Attempt]]:
+    async def attempts(self, app_id: str, delivery_ids: list[str]) -> dict[str, list[Attempt]]:
+        """The attempts of the app's deliveries ``delivery_ids``, each delivery's in order."""
         found: dict[str, list[Attempt]] = {d: [] for d in delivery_ids}
         if not delivery_ids:
             return found
-        # Through the deliveries, to read the attempts by their key (app first).
         query = (
             sa.select(webhook_attempts)
-            .join(webhook_deliveries, _of_its_delivery)
-            .where(webhook_deliveries.c.id.in_(delivery_ids))
+            .where(
+                webhook_attempts.c.app_id == app_id,
+                webhook_attempts.c.delivery_id.in_(delivery_ids),
+            )
             .order_by(webhook_attempts.c.delivery_id, webhook_attempts.c.number)
         )
         for row in await self._conn.execute(query):
