@@ -168,6 +168,7 @@ async def create_webhook(
         service.validate(spec, known_types(body.format), check)
         await verify_feishu_url(worker.http, spec)
     webhook = await service.register(deps, app.id, spec, known_types(body.format), check)
+    worker.watch(app.id)  # its first event wakes the worker, not the next poll
     return render_webhook(webhook)
 
 
@@ -199,7 +200,7 @@ async def update_webhook(
         status=WebhookStatus(body.status) if body.status else None,
         check_target=request.app.state.webhooks.targets.check_url,
     )
-    request.app.state.webhooks.committed(app.id, 0)  # a resumed webhook starts at once
+    request.app.state.webhooks.watch(app.id)  # a resumed webhook starts at once
     return render_webhook(webhook)
 
 

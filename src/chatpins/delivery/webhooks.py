@@ -2,10 +2,12 @@
 
 Each round, for every active webhook: schedule the events past its cursor, then lease its due
 deliveries (at most ``concurrency`` in flight per webhook, so a slow or dead endpoint holds only
-its own slots) and POST each. A commit wakes the worker at once; otherwise it looks every
-``poll_seconds`` (retries fall due, other processes commit). A worker that dies mid-POST leaves
-a lease that runs out, and the delivery is sent again: at-least-once, de-duplicated by the
-event id the receiver gets with it.
+its own slots) and POST each. A commit of an app that had an active webhook at the last round
+wakes the worker at once (a commit of any other app has nothing to deliver, and a round per
+commit would cost every write a transaction); otherwise it looks every ``poll_seconds``
+(retries fall due, other processes commit, a webhook added by another process or the CLI).
+A worker that dies mid-POST leaves a lease that runs out, and the delivery is sent again:
+at-least-once, de-duplicated by the event id the receiver gets with it.
 
 Formats: ``native`` (our event JSON, Standard Webhooks signature, see ``signing``) and
 ``feishu`` (Feishu's v2.0 envelope, encrypted and signed with the webhook's encrypt key).
@@ -148,6 +150,8 @@ class WebhookWorker:
         self._leased: dict[asyncio.Task[None], Delivery] = {}  # what each task was given
         self._task: asyncio.Task[None] | None = None
         self._http: httpx.AsyncClient | None = None
+        # Apps with an active webhook at the last round (None: no round yet, every commit wakes).
+        self._watched: set[str] | None = None
         self.on_delivered: DeliveryObserver | None = None
 
     @property
@@ -158,6 +162,19 @@ class WebhookWorker:
         return self._http
 
     def committed(self, app_id: str, seq: int) -> None:
+        if self._watched is None or app_id in self._watched:
+            self._wake.set()
+
+    @property
+    def round_due(self) -> bool:
+        """Whether something woke the worker since its current round began."""
+        return self._wake.is_set()
+
+    def watch(self, app_id: str) -> None:
+        """A webhook of ``app_id`` was added or changed here: its commits wake the worker from
+        now on, and a round starts at once (a resumed webhook delivers what it missed)."""
+        if self._watched is not None:
+            self._watched.add(app_id)
         self._wake.set()
 
     @property
@@ -206,7 +223,9 @@ class WebhookWorker:
 
     async def run_round(self) -> None:
         found: dict[str, App] = {}
-        for webhook in await rules_.active_webhooks(self._deps):
+        active = await rules_.active_webhooks(self._deps)
+        self._watched = {webhook.app_id for webhook in active}
+        for webhook in active:
             if webhook.app_id not in found:
                 found[webhook.app_id] = await apps.get_app(self._deps, webhook.app_id)
             app = found[webhook.app_id]
