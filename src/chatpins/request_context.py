@@ -3,7 +3,8 @@ it, the app it authenticated as, whether a rate limit refused it.
 
 The outermost middleware (``api.metrics.MetricsMiddleware``) opens a record per request; the
 dispatcher names the dialect; each dialect's gateway and the native API's auth name the app
-(``authenticated``) and the places that answer a rate limit say so (``rate_limited``). The
+(``authenticated``), ZIM names the Action it serves (``routed_as``) and the places that answer
+a rate limit say so (``rate_limited``). The
 middleware then writes the request's log line and metrics from it. The record travels in a
 context variable: every request is its own task, so records never mix, and the handlers need
 no new parameter.
@@ -32,6 +33,9 @@ class RequestRecord:
     dialect: str = NATIVE
     app: str | None = None
     rate_limited: bool = False
+    # A route label finer than the matched path, from a closed set (ZIM's known Actions, which
+    # all share the path ``/``); None: the matched route's template.
+    route: str | None = None
 
 
 _current: ContextVar[RequestRecord | None] = ContextVar("chatpins_request", default=None)
@@ -76,6 +80,14 @@ def authenticated(app_id: str) -> None:
     record = _current.get()
     if record is not None:
         record.app = app_id
+
+
+def routed_as(route: str) -> None:
+    """A dialect whose operations share one path names the operation (from a closed set, so
+    the metrics' route label stays bounded)."""
+    record = _current.get()
+    if record is not None:
+        record.route = route
 
 
 def rate_limited() -> None:

@@ -166,7 +166,10 @@ def _requests(logged: Logged, server: Server, http: httpx.Client, app: dict[str,
         zim = Zim(server.base_url, app["zim"]["app_id"], app["zim"]["server_secret"], zim_http)
         params = zim.params("UserRegister")
         assert zim.raw(params, {"UserInfo": [{"UserId": "bob"}]})["Code"] == 0
-    fields = {"method": "POST", "status": 200, "dialect": "zim", "app": app_id, "route": "/"}
+    fields = {
+        "method": "POST", "status": 200, "dialect": "zim", "app": app_id,
+        "route": "/?Action=UserRegister",
+    }  # fmt: skip
     logged.expected["zim"] = Expected(zim_id, fields)
 
     for name, sent in (("too long", "a" * 129), ("not plain", "two words"), ("quote", 'x"}')):

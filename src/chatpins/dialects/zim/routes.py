@@ -64,6 +64,7 @@ async def handle(request: Request) -> Response:
         action = ACTIONS.get(name)
         if action is None:
             raise error("action_unsupported", name)
+        request_context.routed_as(f"/?Action={name}")
         app = await gateway.authenticate(request, deps)
         call = Call(deps, app, name, {})
         if action.rate is not None:  # only authenticated requests count
