@@ -142,3 +142,45 @@ def test_upgrade_to_0010_gives_conversation_pins_position_keys_in_their_old_orde
         cap = conn.execute("SELECT conversation_pin_cap FROM apps").fetchone()[0]
     assert order == ["c2", "c9", "c10"]
     assert cap == 100
+
+
+def test_0015_moves_event_seqs_to_event_counters_and_back(tmp_path: Path) -> None:
+    """Numbering goes on where it stopped: an app's ``event_seq`` becomes its counter row, and
+    a downgrade puts the counter's value back on the app."""
+    import sqlite3
+
+    from alembic import command
+
+    path = tmp_path / "old.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    config = migrate.alembic_config(url)
+    command.upgrade(config, "0009")
+    with sqlite3.connect(path) as conn:
+        for app_id, seq in (("a", 41), ("b", 0)):
+            conn.execute(
+                "INSERT INTO apps (id, name, created_at, feishu_app_id, feishu_secret_hash,"
+                " bot_enabled, pin_scope_granted, unavailable_user_ids, api_rate_per_second,"
+                " api_rate_per_minute, message_rate_per_second, event_seq, imkit_client_key,"
+                " imkit_api_key_hash, zim_app_id, zim_server_secret, zim_rate_limits)"
+                " VALUES (?, 'old', 1, ?, ?, 1, 1, '[]', 50, 1000, 5, ?, ?, ?, ?, 's', 1)",
+                (
+                    app_id,
+                    f"cli_{app_id}",
+                    f"h{app_id}",
+                    seq,
+                    f"ck_{app_id}",
+                    f"h{app_id}",
+                    ord(app_id),
+                ),  # fmt: skip
+            )
+    migrate.upgrade(url)
+    with sqlite3.connect(path) as conn:
+        counters = dict(conn.execute("SELECT app_id, seq FROM event_counters"))
+        conn.execute("UPDATE event_counters SET seq = 57 WHERE app_id = 'a'")
+    assert counters == {"a": 41, "b": 0}
+    command.downgrade(config, "0014")
+    with sqlite3.connect(path) as conn:
+        seqs = dict(conn.execute("SELECT id, event_seq FROM apps"))
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert seqs == {"a": 57, "b": 0}
+    assert "event_counters" not in tables
