@@ -4,8 +4,11 @@
   ``CHATPINS_TEST_POSTGRES_URL`` names, so the servers of one worker never see another's rows
   (their webhook workers lease every due delivery of their database, their sweepers expire
   every due pin).
-- A module's tests run in one worker (``--dist loadgroup``, one group per module), so servers
-  a module shares start once; the multi-instance package is one group, for the same reason.
+- A module whose tests share a module-, class- or package-scoped fixture runs in one worker
+  (``--dist loadgroup``, one group per module), so what they share starts once; the
+  multi-instance package is one group, for the same reason. Every other test goes to whichever
+  worker is free: their servers are session-scoped, started once per worker anyway, and a long
+  module (the OpenAPI contract) no longer holds one worker while the other idles.
 """
 
 from __future__ import annotations
@@ -67,5 +70,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     root = Path(config.rootpath)
     for item in items:
         module = item.path.relative_to(root)
-        group = next((p for p in _PACKAGE_GROUPS if module.is_relative_to(p)), module)
-        item.add_marker(pytest.mark.xdist_group(str(group)))
+        group = next((p for p in _PACKAGE_GROUPS if module.is_relative_to(p)), None)
+        if group is None and _shares_fixtures(item):
+            group = module
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(str(group)))
+
+
+_SHARED_SCOPES = ("class", "module", "package")
+
+
+def _shares_fixtures(item: pytest.Item) -> bool:
+    """Whether the test uses a fixture its module's other tests share (started again in each
+    worker that runs one of them)."""
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return True
+    return any(defs[-1].scope in _SHARED_SCOPES for defs in info.name2fixturedefs.values() if defs)
