@@ -7,6 +7,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 LUA_DIR = Path(__file__).parent / "lua"
 SERVER_CPU = "0"
@@ -31,18 +32,10 @@ class LoadResult:
         return self.__dict__.copy()
 
 
-def run_wrk(
-    base_url: str,
-    requests_file: Path,
-    *,
-    concurrency: int,
-    seconds: int,
-    headers: dict[str, str] | None = None,
-    ok_pattern: str = "",
-) -> LoadResult:
-    """One wrk run, pinned to the loader core; errors = non-2xx + socket errors."""
-    wrk = start_wrk(base_url, requests_file, concurrency=concurrency, seconds=seconds,
-                    headers=headers, ok_pattern=ok_pattern)  # fmt: skip
+def run_wrk(base_url: str, requests_file: Path, *, concurrency: int, **options: Any) -> LoadResult:
+    """One wrk run (``start_wrk``'s options: on the loader core unless told), waited for;
+    errors = non-2xx + socket errors."""
+    wrk = start_wrk(base_url, requests_file, concurrency=concurrency, **options)
     return wrk_result(wrk, concurrency)
 
 

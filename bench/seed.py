@@ -53,7 +53,9 @@ def insert_spread_messages(
 def insert_p2p_chats(url: str, app_id: str, user_id: str, peer_ids: list[str]) -> list[str]:
     """One p2p chat between ``user_id`` and each peer, activity times spread out."""
     now = _now()
-    chat_rows, member_rows, ids = [], [], []
+    chat_rows: list[dict[str, object]] = []
+    member_rows: list[dict[str, object]] = []
+    ids: list[str] = []
     for i, peer in enumerate(peer_ids):
         chat_id = "oc_" + secrets.token_hex(16)
         ids.append(chat_id)
