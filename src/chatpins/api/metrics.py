@@ -209,11 +209,13 @@ class MetricsMiddleware:
         record = request_context.current()
         assert record is not None
         status: int | None = None
+        labels: tuple[str, str, str] = ("", "", "")  # dialect, method, route: set by count
 
         # Counted as the answer starts, before the client can read it (a test, or a client
         # that alerts on its own 429s, then finds it counted); the time once it is sent.
+        # The route is known by then (routing is done), so it is looked up once, here.
         def count(answered: int) -> None:
-            nonlocal status
+            nonlocal status, labels
             status = answered
             labels = (record.dialect, _method_label(scope["method"]), _route(record, scope))
             self.metrics.requests.labels(*labels, str(answered)).inc()
@@ -232,16 +234,15 @@ class MetricsMiddleware:
             if status is None:  # it failed, or the client left, before any answer
                 count(500)
             elapsed = time.perf_counter() - started
-            route = _route(record, scope)
-            method = _method_label(scope["method"])
-            self.metrics.latency.labels(record.dialect, method, route).observe(elapsed)
+            dialect, method, route = labels
+            self.metrics.latency.labels(dialect, method, route).observe(elapsed)
             if self.metrics.request_log:
                 # request_id comes from the context (see request_context.begin); the logging
                 # configuration redacts the target's credentials as in every line.
                 request_log.info(
                     "request",
                     app=record.app,
-                    dialect=record.dialect,
+                    dialect=dialect,
                     method=method,
                     route=route,
                     status=status,
