@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from chatpins import __version__
 from chatpins.api import errors as api_errors
 from chatpins.api.clock import router as clock_router
+from chatpins.api.console import install as install_console
 from chatpins.api.dialect_openapi import DialectDocuments
 from chatpins.api.dialect_openapi import router as dialect_openapi_router
 from chatpins.api.docs_ui import install_docs
@@ -140,6 +141,7 @@ def build_app(
         title="chatpins", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
     )
     install_docs(app)
+    install_console(app)
     app.add_route("/", landing, methods=["GET"], include_in_schema=False)
     # A path with a slash too many is unknown (404 with the error body), not a bodiless 307:
     # clients of an API follow no redirects.

@@ -10,6 +10,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from chatpins.api.console import session as console_session
 from chatpins.api.provisioning import is_admin_key
 from chatpins.core.context import Deps
 from chatpins.core.entities import Token, TokenKind
@@ -26,6 +27,9 @@ class Credential:
     admin_key: str | None = None
     # An app's IMKit API key, with the app it opened: rotating the key ends the stream.
     api_key: tuple[str, str] | None = None  # (app id, key)
+    # The admin console's session cookie: signing out elsewhere does not end it, rotating the
+    # admin key (which signs it) or its expiry does.
+    console_session: str | None = None
     # How far the app's clock ran ahead of the real time when the stream opened (a test's
     # moved clock; 0 otherwise): the keeper waits in real time for an expiry in app time.
     app_time_ahead_ms: int = 0
@@ -33,7 +37,11 @@ class Credential:
     @property
     def is_key(self) -> bool:
         """Opened with a key (admin or API key), which only a periodic look finds rotated."""
-        return self.admin_key is not None or self.api_key is not None
+        return (
+            self.admin_key is not None
+            or self.api_key is not None
+            or self.console_session is not None
+        )
 
     @property
     def expires_at(self) -> int | None:
@@ -56,7 +64,7 @@ async def resolve_reader(websocket: WebSocket, deps: Deps) -> Reader:
         "access_token", ""
     )
     if not credential:
-        raise Unauthenticated(Reason.MISSING_CREDENTIALS)
+        return await _console_reader(websocket, deps)
     if await is_admin_key(websocket.app.state, credential):
         app_ref = websocket.query_params.get("app_id")
         if not app_ref:
@@ -78,6 +86,23 @@ async def resolve_reader(websocket: WebSocket, deps: Deps) -> Reader:
     return Reader(app.id, None, Credential(api_key=(app.id, credential)))
 
 
+async def _console_reader(websocket: WebSocket, deps: Deps) -> Reader:
+    """The console's page, signed in with its session cookie, reads one app's whole stream.
+    The cookie is ``SameSite=Strict`` and the page must come from this server (``Origin``), so
+    another site cannot open a stream with it."""
+    found = await console_session.session_of(websocket)
+    if found is None:
+        raise Unauthenticated(Reason.MISSING_CREDENTIALS)
+    origin, host = websocket.headers.get("origin", ""), websocket.headers.get("host", "")
+    if not host or origin.partition("://")[2] != host:
+        raise Unauthenticated(Reason.UNKNOWN_CREDENTIALS)
+    app_ref = websocket.query_params.get("app_id")
+    if not app_ref:
+        raise InvalidArgument(Reason.APP_ID_REQUIRED, "the console reads one app: ?app_id=")
+    app = await apps.get_app(deps, app_ref)
+    return Reader(app.id, None, Credential(console_session=found.value))
+
+
 async def still_works(credential: Credential, deps: Deps, state: Any) -> bool:
     """Checked again from the database: the token is neither revoked nor expired, the admin
     key still the server's, the API key still its app's."""
@@ -85,6 +110,10 @@ async def still_works(credential: Credential, deps: Deps, state: Any) -> bool:
         return await tokens.is_live(deps, credential.token)
     if credential.admin_key is not None:
         return await is_admin_key(state, credential.admin_key)
+    if credential.console_session is not None:
+        signing = await console_session.signing_key(state)
+        value = credential.console_session
+        return signing is not None and console_session.verify(signing, value) is not None
     if credential.api_key is not None:
         app_id, key = credential.api_key
         app = await apps.find_app_by_credential(deps, "imkit_api_key", key)

@@ -35,3 +35,10 @@ async def is_admin_key(deps: Deps, candidate: str) -> bool:
     async with deps.uow() as uow:
         stored = await uow.server.get(_KEY)
     return stored is not None and secrets_match(candidate, stored)
+
+
+async def stored_key_hash(deps: Deps) -> str | None:
+    """The stored admin key's hash (None: no key yet): what the console's sessions are signed
+    with, so rotating the key ends every session."""
+    async with deps.uow() as uow:
+        return await uow.server.get(_KEY)

@@ -9,7 +9,7 @@ import secrets
 from enum import StrEnum
 from typing import Any
 
-from chatpins.core.context import Deps
+from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import App, TokenKind, User
 from chatpins.core.errors import InvalidArgument, NotFound, Reason, Unauthenticated
 from chatpins.core.events import emit_token_revoked
@@ -240,6 +240,17 @@ async def get_app(deps: Deps, ref: str) -> App:
     if app is None:
         raise NotFound(Reason.APP_NOT_FOUND, ref)
     return app
+
+
+async def platform_of(deps: Deps, app_id: str, dialect: str) -> Actor:
+    """The app's platform (its bot, with an owner's rights in every chat), for a caller the
+    server trusts with the whole app: the admin console acts as it."""
+    async with deps.uow() as uow:
+        app = await uow.apps.get(app_id)
+        bot = await uow.users.get(app.id, app.bot_user_id) if app is not None else None
+    if app is None or bot is None:
+        raise NotFound(Reason.APP_NOT_FOUND, app_id)
+    return Actor(app, bot, dialect, is_platform=True)
 
 
 async def configure_app(deps: Deps, app_id: str, changes: dict[str, Any]) -> App:

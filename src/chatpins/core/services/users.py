@@ -163,3 +163,9 @@ async def lookup_users(
 ) -> tuple[dict[str, User], list[str]]:
     async with deps.uow() as uow:
         return await resolve_users(uow, app_id, kind, values)
+
+
+async def list_users(deps: Deps, app_id: str) -> list[User]:
+    """Every user of the app (its bot included)."""
+    async with deps.uow() as uow:
+        return await uow.users.of_app(app_id)

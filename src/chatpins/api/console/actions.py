@@ -1,0 +1,164 @@
+"""The console's changes: each one native use case, made as the app's platform, answered with
+the chat's pin list as it now stands (the fragment htmx swaps in). Every one needs the session's
+CSRF token (``session.Change``); a refused change answers the list unchanged with the reason,
+in the status the native API gives it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from chatpins.api.console import views
+from chatpins.api.console.pages import deps_of, page
+from chatpins.api.console.route import ConsoleRoute
+from chatpins.api.console.session import Change
+from chatpins.api.errors import describe
+from chatpins.core.context import Actor, Deps
+from chatpins.core.errors import ChatpinsError, InvalidArgument, Reason
+from chatpins.core.services import pin_lists, pins
+from chatpins.intake import INT64_MAX, Unreadable, check_value
+
+router = APIRouter(
+    prefix="/console/apps/{app_id}/chats/{chat_id}/pins",
+    include_in_schema=False,
+    route_class=ConsoleRoute,
+)
+
+MAX_NOTE = 2_000
+MAX_ID = 128
+MAX_TTL_S = 10 * 365 * 24 * 3600
+Id = Annotated[str, Form(min_length=1, max_length=MAX_ID)]
+
+
+async def _answer(
+    request: Request, signed_in: Change, deps: Deps, actor: Actor, chat_id: str, error: str = ""
+) -> Response:
+    shown = await views.pins_view(deps, actor, chat_id)
+    return page(request, "_pins.html", signed_in, pins=shown, app_id=actor.app_id, error=error)
+
+
+async def _refused(
+    request: Request, signed_in: Change, deps: Deps, actor: Actor, chat_id: str, exc: Exception
+) -> Response:
+    if isinstance(exc, ChatpinsError):
+        status, fields = describe(exc)
+        message = str(fields.get("message") or exc.reason)
+    else:
+        status, message = 400, str(exc)
+    reply = await _answer(request, signed_in, deps, actor, chat_id, error=message)
+    reply.status_code = status
+    return reply
+
+
+def _text(value: str) -> str:
+    """Form text passes the same check as JSON text (``intake``): storable, rendered back."""
+    check_value(value)
+    return value
+
+
+@router.post("")
+async def pin(
+    request: Request,
+    app_id: str,
+    chat_id: str,
+    signed_in: Change,
+    message_id: Id,
+    version: Annotated[int | None, Form(ge=0, le=INT64_MAX)] = None,
+) -> Response:
+    deps = deps_of(request)
+    actor = await views.platform(deps, app_id)
+    options = pins.PinOptions(chat_id=chat_id, expected_version=version)
+    try:
+        await pins.pin(deps, actor, _text(message_id), options)
+    except (ChatpinsError, Unreadable) as exc:
+        return await _refused(request, signed_in, deps, actor, chat_id, exc)
+    return await _answer(request, signed_in, deps, actor, chat_id)
+
+
+@router.post("/order")
+async def reorder(
+    request: Request,
+    app_id: str,
+    chat_id: str,
+    signed_in: Change,
+    message_ids: Annotated[list[str], Form(max_length=10_000)],
+    version: Annotated[int | None, Form(ge=0, le=INT64_MAX)] = None,
+) -> Response:
+    """The whole order, as the drag and drop left it (``message_ids`` repeated, top first)."""
+    deps = deps_of(request)
+    actor = await views.platform(deps, app_id)
+    try:
+        wanted = [_text(m) for m in message_ids]
+        await pin_lists.reorder(deps, actor, chat_id, wanted, expected_version=version)
+    except (ChatpinsError, Unreadable) as exc:
+        return await _refused(request, signed_in, deps, actor, chat_id, exc)
+    return await _answer(request, signed_in, deps, actor, chat_id)
+
+
+@router.post("/{message_id}/move")
+async def move(
+    request: Request,
+    app_id: str,
+    chat_id: str,
+    message_id: str,
+    signed_in: Change,
+    by: Annotated[int, Form(ge=-1, le=1)],
+    version: Annotated[int | None, Form(ge=0, le=INT64_MAX)] = None,
+) -> Response:
+    """One place up (``by=-1``) or down (``by=1``): the keyboard's way to reorder."""
+    deps = deps_of(request)
+    actor = await views.platform(deps, app_id)
+    try:
+        listed = await pin_lists.list_in_order(deps, actor, chat_id)
+        order = [p.message_id for p in listed.pins]
+        if message_id not in order:
+            raise InvalidArgument(Reason.INVALID_ORDER, f"{message_id} is not pinned here")
+        at = order.index(message_id)
+        to = min(max(at + by, 0), len(order) - 1)
+        order.insert(to, order.pop(at))
+        expected = version if version is not None else listed.version
+        await pin_lists.reorder(deps, actor, chat_id, order, expected_version=expected)
+    except (ChatpinsError, Unreadable) as exc:
+        return await _refused(request, signed_in, deps, actor, chat_id, exc)
+    return await _answer(request, signed_in, deps, actor, chat_id)
+
+
+@router.post("/{message_id}/edit")
+async def edit(
+    request: Request,
+    app_id: str,
+    chat_id: str,
+    message_id: str,
+    signed_in: Change,
+    note: Annotated[str, Form(max_length=MAX_NOTE)] = "",
+    expires_in_s: Annotated[int | None, Form(ge=1, le=MAX_TTL_S)] = None,
+) -> Response:
+    """The pin's note, and an expiry that many seconds from now (left empty: unchanged)."""
+    deps = deps_of(request)
+    actor = await views.platform(deps, app_id)
+    now = deps.now(actor.app)
+    change = pin_lists.PinEdit(
+        note=note,
+        expires_at=now + expires_in_s * 1000 if expires_in_s is not None else None,
+    )
+    try:
+        _text(note)
+        await pin_lists.edit_pin(deps, actor, chat_id, message_id, change)
+    except (ChatpinsError, Unreadable) as exc:
+        return await _refused(request, signed_in, deps, actor, chat_id, exc)
+    return await _answer(request, signed_in, deps, actor, chat_id)
+
+
+@router.post("/{message_id}/unpin")
+async def unpin(
+    request: Request, app_id: str, chat_id: str, message_id: str, signed_in: Change
+) -> Response:
+    deps = deps_of(request)
+    actor = await views.platform(deps, app_id)
+    try:
+        await pins.unpin(deps, actor, message_id, chat_id=chat_id, must_be_pinned=True)
+    except (ChatpinsError, Unreadable) as exc:
+        return await _refused(request, signed_in, deps, actor, chat_id, exc)
+    return await _answer(request, signed_in, deps, actor, chat_id)

@@ -1,0 +1,187 @@
+// The console's behaviour that htmx does not cover: times shown in the reader's zone, expiry
+// countdowns, drag and drop reordering, and the app's live event stream.
+"use strict";
+
+(function () {
+  const loadedAt = Date.now();
+
+  function showTimes(root) {
+    root.querySelectorAll("time[data-ms]").forEach((el) => {
+      const at = new Date(Number(el.dataset.ms));
+      el.dateTime = at.toISOString();
+      el.textContent = at.toLocaleString();
+    });
+  }
+
+  // The server renders `data-now` in the app's time (a test may move an app's clock): a pin's
+  // remaining time is its expiry less that, less what has passed since.
+  function tickExpiries() {
+    const pins = document.getElementById("pins");
+    if (!pins) return;
+    const appNow = Number(pins.dataset.now) + (Date.now() - Number(pins.dataset.renderedAt || loadedAt));
+    let expired = false;
+    pins.querySelectorAll(".expiry[data-expires-at]").forEach((el) => {
+      const left = Math.ceil((Number(el.dataset.expiresAt) - appNow) / 1000);
+      if (left <= 0) {
+        expired = true;
+        el.textContent = "expired";
+      } else {
+        el.textContent = "expires in " + formatSeconds(left);
+      }
+    });
+    if (expired && !pins.dataset.refreshing) {
+      pins.dataset.refreshing = "1";
+      htmx.trigger(pins, "refresh");
+    }
+  }
+
+  function formatSeconds(s) {
+    if (s < 120) return s + " s";
+    if (s < 7200) return Math.floor(s / 60) + " min";
+    return Math.floor(s / 3600) + " h";
+  }
+
+  // Drag and drop: the list is reordered in place while dragging, then its order is sent once.
+  let dragged = null;
+  let orderBefore = "";
+
+  function currentOrder(list) {
+    return Array.from(list.querySelectorAll("li.pin")).map((li) => li.dataset.messageId);
+  }
+
+  function sendOrder(list) {
+    const order = currentOrder(list);
+    if (order.join("\n") === orderBefore) return;
+    orderBefore = order.join("\n");
+    const form = document.getElementById("order-form");
+    form.querySelectorAll("input[name=message_ids]").forEach((el) => el.remove());
+    order.forEach((id) => {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "message_ids";
+      input.value = id;
+      form.appendChild(input);
+    });
+    htmx.trigger(form, "submit");
+  }
+
+  document.addEventListener("dragstart", (e) => {
+    const li = e.target.closest && e.target.closest("li.pin");
+    if (!li) return;
+    dragged = li;
+    orderBefore = currentOrder(li.parentElement).join("\n");
+    li.classList.add("dragging");
+    e.dataTransfer.effectAllowed = "move";
+    e.dataTransfer.setData("text/plain", li.dataset.messageId);
+  });
+
+  document.addEventListener("dragover", (e) => {
+    if (!dragged) return;
+    const over = e.target.closest && e.target.closest("li.pin");
+    if (!over || over.parentElement !== dragged.parentElement) return;
+    e.preventDefault();
+    if (over === dragged) return;
+    const box = over.getBoundingClientRect();
+    const after = e.clientY > box.top + box.height / 2;
+    over.parentElement.insertBefore(dragged, after ? over.nextSibling : over);
+  });
+
+  document.addEventListener("drop", (e) => {
+    if (!dragged) return;
+    e.preventDefault();
+  });
+
+  document.addEventListener("dragend", () => {
+    if (!dragged) return;
+    const list = dragged.parentElement;
+    dragged.classList.remove("dragging");
+    dragged = null;
+    sendOrder(list);
+  });
+
+  // The app's events, live: the page's session cookie opens the stream (same origin only).
+  function openStream() {
+    const log = document.getElementById("events");
+    if (!log) return;
+    const state = document.getElementById("stream-state");
+    const filter = document.getElementById("event-filter");
+    const chatAudience = "chat:" + log.dataset.chat;
+    let after = null;
+    let retry = 500;
+    let pending = null;
+
+    function setState(text) {
+      state.dataset.state = text;
+      state.textContent = text;
+    }
+
+    function refreshPins() {
+      if (pending) return;
+      pending = setTimeout(() => {
+        pending = null;
+        const pins = document.getElementById("pins");
+        if (pins) htmx.trigger(pins, "refresh");
+      }, 50);
+    }
+
+    function applyFilter() {
+      const wanted = filter.value.trim();
+      log.querySelectorAll("li").forEach((li) => {
+        li.hidden = wanted !== "" && !li.dataset.type.startsWith(wanted);
+      });
+    }
+    filter.addEventListener("input", applyFilter);
+
+    function connect() {
+      const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+      let url = scheme + "//" + location.host + "/v1/events/ws?app_id=" + encodeURIComponent(log.dataset.app);
+      if (after !== null) url += "&after=" + after;
+      const socket = new WebSocket(url);
+      socket.addEventListener("message", (message) => {
+        const frame = JSON.parse(message.data);
+        if (frame.type === "hello") {
+          setState("live");
+          retry = 500;
+          if (after !== null) refreshPins();
+          return;
+        }
+        if (frame.type !== "event") return;
+        const event = frame.event;
+        after = event.seq;
+        if (event.audience !== chatAudience) return;
+        const li = document.createElement("li");
+        li.dataset.type = event.type;
+        const when = new Date(event.created_at_ms).toLocaleTimeString();
+        const subject = event.payload.message_id || event.payload.chat_id || "";
+        li.textContent = when + "  " + event.type + "  " + subject;
+        log.prepend(li);
+        while (log.children.length > 200) log.lastElementChild.remove();
+        applyFilter();
+        if (event.type.startsWith("pin.")) refreshPins();
+      });
+      socket.addEventListener("close", (closed) => {
+        if (closed.code === 4401) {
+          setState("signed out");
+          return;
+        }
+        setState("reconnecting…");
+        setTimeout(connect, retry);
+        retry = Math.min(retry * 2, 10000);
+      });
+    }
+    connect();
+  }
+
+  document.addEventListener("htmx:afterSwap", (e) => {
+    showTimes(e.target);
+    const pins = document.getElementById("pins");
+    if (pins) pins.dataset.renderedAt = String(Date.now());
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    showTimes(document);
+    openStream();
+    tickExpiries();
+    setInterval(tickExpiries, 250);
+  });
+})();
