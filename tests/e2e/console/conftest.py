@@ -68,7 +68,8 @@ class Console:
         """Kept only where ``CHATPINS_CONSOLE_SCREENSHOTS`` says (the README's pictures)."""
         folder = os.environ.get(SCREENSHOTS_ENV)
         if folder:
-            self.page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+            # The window, not the whole page: a shared server's app list runs to thousands.
+            self.page.screenshot(path=str(Path(folder) / f"{name}.png"))
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from chatpins.api.console.actions import router as actions_router
+from chatpins.api.console.chat_actions import router as chat_actions_router
+from chatpins.api.console.credentials import router as credentials_router
 from chatpins.api.console.pages import router as pages_router
 
 ASSETS_PATH = "/console/static"
@@ -17,3 +19,5 @@ def install(app: FastAPI) -> None:
     app.mount(ASSETS_PATH, StaticFiles(packages=[("chatpins", "static/console")]))
     app.include_router(pages_router)
     app.include_router(actions_router)
+    app.include_router(credentials_router)
+    app.include_router(chat_actions_router)

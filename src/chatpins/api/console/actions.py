@@ -12,9 +12,8 @@ from fastapi.responses import Response
 
 from chatpins.api.console import views
 from chatpins.api.console.pages import deps_of, page
-from chatpins.api.console.route import ConsoleRoute
+from chatpins.api.console.route import ConsoleRoute, refusal
 from chatpins.api.console.session import Change
-from chatpins.api.errors import describe
 from chatpins.core.context import Actor, Deps
 from chatpins.core.errors import ChatpinsError, InvalidArgument, Reason
 from chatpins.core.services import pin_lists, pins
@@ -42,11 +41,7 @@ async def _answer(
 async def _refused(
     request: Request, signed_in: Change, deps: Deps, actor: Actor, chat_id: str, exc: Exception
 ) -> Response:
-    if isinstance(exc, ChatpinsError):
-        status, fields = describe(exc)
-        message = str(fields.get("message") or exc.reason)
-    else:
-        status, message = 400, str(exc)
+    status, message = refusal(exc)
     reply = await _answer(request, signed_in, deps, actor, chat_id, error=message)
     reply.status_code = status
     return reply
@@ -146,6 +141,20 @@ async def edit(
     try:
         _text(note)
         await pin_lists.edit_pin(deps, actor, chat_id, message_id, change)
+    except (ChatpinsError, Unreadable) as exc:
+        return await _refused(request, signed_in, deps, actor, chat_id, exc)
+    return await _answer(request, signed_in, deps, actor, chat_id)
+
+
+@router.post("/{message_id}/restore")
+async def restore(
+    request: Request, app_id: str, chat_id: str, message_id: str, signed_in: Change
+) -> Response:
+    """Pinned again from its history, with the note it had."""
+    deps = deps_of(request)
+    actor = await views.platform(deps, app_id)
+    try:
+        await pin_lists.restore(deps, actor, chat_id, message_id)
     except (ChatpinsError, Unreadable) as exc:
         return await _refused(request, signed_in, deps, actor, chat_id, exc)
     return await _answer(request, signed_in, deps, actor, chat_id)

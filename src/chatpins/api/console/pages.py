@@ -87,7 +87,16 @@ async def app_detail(request: Request, app_id: str, signed_in: SignedIn) -> Resp
 @router.get("/apps/{app_id}/chats/{chat_id}")
 async def chat_detail(request: Request, app_id: str, chat_id: str, signed_in: SignedIn) -> Response:
     shown = await views.chat_page(deps_of(request), app_id, chat_id)
-    return page(request, "chat.html", signed_in, view=shown, pins=shown.pins, app_id=app_id)
+    return page(
+        request,
+        "chat.html",
+        signed_in,
+        view=shown,
+        pins=shown.pins,
+        messages=shown.messages,
+        history=shown.history,
+        app_id=app_id,
+    )
 
 
 @router.get("/apps/{app_id}/chats/{chat_id}/pins")
@@ -98,3 +107,36 @@ async def pins_fragment(
     actor = await views.platform(deps, app_id)
     shown = await views.pins_view(deps, actor, chat_id)
     return page(request, "_pins.html", signed_in, pins=shown, app_id=app_id)
+
+
+@router.get("/apps/{app_id}/chats/{chat_id}/messages")
+async def messages_fragment(
+    request: Request, app_id: str, chat_id: str, signed_in: SignedIn
+) -> Response:
+    deps = deps_of(request)
+    actor = await views.platform(deps, app_id)
+    shown = await views.messages_view(deps, actor, chat_id)
+    return page(request, "_messages.html", signed_in, messages=shown, app_id=app_id)
+
+
+@router.get("/apps/{app_id}/chats/{chat_id}/history")
+async def history_fragment(
+    request: Request, app_id: str, chat_id: str, signed_in: SignedIn
+) -> Response:
+    deps = deps_of(request)
+    actor = await views.platform(deps, app_id)
+    shown = await views.history_view(deps, actor, chat_id)
+    return page(request, "_history.html", signed_in, history=shown, app_id=app_id)
+
+
+@router.get("/apps/{app_id}/users/{user_id}")
+async def user_detail(request: Request, app_id: str, user_id: str, signed_in: SignedIn) -> Response:
+    shown = await views.user_page(deps_of(request), app_id, user_id)
+    return page(request, "user.html", signed_in, view=shown)
+
+
+@router.get("/apps/{app_id}/events")
+async def app_events(request: Request, app_id: str, signed_in: SignedIn) -> Response:
+    """The app's event stream, live, filtered by type and chat in the page."""
+    app = await apps.get_app(deps_of(request), app_id)
+    return page(request, "events.html", signed_in, app=app)

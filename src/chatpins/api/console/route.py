@@ -36,12 +36,19 @@ class ConsoleRoute(APIRoute):
             except CsrfRefused:
                 return _failure(request, 403, "The change carried no valid CSRF token.")
             except ChatpinsError as exc:
-                status, fields = describe(exc)
-                return _failure(request, status, str(fields.get("message") or exc.reason))
+                return _failure(request, *refusal(exc))
             except RequestValidationError as exc:
                 return _failure(request, 400, _first_problem(exc))
 
         return route
+
+
+def refusal(exc: Exception) -> tuple[int, str]:
+    """A refused change's status (the native API's) and the reason a person reads."""
+    if isinstance(exc, ChatpinsError):
+        status, fields = describe(exc)
+        return status, str(fields.get("message") or exc.reason)
+    return 400, str(exc)  # intake's Unreadable: text that cannot be stored
 
 
 def _sign_in_first(request: Request) -> Response:

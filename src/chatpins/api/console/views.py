@@ -10,7 +10,14 @@ from chatpins.api.native import render
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import App, Chat, Member, Message, PinChange, User
 from chatpins.core.errors import ChatpinsError
-from chatpins.core.services import apps, chat_details, messages, pin_lists, users
+from chatpins.core.services import (
+    apps,
+    chat_details,
+    messages,
+    pin_lists,
+    pinned_conversations,
+    users,
+)
 
 NATIVE = "native"
 MESSAGES_SHOWN = 50
@@ -37,15 +44,28 @@ class PinsView:
 
 
 @dataclass(frozen=True)
+class MessagesView:
+    chat_id: str
+    messages: list[Message]  # newest first
+    pinned_ids: set[str]
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    chat_id: str
+    changes: list[PinChange]  # newest first
+    pinned_ids: set[str]  # what a restore cannot bring back (pinned already)
+
+
+@dataclass(frozen=True)
 class ChatPage:
     app: App
     chat: Chat
     members: list[Member]
     users: dict[str, User]
     pins: PinsView
-    messages: list[Message]
-    pinned_ids: set[str]
-    history: list[PinChange]
+    messages: MessagesView
+    history: HistoryView
 
 
 async def platform(deps: Deps, app_id: str) -> Actor:
@@ -71,18 +91,48 @@ async def pins_view(deps: Deps, actor: Actor, chat_id: str) -> PinsView:
     return PinsView(chat_id, listed.version, shown, deps.now(actor.app))
 
 
+async def messages_view(deps: Deps, actor: Actor, chat_id: str) -> MessagesView:
+    page = await messages.list_chat_messages(deps, actor, chat_id, limit=MESSAGES_SHOWN)
+    return MessagesView(chat_id, page.messages, page.pinned_ids)
+
+
+async def history_view(deps: Deps, actor: Actor, chat_id: str) -> HistoryView:
+    changes = await pin_lists.latest_history(deps, actor, chat_id, limit=HISTORY_SHOWN)
+    listed = await pin_lists.list_in_order(deps, actor, chat_id)
+    return HistoryView(chat_id, changes, {p.message_id for p in listed.pins})
+
+
 async def chat_page(deps: Deps, app_id: str, chat_id: str) -> ChatPage:
     actor = await platform(deps, app_id)
     detail = await chat_details.get_chat_detail(deps, actor, chat_id)
-    page = await messages.list_chat_messages(deps, actor, chat_id, limit=MESSAGES_SHOWN)
-    history, _next = await pin_lists.history(deps, actor, chat_id, limit=HISTORY_SHOWN)
     return ChatPage(
         app=actor.app,
         chat=detail.chat,
         members=detail.members,
         users=detail.users,
         pins=await pins_view(deps, actor, chat_id),
-        messages=page.messages,
-        pinned_ids=page.pinned_ids,
-        history=history,
+        messages=await messages_view(deps, actor, chat_id),
+        history=await history_view(deps, actor, chat_id),
+    )
+
+
+@dataclass(frozen=True)
+class UserPage:
+    app: App
+    user: User
+    conversations: list[pinned_conversations.ConversationItem]  # global pins, own pins, rest
+    more: bool
+    now_ms: int
+
+
+async def user_page(deps: Deps, app_id: str, user_id: str) -> UserPage:
+    """The user's conversation list as the user's own clients see it: the app's global pins
+    first, then the user's pins in their order, then the rest by latest activity."""
+    actor = await platform(deps, app_id)
+    listed = await pinned_conversations.list_conversations(
+        deps, actor, user_id, limit=pinned_conversations.MAX_PAGE, cursor=None
+    )
+    user = (await users.get_users(deps, app_id, [user_id]))[user_id]
+    return UserPage(
+        actor.app, user, listed.items, listed.next_cursor is not None, deps.now(actor.app)
     )

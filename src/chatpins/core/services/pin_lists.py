@@ -238,6 +238,17 @@ async def history(
     return rows, (rows[-1].id if more and rows else None)
 
 
+async def latest_history(
+    deps: Deps, actor: Actor, chat_id: str, *, limit: int = 50
+) -> list[PinChange]:
+    """The chat's newest pin changes, newest first (what a console shows)."""
+    if not 1 <= limit <= MAX_HISTORY_PAGE:
+        raise InvalidArgument(Reason.INVALID_LIMIT, f"limit must be 1-{MAX_HISTORY_PAGE}")
+    async with deps.uow() as uow:
+        chat, _member = await chat_for(uow, actor, chat_id)
+        return await uow.pins.latest_history(actor.app_id, chat.id, limit=limit)
+
+
 async def chat_for(
     uow: UnitOfWork, actor: Actor, chat_id: str, *, for_update: bool = False
 ) -> tuple[Chat, Member]:

@@ -13,26 +13,23 @@
     });
   }
 
-  // The server renders `data-now` in the app's time (a test may move an app's clock): a pin's
-  // remaining time is its expiry less that, less what has passed since.
+  // The server renders `data-now` in the app's time (a test may move an app's clock): an
+  // expiry's remaining time is the expiry less that, less what has passed since. A pin list
+  // with an expired pin asks the server again (which no longer lists it).
   function tickExpiries() {
-    const pins = document.getElementById("pins");
-    if (!pins) return;
-    const appNow = Number(pins.dataset.now) + (Date.now() - Number(pins.dataset.renderedAt || loadedAt));
-    let expired = false;
-    pins.querySelectorAll(".expiry[data-expires-at]").forEach((el) => {
-      const left = Math.ceil((Number(el.dataset.expiresAt) - appNow) / 1000);
-      if (left <= 0) {
-        expired = true;
-        el.textContent = "expired";
-      } else {
-        el.textContent = "expires in " + formatSeconds(left);
+    document.querySelectorAll("[data-now]").forEach((holder) => {
+      const appNow = Number(holder.dataset.now) + (Date.now() - Number(holder.dataset.renderedAt || loadedAt));
+      let expired = false;
+      holder.querySelectorAll(".expiry[data-expires-at]").forEach((el) => {
+        const left = Math.ceil((Number(el.dataset.expiresAt) - appNow) / 1000);
+        expired = expired || left <= 0;
+        el.textContent = left <= 0 ? "expired" : "expires in " + formatSeconds(left);
+      });
+      if (expired && holder.id === "pins" && !holder.dataset.refreshing) {
+        holder.dataset.refreshing = "1";
+        htmx.trigger(holder, "refresh");
       }
     });
-    if (expired && !pins.dataset.refreshing) {
-      pins.dataset.refreshing = "1";
-      htmx.trigger(pins, "refresh");
-    }
   }
 
   function formatSeconds(s) {
@@ -105,7 +102,9 @@
     if (!log) return;
     const state = document.getElementById("stream-state");
     const filter = document.getElementById("event-filter");
-    const chatAudience = "chat:" + log.dataset.chat;
+    const chatFilter = document.getElementById("chat-filter");
+    // A chat's page follows that chat; the app's events page follows every chat.
+    const onlyChat = log.dataset.chat ? "chat:" + log.dataset.chat : null;
     let after = null;
     let retry = 500;
     let pending = null;
@@ -115,22 +114,30 @@
       state.textContent = text;
     }
 
-    function refreshPins() {
+    // Bursts of events refresh each part of the page once.
+    const stale = new Set();
+    function refresh(...ids) {
+      ids.forEach((id) => stale.add(id));
       if (pending) return;
       pending = setTimeout(() => {
         pending = null;
-        const pins = document.getElementById("pins");
-        if (pins) htmx.trigger(pins, "refresh");
+        stale.forEach((id) => {
+          const part = document.getElementById(id);
+          if (part) htmx.trigger(part, "refresh");
+        });
+        stale.clear();
       }, 50);
     }
 
     function applyFilter() {
-      const wanted = filter.value.trim();
+      const type = filter.value.trim();
+      const chat = chatFilter ? chatFilter.value.trim() : "";
       log.querySelectorAll("li").forEach((li) => {
-        li.hidden = wanted !== "" && !li.dataset.type.startsWith(wanted);
+        li.hidden = (type !== "" && !li.dataset.type.startsWith(type)) || (chat !== "" && li.dataset.chat !== chat);
       });
     }
     filter.addEventListener("input", applyFilter);
+    if (chatFilter) chatFilter.addEventListener("input", applyFilter);
 
     function connect() {
       const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -142,22 +149,26 @@
         if (frame.type === "hello") {
           setState("live");
           retry = 500;
-          if (after !== null) refreshPins();
+          if (after !== null) refresh("pins", "messages", "history");
           return;
         }
         if (frame.type !== "event") return;
         const event = frame.event;
         after = event.seq;
-        if (event.audience !== chatAudience) return;
+        if (onlyChat !== null && event.audience !== onlyChat) return;
         const li = document.createElement("li");
         li.dataset.type = event.type;
+        li.dataset.chat = event.payload.chat_id || "";
         const when = new Date(event.created_at_ms).toLocaleTimeString();
-        const subject = event.payload.message_id || event.payload.chat_id || "";
-        li.textContent = when + "  " + event.type + "  " + subject;
+        const subject = [event.payload.chat_id, event.payload.message_id, event.payload.user_id].filter(Boolean).join("  ");
+        li.textContent = when + "  #" + event.seq + "  " + event.type + "  " + subject;
         log.prepend(li);
         while (log.children.length > 200) log.lastElementChild.remove();
         applyFilter();
-        if (event.type.startsWith("pin.")) refreshPins();
+        if (onlyChat === null) return;
+        if (event.type.startsWith("pin.")) refresh("pins", "history");
+        if (event.type.startsWith("message.")) refresh("messages", "pins");
+        if (event.type === "chat.dissolved") document.getElementById("chat-gone").hidden = false;
       });
       socket.addEventListener("close", (closed) => {
         if (closed.code === 4401) {
@@ -172,8 +183,24 @@
     connect();
   }
 
-  document.addEventListener("htmx:afterSwap", (e) => {
-    showTimes(e.target);
+  // Copy buttons: `data-copy` names the element whose text is copied (a credential, a snippet).
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest && e.target.closest("button[data-copy]");
+    if (!button) return;
+    const source = document.querySelector(button.dataset.copy);
+    if (!source) return;
+    navigator.clipboard.writeText(source.textContent.trim()).then(() => {
+      button.dataset.copied = "1";
+      button.textContent = "Copied";
+      setTimeout(() => {
+        delete button.dataset.copied;
+        button.textContent = "Copy";
+      }, 1500);
+    });
+  });
+
+  document.addEventListener("htmx:afterSwap", () => {
+    showTimes(document);
     const pins = document.getElementById("pins");
     if (pins) pins.dataset.renderedAt = String(Date.now());
   });

@@ -252,3 +252,13 @@ class PinRepository(Repository):
             .limit(limit)
         )
         return await self._all(PinChange, query)
+
+    async def latest_history(self, app_id: str, chat_id: str, *, limit: int) -> list[PinChange]:
+        """A chat's newest pin changes, newest first."""
+        query = (
+            pin_history.select()
+            .where(pin_history.c.app_id == app_id, pin_history.c.chat_id == chat_id)
+            .order_by(pin_history.c.id.desc())
+            .limit(limit)
+        )
+        return await self._all(PinChange, query)

@@ -1,0 +1,133 @@
+"""The console's other changes and views, in a real browser: restoring a pin from the history,
+recalling a message, dissolving a chat, a user's conversation list with global and personal
+pins first, and the app's live events filtered by type and chat."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Dialog, expect
+
+from tests.e2e.console.conftest import Console
+from tests.e2e.native.client import NativeApp
+from tests.e2e.native.client import expect as expect_reply
+
+
+def _chat(app: NativeApp, name: str, *members: str) -> str:
+    """A group chat owned by alice (each user made on first use)."""
+    for user_id in ("alice", *members):
+        if app.api.get_user_request(user_id).status_code == 404:
+            app.api.create_user(user_id)
+    chat_id: str = app.api.create_chat(name, owner="alice", members=list(members))["id"]
+    return chat_id
+
+
+def _accept(dialog: Dialog) -> None:
+    dialog.accept()
+
+
+def test_restore_from_the_history_pins_it_again(console: Console, app: NativeApp) -> None:
+    chat_id = _chat(app, "restore")
+    (message_id,) = app.api.send_many(chat_id, 1, sender="alice")
+    app.api.pin(chat_id, message_id, note="keep this")
+    app.api.unpin(chat_id, message_id)
+    console.open_chat(app.app_id, chat_id)
+
+    console.page.click(
+        f"#history tr[data-action='removed'][data-message-id='{message_id}'] .restore"
+    )
+
+    expect(console.page.locator(f"li.pin[data-message-id='{message_id}']")).to_be_visible()
+    (pin,) = app.api.pins(chat_id)["pins"]
+    assert (pin["message_id"], pin["note"]) == (message_id, "keep this")
+    # The history shows the restore, live, and offers no second one.
+    expect(console.page.locator("#history tr[data-action='restored']")).to_have_count(1)
+    expect(console.page.locator("#history .restore")).to_have_count(0)
+
+
+def test_recall_removes_the_message_and_its_pin(console: Console, app: NativeApp) -> None:
+    chat_id = _chat(app, "recall")
+    kept, recalled = app.api.send_many(chat_id, 2, sender="alice")
+    app.api.pin(chat_id, recalled)
+    console.open_chat(app.app_id, chat_id)
+    console.page.once("dialog", _accept)
+
+    console.page.click(f"#messages tr[data-message-id='{recalled}'] .recall")
+
+    row = console.page.locator(f"#messages tr[data-message-id='{recalled}']")
+    expect(row).to_have_attribute("data-recalled", "1")
+    expect(row.locator(".recall")).to_have_count(0)
+    expect(console.page.locator(f"li.pin[data-message-id='{recalled}']")).to_have_count(0)
+    assert app.api.pinned_ids(chat_id) == []
+    expect(console.page.locator(f"#messages tr[data-message-id='{kept}']")).to_have_count(1)
+
+
+def test_dissolve_ends_the_chat_and_returns_to_the_app(console: Console, app: NativeApp) -> None:
+    chat_id = _chat(app, "dissolve")
+    console.open_chat(app.app_id, chat_id)
+    console.page.once("dialog", _accept)
+
+    console.page.click("#dissolve")
+
+    expect(console.page).to_have_url(f"{console.base_url}/console/apps/{app.app_id}")
+    expect(console.page.locator("#chats")).not_to_contain_text(chat_id)
+    expect_reply(app.api.send_request(chat_id, "after the end", sender="alice"), 410)
+
+
+def test_dissolve_declined_changes_nothing(console: Console, app: NativeApp) -> None:
+    chat_id = _chat(app, "kept")
+    console.open_chat(app.app_id, chat_id)
+    console.page.once("dialog", lambda dialog: dialog.dismiss())
+
+    console.page.click("#dissolve")
+
+    expect(console.page).to_have_url(
+        f"{console.base_url}/console/apps/{app.app_id}/chats/{chat_id}"
+    )
+    expect_reply(app.api.get_chat_request(chat_id), 200)
+
+
+def test_a_users_list_shows_global_then_personal_pins_first(
+    console: Console, app: NativeApp
+) -> None:
+    quiet = _chat(app, "quiet", "bob")
+    personal = _chat(app, "personal", "bob")
+    everyone = _chat(app, "everyone", "bob")
+    latest = _chat(app, "latest", "bob")
+    app.api.send_many(latest, 1, sender="alice")  # the most recent activity of the unpinned
+    expect_reply(app.api.pin_conversation_request("bob", personal, ttl_seconds=3600), 201)
+    expect_reply(app.api.pin_globally_request(everyone), 201)
+
+    console.goto(f"/console/apps/{app.app_id}")
+    console.page.click("#users a[href$='/users/bob']")
+
+    rows = console.page.locator("#conversations tbody tr")
+    expect(rows).to_have_count(4)
+    order = rows.evaluate_all("rows => rows.map(r => [r.dataset.chatId, r.dataset.pinned])")
+    assert order[:2] == [[everyone, "global"], [personal, "user"]]
+    assert order[2] == [latest, ""] and order[3] == [quiet, ""]
+    personal_row = console.page.locator(f"#conversations tr[data-chat-id='{personal}']")
+    expect(personal_row.locator(".expiry")).to_contain_text("expires in")
+    console.screenshot("user")
+
+
+def test_the_apps_events_are_live_and_filtered_by_type_and_chat(
+    console: Console, app: NativeApp
+) -> None:
+    first = _chat(app, "first")
+    second = _chat(app, "second")
+    console.goto(f"/console/apps/{app.app_id}/events")
+    expect(console.page.locator("#stream-state")).to_have_attribute("data-state", "live")
+
+    (in_first,) = app.api.send_many(first, 1, sender="alice")
+    (in_second,) = app.api.send_many(second, 1, sender="alice")
+    app.api.pin(first, in_first)
+    app.api.pin(second, in_second)
+
+    events = console.page.locator("#events li")
+    expect(events.and_(console.page.locator("[data-type='pin.created']"))).to_have_count(2)
+    expect(events.and_(console.page.locator("[data-type='message.sent']"))).to_have_count(2)
+    console.page.fill("#event-filter", "pin.")
+    console.page.fill("#chat-filter", second)
+    shown = console.page.locator("#events li:not([hidden])")
+    expect(shown).to_have_count(1)
+    expect(shown).to_contain_text(in_second)
+    console.screenshot("events")
