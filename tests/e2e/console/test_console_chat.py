@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import Dialog, expect
 
 from tests.e2e.console.conftest import Console
-from tests.e2e.native.client import NativeApp
+from tests.e2e.native.client import NativeApp, now_ms
 from tests.e2e.native.client import expect as expect_reply
 
 
@@ -131,3 +131,46 @@ def test_the_apps_events_are_live_and_filtered_by_type_and_chat(
     expect(shown).to_have_count(1)
     expect(shown).to_contain_text(in_second)
     console.screenshot("events")
+
+
+def test_must_read_progress_follows_the_acks_live(console: Console, app: NativeApp) -> None:
+    chat_id = _chat(app, "must read", "bob", "carol")
+    (message_id,) = app.api.send_many(chat_id, 1, sender="alice")
+    app.api.pin(chat_id, message_id)
+    console.open_chat(app.app_id, chat_id)
+    pin = console.page.locator(f"li.pin[data-message-id='{message_id}']")
+
+    pin.locator("summary").click()
+    pin.locator("input[name=note]").fill("read before Friday")
+    pin.locator("input[name=must_read]").check()
+    pin.locator("button[type=submit]").click()
+
+    expect(pin.locator(".must-read")).to_have_text("read by 0 of 3")
+    expect(pin.locator(".pin-note")).to_have_text("read before Friday")
+    (shown,) = app.api.pins(chat_id)["pins"]
+    assert (shown["must_read"], shown["note"]) == (True, "read before Friday")
+
+    app.api.ack(chat_id, message_id, user_id="bob")
+    expect(pin.locator(".must-read")).to_have_text("read by 1 of 3")
+
+
+def test_set_then_clear_a_pins_expiry(console: Console, app: NativeApp) -> None:
+    chat_id = _chat(app, "expiry")
+    (message_id,) = app.api.send_many(chat_id, 1, sender="alice")
+    app.api.pin(chat_id, message_id)
+    console.open_chat(app.app_id, chat_id)
+    pin = console.page.locator(f"li.pin[data-message-id='{message_id}']")
+
+    before = now_ms()
+    pin.locator("summary").click()
+    pin.locator("input[name=expires_in_s]").fill("600")
+    pin.locator("button[type=submit]").click()
+    expect(pin.locator(".expiry")).to_contain_text("expires in 10 min")
+    (shown,) = app.api.pins(chat_id)["pins"]
+    assert before + 600_000 <= shown["expires_at_ms"] <= now_ms() + 600_000
+
+    pin.locator("summary").click()
+    pin.locator("input[name=clear_expiry]").check()
+    pin.locator("button[type=submit]").click()
+    expect(pin.locator(".expiry")).to_have_count(0)
+    assert app.api.pins(chat_id)["pins"][0]["expires_at_ms"] is None

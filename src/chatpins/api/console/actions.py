@@ -129,14 +129,19 @@ async def edit(
     signed_in: Change,
     note: Annotated[str, Form(max_length=MAX_NOTE)] = "",
     expires_in_s: Annotated[int | None, Form(ge=1, le=MAX_TTL_S)] = None,
+    clear_expiry: Annotated[bool, Form()] = False,
+    must_read: Annotated[bool, Form()] = False,
 ) -> Response:
-    """The pin's note, and an expiry that many seconds from now (left empty: unchanged)."""
+    """The pin as the form shows it: its note, must-read (an unticked box clears it), and an
+    expiry that many seconds from now (left empty: unchanged; or cleared)."""
     deps = deps_of(request)
     actor = await views.platform(deps, app_id)
     now = deps.now(actor.app)
     change = pin_lists.PinEdit(
         note=note,
-        expires_at=now + expires_in_s * 1000 if expires_in_s is not None else None,
+        expires_at=None if expires_in_s is None or clear_expiry else now + expires_in_s * 1000,
+        clear_expiry=clear_expiry,
+        must_read=must_read,
     )
     try:
         _text(note)
