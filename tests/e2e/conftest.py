@@ -26,6 +26,7 @@ from tests.e2e.live_server import (
     admin_client,
     create_app,
     database_url_for,
+    remove_webhooks,
 )
 
 # Webhook receivers in tests listen on loopback, which production mode (PostgreSQL) refuses by
@@ -76,18 +77,23 @@ def admin(server: Server) -> Iterator[httpx.Client]:
 @pytest.fixture
 def feishu_factory(
     server: Server, admin: httpx.Client, request: pytest.FixtureRequest
-) -> Callable[[], Feishu]:
-    """Provision a new app (fresh app_id) and wrap it; call several times for several tenants."""
+) -> Iterator[Callable[[], Feishu]]:
+    """Provision a new app (fresh app_id) and wrap it; call several times for several tenants.
+    The webhooks the test registered for its apps are deleted after it (``remove_webhooks``)."""
     counter = iter(range(1000))
+    made: list[str] = []
 
     def make() -> Feishu:
         app = create_app(admin, f"e2e {request.node.name} #{next(counter)}")
+        made.append(app["id"])
         client = build_lark_client(
             server.base_url, app["feishu"]["app_id"], app["feishu"]["app_secret"]
         )
         return Feishu(server.base_url, admin, app, client)
 
-    return make
+    yield make
+    for app_id in made:
+        remove_webhooks(admin, app_id)
 
 
 @pytest.fixture

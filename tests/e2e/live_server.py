@@ -207,3 +207,14 @@ def create_app(admin: httpx.Client, name: str) -> dict[str, Any]:
     reply = admin.post("/v1/apps", json={"name": name})
     assert reply.status_code == 201, reply.text
     return reply.json()
+
+
+def remove_webhooks(admin: httpx.Client, app_id: str) -> None:
+    """Delete every webhook of an app. A shared server's webhook worker visits each active
+    webhook every round (at least once a second, the whole session), retrying deliveries to
+    receivers long gone: a test's webhooks go when the test does."""
+    listed = admin.get(f"/v1/apps/{app_id}/webhooks")
+    assert listed.status_code == 200, listed.text
+    for hook in listed.json()["webhooks"]:
+        removed = admin.delete(f"/v1/apps/{app_id}/webhooks/{hook['id']}")
+        assert removed.status_code == 204, removed.text

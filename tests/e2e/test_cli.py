@@ -1,4 +1,9 @@
-"""The command line, run as a user would: a subprocess per command, JSON read back."""
+"""The command line, run as a user would: a subprocess per command, JSON read back.
+
+``in_process`` runs a command of the same app object ``python -m chatpins`` runs, in the test's
+own process: for the tests that run dozens of commands, where a subprocess each would spend most
+of its time importing the server's modules again.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.databases import fresh_database
 
@@ -32,6 +38,27 @@ def chatpins(
     if check:
         assert result.returncode == 0, result.stderr
     return result
+
+
+def in_process(
+    *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``chatpins(...)`` without the subprocess: the command line's app object, invoked with
+    the test run's ``CHATPINS_*`` variables unset for the call (``env``: its own), its stdout
+    and stderr apart. Each command disposes of its database engine before it returns."""
+    from chatpins.cli import cli  # what `python -m chatpins` runs; imported only when used
+
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CHATPINS_")}
+    # Click wraps help 2 columns short of the terminal's width, and a subprocess's stdout is a
+    # pipe, 80 columns: 78, as a user's pipe shows it.
+    result = CliRunner().invoke(
+        cli, list(args), env=unset | (env or {}), prog_name="chatpins", terminal_width=78
+    )
+    if check:
+        assert result.exit_code == 0, f"{result.stderr}{result.exception!r}"
+    return subprocess.CompletedProcess(
+        ["chatpins", *args], result.exit_code, result.stdout, result.stderr
+    )
 
 
 @pytest.fixture

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.live_server import Server, create_app
+from tests.e2e.live_server import Server, create_app, remove_webhooks
 
 
 def _error(reply: httpx.Response, status: int, reason: str) -> None:
@@ -18,8 +19,11 @@ def _error(reply: httpx.Response, status: int, reason: str) -> None:
 
 
 @pytest.fixture
-def two_apps(admin: httpx.Client) -> tuple[dict[str, Any], dict[str, Any]]:
-    return create_app(admin, "hooks a"), create_app(admin, "hooks b")
+def two_apps(admin: httpx.Client) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    apps = create_app(admin, "hooks a"), create_app(admin, "hooks b")
+    yield apps
+    for app in apps:  # the shared server's worker would visit them the whole session
+        remove_webhooks(admin, app["id"])
 
 
 def test_bad_registrations_are_refused_and_nothing_is_kept(
