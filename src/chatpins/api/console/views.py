@@ -9,7 +9,6 @@ from typing import Any
 from chatpins.api.native import render
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import App, Chat, Member, Message, PinChange, User
-from chatpins.core.errors import ChatpinsError
 from chatpins.core.services import (
     apps,
     chat_details,
@@ -79,15 +78,12 @@ async def app_page(deps: Deps, app_id: str) -> AppPage:
 
 
 async def pins_view(deps: Deps, actor: Actor, chat_id: str) -> PinsView:
-    listed = await pin_lists.list_in_order(deps, actor, chat_id)
+    listed, by_id = await pin_lists.list_with_messages(deps, actor, chat_id)
     shown = render.pins(listed)
     for item in shown:
-        try:
-            message = await messages.get_message(deps, actor, item["message_id"])
-        except ChatpinsError:  # gone between the two reads: the list shows the pin anyway
-            item["text"], item["sender"] = "", ""
-            continue
-        item["text"], item["sender"] = render.text_of(message), message.sender_id
+        message = by_id.get(item["message_id"])
+        item["text"] = render.text_of(message) if message is not None else ""
+        item["sender"] = message.sender_id if message is not None else ""
     return PinsView(chat_id, listed.version, shown, deps.now(actor.app))
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from chatpins.core import policies, ranks
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import Chat, Member, Pin, PinAction, PinChange, PinRight
+from chatpins.core.entities import Chat, Member, Message, Pin, PinAction, PinChange, PinRight
 from chatpins.core.errors import Conflict, InvalidArgument, NotFound, PermissionDenied, Reason
 from chatpins.core.events import EventType, chat_audience, emit
 from chatpins.core.ports import UnitOfWork
@@ -46,6 +46,19 @@ async def list_in_order(deps: Deps, actor: Actor, chat_id: str) -> PinList:
         listed = await uow.pins.by_position(actor.app_id, chat.id, now=now)
         acks, members = await counts_within(uow, actor.app_id, chat.id, listed)
         return PinList(chat.pin_version, listed, acks, members)
+
+
+async def list_with_messages(
+    deps: Deps, actor: Actor, chat_id: str
+) -> tuple[PinList, dict[str, Message]]:
+    """The pins in order and their messages, read together (what a console shows)."""
+    now = deps.now(actor.app)
+    async with deps.uow() as uow:
+        chat, _member = await chat_for(uow, actor, chat_id)
+        listed = await uow.pins.by_position(actor.app_id, chat.id, now=now)
+        acks, members = await counts_within(uow, actor.app_id, chat.id, listed)
+        found = await uow.messages.get_many(actor.app_id, [p.message_id for p in listed])
+        return PinList(chat.pin_version, listed, acks, members), {m.id: m for m in found}
 
 
 async def scheduled(deps: Deps, actor: Actor, chat_id: str) -> tuple[PinList, list[int]]:

@@ -26,6 +26,12 @@ class MessageRepository(Repository):
     async def get(self, app_id: str, message_id: str) -> Message | None:
         return await self._one(Message, _GET, {"p_app": app_id, "p_id": message_id})
 
+    async def get_many(self, app_id: str, message_ids: list[str]) -> list[Message]:
+        if not message_ids:
+            return []
+        query = messages.select().where(messages.c.app_id == app_id, messages.c.id.in_(message_ids))
+        return await self._all(Message, query)
+
     async def update(self, message: Message) -> None:
         await self._conn.execute(
             messages.update()
