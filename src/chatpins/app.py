@@ -141,7 +141,8 @@ def build_app(
         title="chatpins", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
     )
     install_docs(app)
-    install_console(app)
+    if settings.console:
+        install_console(app)
     app.add_route("/", landing, methods=["GET"], include_in_schema=False)
     # A path with a slash too many is unknown (404 with the error body), not a bodiless 307:
     # clients of an API follow no redirects.

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # They change what the server answers, so production has them only when this says so.
     # Unset: on in local mode, off in production.
     test_controls: bool | None = None
+    # The admin console at /console (docs/console.md), for whoever holds the admin key.
+    console: bool = True
 
     @property
     def is_sqlite(self) -> bool:

@@ -90,7 +90,8 @@ async def _console_reader(websocket: WebSocket, deps: Deps) -> Reader:
     """The console's page, signed in with its session cookie, reads one app's whole stream.
     The cookie is ``SameSite=Strict`` and the page must come from this server (``Origin``), so
     another site cannot open a stream with it."""
-    found = await console_session.session_of(websocket)
+    enabled = websocket.app.state.settings.console
+    found = await console_session.session_of(websocket) if enabled else None
     if found is None:
         raise Unauthenticated(Reason.MISSING_CREDENTIALS)
     origin, host = websocket.headers.get("origin", ""), websocket.headers.get("host", "")
