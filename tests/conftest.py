@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-# Packages whose modules share package-scoped servers: one group for the whole package.
-_PACKAGE_GROUPS = (Path("tests", "e2e", "multi"),)
+# Packages whose modules share package-scoped fixtures (the multi-instance servers; the
+# console's browser): one group for the whole package.
+_PACKAGE_GROUPS = (Path("tests", "e2e", "multi"), Path("tests", "e2e", "console"))
 
 _URL_VARIABLES = ("CHATPINS_TEST_POSTGRES_URL", "CHATPINS_TEST_PGBOUNCER_URL")
 _created: list[tuple[str, str]] = []  # (admin dsn, database) made by this worker

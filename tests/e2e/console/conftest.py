@@ -4,15 +4,18 @@ API at once. No browser is ever downloaded: the launch names the system's binary
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, BrowserType, Page, Playwright, expect, sync_playwright
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from tests.e2e.feishu_client import Feishu
 from tests.e2e.live_server import Server
@@ -24,6 +27,46 @@ CHROMIUM = "/usr/lib/chromium/chromium-headless-shell"
 SCREENSHOTS_ENV = "CHATPINS_CONSOLE_SCREENSHOTS"
 
 
+# Playwright's sync API keeps an event loop running in this thread while it is started, and
+# every asyncio.run() or asyncio test after it in the same worker then fails. pytest-playwright
+# starts it for the whole session; here it lives only while this package's tests run (they are
+# one xdist group, tests/conftest.py), and stops before any other test.
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as started:
+        yield started
+
+
+@pytest.fixture(scope="package")
+def browser_type(playwright: Playwright, browser_name: str) -> BrowserType:
+    found: BrowserType = getattr(playwright, browser_name or "chromium")
+    return found
+
+
+@pytest.fixture(scope="package")
+def launch_browser(
+    browser_type_launch_args: dict[str, Any], browser_type: BrowserType
+) -> Callable[..., Browser]:
+    def launch(**options: Any) -> Browser:
+        return browser_type.launch(**{**browser_type_launch_args, **options})
+
+    return launch
+
+
+@pytest.fixture(scope="package")
+def browser(launch_browser: Callable[..., Browser]) -> Iterator[Browser]:
+    started = launch_browser()
+    yield started
+    started.close()
+
+
+@pytest.fixture(scope="package")
+def browser_context_args() -> dict[str, Any]:
+    """Each page's context: the defaults (pytest-playwright's session-wide one needs the
+    session-wide Playwright)."""
+    return {}
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     if not Path(CHROMIUM).exists():
@@ -33,6 +76,19 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
             pytest.fail(missing)
         pytest.skip(missing)
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": ["--no-sandbox"]}
+
+
+def first_frame(base_url: str, app_id: str, cookie: str, origin: str) -> dict[str, Any]:
+    """What the event stream first sends to a connection with this cookie and ``Origin``: its
+    ``hello``, or ``{"closed": code}``."""
+    url = base_url.replace("http://", "ws://") + f"/v1/events/ws?app_id={app_id}"
+    headers = {"Cookie": cookie, "Origin": origin}
+    with connect(url, additional_headers=headers, open_timeout=10) as socket:
+        try:
+            frame: dict[str, Any] = json.loads(socket.recv(timeout=10))
+        except ConnectionClosed as closed:
+            return {"closed": closed.rcvd.code if closed.rcvd else None}
+    return frame
 
 
 @dataclass

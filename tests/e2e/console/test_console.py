@@ -4,15 +4,11 @@ leaving the page, and changes refused without the session's CSRF token."""
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
-from tests.e2e.console.conftest import Console
+from tests.e2e.console.conftest import Console, first_frame
 from tests.e2e.feishu_client import Feishu
 from tests.e2e.live_server import Server
 from tests.e2e.native.client import NativeApp
@@ -166,26 +162,14 @@ def test_an_unknown_app_is_a_page_not_a_crash(console: Console, path: str) -> No
     assert "text/html" in reply.headers["content-type"]
 
 
-def _open_stream(base_url: str, app_id: str, cookie: str, origin: str) -> dict[str, object]:
-    """The first frame the event stream sends, or its close code."""
-    url = base_url.replace("http://", "ws://") + f"/v1/events/ws?app_id={app_id}"
-    headers = {"Cookie": cookie, "Origin": origin}
-    with connect(url, additional_headers=headers, open_timeout=10) as socket:
-        try:
-            frame: dict[str, object] = json.loads(socket.recv(timeout=10))
-        except ConnectionClosed as closed:
-            return {"closed": closed.rcvd.code if closed.rcvd else None}
-    return frame
-
-
 def test_the_stream_takes_the_session_cookie_only_from_this_servers_pages(
     console: Console, app: NativeApp
 ) -> None:
     (session,) = [c for c in console.page.context.cookies() if c["name"] == "chatpins_console"]
     cookie = f"chatpins_console={session['value']}"
 
-    assert _open_stream(console.base_url, app.app_id, cookie, console.base_url)["type"] == "hello"
-    elsewhere = _open_stream(console.base_url, app.app_id, cookie, "http://pages.example")
+    assert first_frame(console.base_url, app.app_id, cookie, console.base_url)["type"] == "hello"
+    elsewhere = first_frame(console.base_url, app.app_id, cookie, "http://pages.example")
     assert elsewhere == {"closed": 4401}
-    forged = _open_stream(console.base_url, app.app_id, cookie + "0", console.base_url)
+    forged = first_frame(console.base_url, app.app_id, cookie + "0", console.base_url)
     assert forged == {"closed": 4401}

@@ -3,16 +3,16 @@ console is on (same database, same admin key), opens no event stream."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
+from tests.e2e.console.conftest import first_frame
 from tests.e2e.live_server import ADMIN_KEY, ServerProcess
+
+DEMO_APP = "app_0123456789abcdef"  # local mode's demo app (README)
 
 
 @contextmanager
@@ -25,24 +25,13 @@ def _serving(database_url: str, tmp: Path, console: str) -> Iterator[ServerProce
         process.stop()
 
 
-def _first_frame(base_url: str, cookie: str) -> dict[str, object]:
-    url = base_url.replace("http://", "ws://") + "/v1/events/ws?app_id=app_0123456789abcdef"
-    headers = {"Cookie": cookie, "Origin": base_url}
-    with connect(url, additional_headers=headers, open_timeout=10) as socket:
-        try:
-            frame: dict[str, object] = json.loads(socket.recv(timeout=10))
-        except ConnectionClosed as closed:
-            return {"closed": closed.rcvd.code if closed.rcvd else None}
-    return frame
-
-
 def test_without_the_console_there_are_no_pages_and_no_console_streams(tmp_path: Path) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'console.db'}"
     with _serving(database_url, tmp_path, "true") as on:
         with httpx.Client(base_url=on.base_url, timeout=10) as http:
             http.post("/console/sign-in", data={"admin_key": ADMIN_KEY})
             cookie = f"chatpins_console={http.cookies['chatpins_console']}"
-        assert _first_frame(on.base_url, cookie)["type"] == "hello"
+        assert first_frame(on.base_url, DEMO_APP, cookie, on.base_url)["type"] == "hello"
 
     with _serving(database_url, tmp_path, "false") as off:
         with httpx.Client(base_url=off.base_url, timeout=10) as http:
@@ -50,4 +39,4 @@ def test_without_the_console_there_are_no_pages_and_no_console_streams(tmp_path:
             signing_in = http.post("/console/sign-in", data={"admin_key": ADMIN_KEY})
             assert signing_in.status_code == 404 and "chatpins_console" not in http.cookies
             assert http.get("/console/static/htmx.min.js").status_code == 404
-        assert _first_frame(off.base_url, cookie) == {"closed": 4401}
+        assert first_frame(off.base_url, DEMO_APP, cookie, off.base_url) == {"closed": 4401}

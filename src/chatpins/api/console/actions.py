@@ -5,6 +5,7 @@ in the status the native API gives it."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -31,20 +32,23 @@ MAX_TTL_S = 10 * 365 * 24 * 3600
 Id = Annotated[str, Form(min_length=1, max_length=MAX_ID)]
 
 
-async def _answer(
-    request: Request, signed_in: Change, deps: Deps, actor: Actor, chat_id: str, error: str = ""
+UseCase = Callable[[Deps, Actor], Awaitable[object]]
+
+
+async def _apply(
+    request: Request, signed_in: Change, app_id: str, chat_id: str, change: UseCase
 ) -> Response:
+    """Make one change as the app's platform; answer the pin list as it now stands, with the
+    reason and the native API's status when the change was refused."""
+    deps = deps_of(request)
+    actor = await views.platform(deps, app_id)
+    status, error = 200, ""
+    try:
+        await change(deps, actor)
+    except (ChatpinsError, Unreadable) as exc:
+        status, error = refusal(exc)
     shown = await views.pins_view(deps, actor, chat_id)
-    return page(request, "_pins.html", signed_in, pins=shown, app_id=actor.app_id, error=error)
-
-
-async def _refused(
-    request: Request, signed_in: Change, deps: Deps, actor: Actor, chat_id: str, exc: Exception
-) -> Response:
-    status, message = refusal(exc)
-    reply = await _answer(request, signed_in, deps, actor, chat_id, error=message)
-    reply.status_code = status
-    return reply
+    return page(request, "_pins.html", signed_in, status, pins=shown, app_id=app_id, error=error)
 
 
 def _text(value: str) -> str:
@@ -62,14 +66,12 @@ async def pin(
     message_id: Id,
     version: Annotated[int | None, Form(ge=0, le=INT64_MAX)] = None,
 ) -> Response:
-    deps = deps_of(request)
-    actor = await views.platform(deps, app_id)
     options = pins.PinOptions(chat_id=chat_id, expected_version=version)
-    try:
-        await pins.pin(deps, actor, _text(message_id), options)
-    except (ChatpinsError, Unreadable) as exc:
-        return await _refused(request, signed_in, deps, actor, chat_id, exc)
-    return await _answer(request, signed_in, deps, actor, chat_id)
+
+    async def change(deps: Deps, actor: Actor) -> object:
+        return await pins.pin(deps, actor, _text(message_id), options)
+
+    return await _apply(request, signed_in, app_id, chat_id, change)
 
 
 @router.post("/order")
@@ -82,14 +84,12 @@ async def reorder(
     version: Annotated[int | None, Form(ge=0, le=INT64_MAX)] = None,
 ) -> Response:
     """The whole order, as the drag and drop left it (``message_ids`` repeated, top first)."""
-    deps = deps_of(request)
-    actor = await views.platform(deps, app_id)
-    try:
+
+    async def change(deps: Deps, actor: Actor) -> object:
         wanted = [_text(m) for m in message_ids]
-        await pin_lists.reorder(deps, actor, chat_id, wanted, expected_version=version)
-    except (ChatpinsError, Unreadable) as exc:
-        return await _refused(request, signed_in, deps, actor, chat_id, exc)
-    return await _answer(request, signed_in, deps, actor, chat_id)
+        return await pin_lists.reorder(deps, actor, chat_id, wanted, expected_version=version)
+
+    return await _apply(request, signed_in, app_id, chat_id, change)
 
 
 @router.post("/{message_id}/move")
@@ -103,9 +103,8 @@ async def move(
     version: Annotated[int | None, Form(ge=0, le=INT64_MAX)] = None,
 ) -> Response:
     """One place up (``by=-1``) or down (``by=1``): the keyboard's way to reorder."""
-    deps = deps_of(request)
-    actor = await views.platform(deps, app_id)
-    try:
+
+    async def change(deps: Deps, actor: Actor) -> object:
         listed = await pin_lists.list_in_order(deps, actor, chat_id)
         order = [p.message_id for p in listed.pins]
         if message_id not in order:
@@ -114,10 +113,9 @@ async def move(
         to = min(max(at + by, 0), len(order) - 1)
         order.insert(to, order.pop(at))
         expected = version if version is not None else listed.version
-        await pin_lists.reorder(deps, actor, chat_id, order, expected_version=expected)
-    except (ChatpinsError, Unreadable) as exc:
-        return await _refused(request, signed_in, deps, actor, chat_id, exc)
-    return await _answer(request, signed_in, deps, actor, chat_id)
+        return await pin_lists.reorder(deps, actor, chat_id, order, expected_version=expected)
+
+    return await _apply(request, signed_in, app_id, chat_id, change)
 
 
 @router.post("/{message_id}/edit")
@@ -134,21 +132,18 @@ async def edit(
 ) -> Response:
     """The pin as the form shows it: its note, must-read (an unticked box clears it), and an
     expiry that many seconds from now (left empty: unchanged; or cleared)."""
-    deps = deps_of(request)
-    actor = await views.platform(deps, app_id)
-    now = deps.now(actor.app)
-    change = pin_lists.PinEdit(
-        note=note,
-        expires_at=None if expires_in_s is None or clear_expiry else now + expires_in_s * 1000,
-        clear_expiry=clear_expiry,
-        must_read=must_read,
-    )
-    try:
-        _text(note)
-        await pin_lists.edit_pin(deps, actor, chat_id, message_id, change)
-    except (ChatpinsError, Unreadable) as exc:
-        return await _refused(request, signed_in, deps, actor, chat_id, exc)
-    return await _answer(request, signed_in, deps, actor, chat_id)
+
+    async def change(deps: Deps, actor: Actor) -> object:
+        now = deps.now(actor.app)  # the app's time, which a test may have moved
+        edit = pin_lists.PinEdit(
+            note=_text(note),
+            expires_at=None if expires_in_s is None or clear_expiry else now + expires_in_s * 1000,
+            clear_expiry=clear_expiry,
+            must_read=must_read,
+        )
+        return await pin_lists.edit_pin(deps, actor, chat_id, message_id, edit)
+
+    return await _apply(request, signed_in, app_id, chat_id, change)
 
 
 @router.post("/{message_id}/restore")
@@ -156,23 +151,19 @@ async def restore(
     request: Request, app_id: str, chat_id: str, message_id: str, signed_in: Change
 ) -> Response:
     """Pinned again from its history, with the note it had."""
-    deps = deps_of(request)
-    actor = await views.platform(deps, app_id)
-    try:
-        await pin_lists.restore(deps, actor, chat_id, message_id)
-    except (ChatpinsError, Unreadable) as exc:
-        return await _refused(request, signed_in, deps, actor, chat_id, exc)
-    return await _answer(request, signed_in, deps, actor, chat_id)
+
+    async def change(deps: Deps, actor: Actor) -> object:
+        return await pin_lists.restore(deps, actor, chat_id, message_id)
+
+    return await _apply(request, signed_in, app_id, chat_id, change)
 
 
 @router.post("/{message_id}/unpin")
 async def unpin(
     request: Request, app_id: str, chat_id: str, message_id: str, signed_in: Change
 ) -> Response:
-    deps = deps_of(request)
-    actor = await views.platform(deps, app_id)
-    try:
-        await pins.unpin(deps, actor, message_id, chat_id=chat_id, must_be_pinned=True)
-    except (ChatpinsError, Unreadable) as exc:
-        return await _refused(request, signed_in, deps, actor, chat_id, exc)
-    return await _answer(request, signed_in, deps, actor, chat_id)
+
+    async def change(deps: Deps, actor: Actor) -> object:
+        return await pins.unpin(deps, actor, message_id, chat_id=chat_id, must_be_pinned=True)
+
+    return await _apply(request, signed_in, app_id, chat_id, change)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,7 +15,7 @@ from chatpins.api.console.route import SECURITY_HEADERS, ConsoleRoute
 from chatpins.api.console.session import SignedIn
 from chatpins.api.native import render
 from chatpins.api.provisioning import is_admin_key
-from chatpins.core.context import Deps
+from chatpins.core.context import Actor, Deps
 from chatpins.core.services import apps
 
 router = APIRouter(prefix="/console", include_in_schema=False, route_class=ConsoleRoute)
@@ -99,34 +100,27 @@ async def chat_detail(request: Request, app_id: str, chat_id: str, signed_in: Si
     )
 
 
-@router.get("/apps/{app_id}/chats/{chat_id}/pins")
-async def pins_fragment(
-    request: Request, app_id: str, chat_id: str, signed_in: SignedIn
+# The parts of a chat's page that refresh on their own (the stream's events say which): each is
+# read by its view and drawn by its template, under the name the template knows it by.
+PARTS: dict[str, tuple[Callable[[Deps, Actor, str], Awaitable[object]], str]] = {
+    "pins": (views.pins_view, "_pins.html"),
+    "messages": (views.messages_view, "_messages.html"),
+    "history": (views.history_view, "_history.html"),
+}
+
+
+@router.get("/apps/{app_id}/chats/{chat_id}/{part}")
+async def chat_part(
+    request: Request,
+    app_id: str,
+    chat_id: str,
+    part: Literal["pins", "messages", "history"],
+    signed_in: SignedIn,
 ) -> Response:
     deps = deps_of(request)
-    actor = await views.platform(deps, app_id)
-    shown = await views.pins_view(deps, actor, chat_id)
-    return page(request, "_pins.html", signed_in, pins=shown, app_id=app_id)
-
-
-@router.get("/apps/{app_id}/chats/{chat_id}/messages")
-async def messages_fragment(
-    request: Request, app_id: str, chat_id: str, signed_in: SignedIn
-) -> Response:
-    deps = deps_of(request)
-    actor = await views.platform(deps, app_id)
-    shown = await views.messages_view(deps, actor, chat_id)
-    return page(request, "_messages.html", signed_in, messages=shown, app_id=app_id)
-
-
-@router.get("/apps/{app_id}/chats/{chat_id}/history")
-async def history_fragment(
-    request: Request, app_id: str, chat_id: str, signed_in: SignedIn
-) -> Response:
-    deps = deps_of(request)
-    actor = await views.platform(deps, app_id)
-    shown = await views.history_view(deps, actor, chat_id)
-    return page(request, "_history.html", signed_in, history=shown, app_id=app_id)
+    read, template = PARTS[part]
+    shown: dict[str, Any] = {part: await read(deps, await views.platform(deps, app_id), chat_id)}
+    return page(request, template, signed_in, app_id=app_id, **shown)
 
 
 @router.get("/apps/{app_id}/users/{user_id}")
