@@ -4,7 +4,7 @@ pins first, and the app's live events filtered by type and chat."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Dialog, expect
+from playwright.sync_api import Dialog, Locator, expect
 
 from tests.e2e.console.conftest import Console
 from tests.e2e.native.client import NativeApp, now_ms
@@ -174,3 +174,41 @@ def test_set_then_clear_a_pins_expiry(console: Console, app: NativeApp) -> None:
     pin.locator("button[type=submit]").click()
     expect(pin.locator(".expiry")).to_have_count(0)
     assert app.api.pins(chat_id)["pins"][0]["expires_at_ms"] is None
+
+
+def _pinned(app: NativeApp, user_id: str) -> list[tuple[str, str | None]]:
+    return [(c["chat_id"], c["pinned"]) for c in app.api.conversations(user_id) if c["pinned"]]
+
+
+def test_pin_a_conversation_for_a_user_and_for_everyone(console: Console, app: NativeApp) -> None:
+    mine = _chat(app, "mine", "bob")
+    everyone = _chat(app, "everyone", "bob")
+    console.goto(f"/console/apps/{app.app_id}/users/bob")
+    expect(console.page.locator("#stream-state")).to_have_attribute("data-state", "live")
+
+    def row(chat_id: str) -> Locator:
+        return console.page.locator(f"#conversations tr[data-chat-id='{chat_id}']")
+
+    row(mine).locator(".pin-conversation").click()
+    expect(row(mine)).to_have_attribute("data-pinned", "user")
+    assert _pinned(app, "bob") == [(mine, "user")]
+
+    console.page.once("dialog", _accept)
+    row(everyone).locator(".pin-global").click()
+    expect(row(everyone)).to_have_attribute("data-pinned", "global")
+    assert _pinned(app, "bob") == [(everyone, "global"), (mine, "user")]
+
+    row(mine).locator(".unpin-conversation").click()
+    expect(row(mine)).to_have_attribute("data-pinned", "")
+    assert _pinned(app, "bob") == [(everyone, "global")]
+
+
+def test_a_users_list_follows_changes_made_elsewhere(console: Console, app: NativeApp) -> None:
+    chat_id = _chat(app, "elsewhere", "bob")
+    console.goto(f"/console/apps/{app.app_id}/users/bob")
+    expect(console.page.locator("#stream-state")).to_have_attribute("data-state", "live")
+
+    expect_reply(app.api.pin_conversation_request("bob", chat_id), 201)
+
+    row = console.page.locator(f"#conversations tr[data-chat-id='{chat_id}']")
+    expect(row).to_have_attribute("data-pinned", "user")

@@ -9,6 +9,7 @@ from starlette.staticfiles import StaticFiles
 
 from chatpins.api.console.actions import router as actions_router
 from chatpins.api.console.chat_actions import router as chat_actions_router
+from chatpins.api.console.conversation_actions import router as conversation_actions_router
 from chatpins.api.console.credentials import router as credentials_router
 from chatpins.api.console.pages import router as pages_router
 
@@ -21,3 +22,4 @@ def install(app: FastAPI) -> None:
     app.include_router(actions_router)
     app.include_router(credentials_router)
     app.include_router(chat_actions_router)
+    app.include_router(conversation_actions_router)

@@ -130,13 +130,13 @@
     }
 
     function applyFilter() {
-      const type = filter.value.trim();
+      const type = filter ? filter.value.trim() : "";
       const chat = chatFilter ? chatFilter.value.trim() : "";
       log.querySelectorAll("li").forEach((li) => {
         li.hidden = (type !== "" && !li.dataset.type.startsWith(type)) || (chat !== "" && li.dataset.chat !== chat);
       });
     }
-    filter.addEventListener("input", applyFilter);
+    if (filter) filter.addEventListener("input", applyFilter);
     if (chatFilter) chatFilter.addEventListener("input", applyFilter);
 
     function connect() {
@@ -149,12 +149,17 @@
         if (frame.type === "hello") {
           setState("live");
           retry = 500;
-          if (after !== null) refresh("pins", "messages", "history");
+          if (after !== null) refresh("pins", "messages", "history", "conversations");
           return;
         }
         if (frame.type !== "event") return;
         const event = frame.event;
         after = event.seq;
+        // A user's page shows the user's conversation list: any conversation change may move it.
+        if (log.dataset.user !== undefined) {
+          if (event.type === "conversation.changed") refresh("conversations");
+          return;
+        }
         if (onlyChat !== null && event.audience !== onlyChat) return;
         const li = document.createElement("li");
         li.dataset.type = event.type;
