@@ -212,3 +212,18 @@ def test_a_users_list_follows_changes_made_elsewhere(console: Console, app: Nati
 
     row = console.page.locator(f"#conversations tr[data-chat-id='{chat_id}']")
     expect(row).to_have_attribute("data-pinned", "user")
+
+
+def test_a_refused_pin_shows_why_and_changes_nothing(console: Console, app: NativeApp) -> None:
+    chat_id = _chat(app, "full")
+    app.api.set_policy(chat_id, max_pins=1, overflow="reject")
+    first, second = app.api.send_many(chat_id, 2, sender="alice")
+    app.api.pin(chat_id, first)
+    version = app.api.version(chat_id)
+    console.open_chat(app.app_id, chat_id)
+
+    console.page.click(f"#messages tr[data-message-id='{second}'] .pin-this")
+
+    expect(console.page.locator("#pins .error")).to_be_visible()
+    assert console.pinned() == [first]
+    assert app.api.pinned_ids(chat_id) == [first] and app.api.version(chat_id) == version

@@ -5,7 +5,6 @@ in the status the native API gives it."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -13,12 +12,12 @@ from fastapi.responses import Response
 
 from chatpins.api.console import views
 from chatpins.api.console.pages import deps_of, page
-from chatpins.api.console.route import ConsoleRoute, refusal
+from chatpins.api.console.route import ConsoleRoute, UseCase, attempt
 from chatpins.api.console.session import Change
 from chatpins.core.context import Actor, Deps
-from chatpins.core.errors import ChatpinsError, InvalidArgument, Reason
+from chatpins.core.errors import InvalidArgument, Reason
 from chatpins.core.services import pin_lists, pins
-from chatpins.intake import INT64_MAX, Unreadable, check_value
+from chatpins.intake import INT64_MAX, check_value
 
 router = APIRouter(
     prefix="/console/apps/{app_id}/chats/{chat_id}/pins",
@@ -32,9 +31,6 @@ MAX_TTL_S = 10 * 365 * 24 * 3600
 Id = Annotated[str, Form(min_length=1, max_length=MAX_ID)]
 
 
-UseCase = Callable[[Deps, Actor], Awaitable[object]]
-
-
 async def _apply(
     request: Request, signed_in: Change, app_id: str, chat_id: str, change: UseCase
 ) -> Response:
@@ -42,11 +38,7 @@ async def _apply(
     reason and the native API's status when the change was refused."""
     deps = deps_of(request)
     actor = await views.platform(deps, app_id)
-    status, error = 200, ""
-    try:
-        await change(deps, actor)
-    except (ChatpinsError, Unreadable) as exc:
-        status, error = refusal(exc)
+    status, error = await attempt(change(deps, actor))
     shown = await views.pins_view(deps, actor, chat_id)
     return page(request, "_pins.html", signed_in, status, pins=shown, app_id=app_id, error=error)
 

@@ -5,17 +5,14 @@ was refused, in the native API's status)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from chatpins.api.console import views
 from chatpins.api.console.pages import deps_of, page
-from chatpins.api.console.route import ConsoleRoute, refusal
+from chatpins.api.console.route import ConsoleRoute, UseCase, attempt
 from chatpins.api.console.session import Change, SignedIn
 from chatpins.core.context import Actor, Deps
-from chatpins.core.errors import ChatpinsError
 from chatpins.core.services import global_pins, pinned_conversations
 
 router = APIRouter(
@@ -24,19 +21,13 @@ router = APIRouter(
     route_class=ConsoleRoute,
 )
 
-UseCase = Callable[[Deps, Actor], Awaitable[object]]
-
 
 async def _apply(
     request: Request, signed_in: Change, app_id: str, user_id: str, change: UseCase
 ) -> Response:
     deps = deps_of(request)
     actor = await views.platform(deps, app_id)
-    status, error = 200, ""
-    try:
-        await change(deps, actor)
-    except ChatpinsError as exc:
-        status, error = refusal(exc)
+    status, error = await attempt(change(deps, actor))
     shown = await views.user_page(deps, app_id, user_id)
     return page(request, "_conversations.html", signed_in, status, view=shown, error=error)
 

@@ -7,7 +7,7 @@ error (unknown app or chat) or a form that does not validate: its status, with t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from html import escape
 from typing import Any
 
@@ -18,7 +18,9 @@ from fastapi.routing import APIRoute
 
 from chatpins.api.console.session import CsrfRefused, SignInRequired
 from chatpins.api.errors import describe
+from chatpins.core.context import Actor, Deps
 from chatpins.core.errors import ChatpinsError
+from chatpins.intake import Unreadable
 
 SIGN_IN = "/console/sign-in"
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -41,6 +43,19 @@ class ConsoleRoute(APIRoute):
                 return _failure(request, 400, _first_problem(exc))
 
         return route
+
+
+UseCase = Callable[[Deps, Actor], Awaitable[object]]
+
+
+async def attempt(change: Awaitable[object]) -> tuple[int, str]:
+    """Run a console change: 200 and no reason, or the refusal's status and reason (the page
+    then shows what stands, and why nothing changed)."""
+    try:
+        await change
+    except (ChatpinsError, Unreadable) as exc:
+        return refusal(exc)
+    return 200, ""
 
 
 def refusal(exc: Exception) -> tuple[int, str]:
