@@ -62,8 +62,7 @@ def _mac(key: bytes, text: str) -> str:
 def issue(key: bytes, now_ms: int | None = None) -> Session:
     expires = (now_ms if now_ms is not None else _now_ms()) + SESSION_TTL_MS
     body = f"{expires}.{secrets.token_hex(16)}"
-    value = f"{body}.{_mac(key, body)}"
-    return Session(value, _mac(key, "csrf:" + value))
+    return _session(key, f"{body}.{_mac(key, body)}")
 
 
 def verify(key: bytes, value: str, now_ms: int | None = None) -> Session | None:
@@ -76,6 +75,11 @@ def verify(key: bytes, value: str, now_ms: int | None = None) -> Session | None:
         return None
     if int(expires) <= (now_ms if now_ms is not None else _now_ms()):
         return None
+    return _session(key, value)
+
+
+def _session(key: bytes, value: str) -> Session:
+    """A session and its CSRF token: the cookie's MAC under the same key."""
     return Session(value, _mac(key, "csrf:" + value))
 
 

@@ -92,23 +92,30 @@ async def messages_view(deps: Deps, actor: Actor, chat_id: str) -> MessagesView:
     return MessagesView(chat_id, page.messages, page.pinned_ids)
 
 
-async def history_view(deps: Deps, actor: Actor, chat_id: str) -> HistoryView:
+async def history_view(
+    deps: Deps, actor: Actor, chat_id: str, pinned_ids: set[str] | None = None
+) -> HistoryView:
+    """``pinned_ids``: the chat's pins when the caller has just read them (else read here)."""
     changes = await pin_lists.latest_history(deps, actor, chat_id, limit=HISTORY_SHOWN)
-    listed = await pin_lists.list_in_order(deps, actor, chat_id)
-    return HistoryView(chat_id, changes, {p.message_id for p in listed.pins})
+    if pinned_ids is None:
+        listed = await pin_lists.list_in_order(deps, actor, chat_id)
+        pinned_ids = {p.message_id for p in listed.pins}
+    return HistoryView(chat_id, changes, pinned_ids)
 
 
 async def chat_page(deps: Deps, app_id: str, chat_id: str) -> ChatPage:
     actor = await platform(deps, app_id)
     detail = await chat_details.get_chat_detail(deps, actor, chat_id)
+    pins = await pins_view(deps, actor, chat_id)
+    pinned_ids = {item["message_id"] for item in pins.pins}
     return ChatPage(
         app=actor.app,
         chat=detail.chat,
         members=detail.members,
         users=detail.users,
-        pins=await pins_view(deps, actor, chat_id),
+        pins=pins,
         messages=await messages_view(deps, actor, chat_id),
-        history=await history_view(deps, actor, chat_id),
+        history=await history_view(deps, actor, chat_id, pinned_ids),
     )
 
 

@@ -32,8 +32,7 @@ async def rotate_admin_key(deps: Deps) -> str:
 
 
 async def is_admin_key(deps: Deps, candidate: str) -> bool:
-    async with deps.uow() as uow:
-        stored = await uow.server.get(_KEY)
+    stored = await stored_key_hash(deps)
     return stored is not None and secrets_match(candidate, stored)
 
 

@@ -40,25 +40,25 @@ class PinEdit:
 
 
 async def list_in_order(deps: Deps, actor: Actor, chat_id: str) -> PinList:
-    now = deps.now(actor.app)
     async with deps.uow() as uow:
-        chat, _member = await chat_for(uow, actor, chat_id)
-        listed = await uow.pins.by_position(actor.app_id, chat.id, now=now)
-        acks, members = await counts_within(uow, actor.app_id, chat.id, listed)
-        return PinList(chat.pin_version, listed, acks, members)
+        return await _in_order(uow, actor, chat_id, deps.now(actor.app))
 
 
 async def list_with_messages(
     deps: Deps, actor: Actor, chat_id: str
 ) -> tuple[PinList, dict[str, Message]]:
     """The pins in order and their messages, read together (what a console shows)."""
-    now = deps.now(actor.app)
     async with deps.uow() as uow:
-        chat, _member = await chat_for(uow, actor, chat_id)
-        listed = await uow.pins.by_position(actor.app_id, chat.id, now=now)
-        acks, members = await counts_within(uow, actor.app_id, chat.id, listed)
-        found = await uow.messages.get_many(actor.app_id, [p.message_id for p in listed])
-        return PinList(chat.pin_version, listed, acks, members), {m.id: m for m in found}
+        listed = await _in_order(uow, actor, chat_id, deps.now(actor.app))
+        found = await uow.messages.get_many(actor.app_id, [p.message_id for p in listed.pins])
+        return listed, {m.id: m for m in found}
+
+
+async def _in_order(uow: UnitOfWork, actor: Actor, chat_id: str, now: int) -> PinList:
+    chat, _member = await chat_for(uow, actor, chat_id)
+    listed = await uow.pins.by_position(actor.app_id, chat.id, now=now)
+    acks, members = await counts_within(uow, actor.app_id, chat.id, listed)
+    return PinList(chat.pin_version, listed, acks, members)
 
 
 async def scheduled(deps: Deps, actor: Actor, chat_id: str) -> tuple[PinList, list[int]]:
