@@ -141,8 +141,6 @@ def build_app(
         title="chatpins", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None
     )
     install_docs(app)
-    if settings.console:
-        install_console(app)
     app.add_route("/", landing, methods=["GET"], include_in_schema=False)
     # A path with a slash too many is unknown (404 with the error body), not a bodiless 307:
     # clients of an API follow no redirects.
@@ -212,6 +210,9 @@ def build_app(
     app.include_router(native_conversations_router)
     app.include_router(native_capabilities_router)
     app.include_router(dialect_openapi_router)
+    # Last: routes are matched in order, and no API request should try the console's first.
+    if settings.console:
+        install_console(app)
     # A plain Starlette route: FastAPI's dependency machinery would cost every open stream.
     app.router.routes.append(WebSocketRoute("/v1/events/ws", event_stream))
     served = [make(deps) for make in dialects]
