@@ -27,11 +27,16 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
+from chatpins.storage import direct
+
 T = TypeVar("T")
 
 BUSY_TIMEOUT_S = 30.0
 _FIRST_WAIT_S, _LONGEST_WAIT_S = 0.001, 0.05
 WRITE_OPTION = "chatpins_write"
+
+# Statements compiled for the direct path (see ``direct``), one per marked statement.
+_PLANS: dict[Any, Any] = {}
 
 # Commits that fsync run here: one thread, as SQLite has one writer at a time anyway.
 _COMMITS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
@@ -105,6 +110,7 @@ class InlineConnection:
     def __init__(self, connection: sa.Connection) -> None:
         self._connection = connection
         self._changes_at_begin = self._changes()
+        self._dbapi = connection.connection.dbapi_connection
 
     @classmethod
     async def begin(cls, engine: sa.Engine, *, write: bool) -> InlineConnection:
@@ -129,6 +135,11 @@ class InlineConnection:
         return dbapi.total_changes if dbapi is not None else 0
 
     async def execute(self, statement: Any, parameters: Any = None) -> Any:
+        plan = direct.plan_for(statement, parameters, self._connection.dialect, _PLANS)
+        values = plan.values(parameters) if plan is not None else None
+        if plan is not None and values is not None and self._dbapi is not None:
+            dbapi = self._dbapi
+            return await _retrying(lambda: plan.run(dbapi, values))
         return await _retrying(lambda: self._connection.execute(statement, parameters))
 
     async def commit(self) -> None:

@@ -11,6 +11,9 @@ from typing import Any, Protocol, TypeVar, cast
 import sqlalchemy as sa
 
 from chatpins.core.ports import SweepScope
+from chatpins.storage.direct import built_once
+
+__all__ = ["built_once"]  # marks the hot statements; re-exported for the repositories
 
 T = TypeVar("T")
 
@@ -135,8 +138,13 @@ def _enum_of(hint: Any) -> type[enum.Enum] | None:
 def to_row(entity: Any, table: sa.Table) -> dict[str, Any]:
     """The dataclass's fields that are columns of ``table``; a dataclass-typed field spreads
     over the columns named ``<field>_<its field>`` (as ``from_row`` reads them back)."""
-    values = dataclasses.asdict(entity)
+    values = shallow_dict(entity)  # not ``asdict``: it deep-copies every value, on the hot path
     for name, _nested in _fields(cast(type, type(entity))).nested:
-        for field_name, value in values.pop(name).items():
+        for field_name, value in shallow_dict(values.pop(name)).items():
             values[f"{name}_{field_name}"] = value
     return {k: v for k, v in values.items() if k in table.c}
+
+
+def shallow_dict(entity: Any) -> dict[str, Any]:
+    """A dataclass's fields by name, the values as they are (``asdict`` copies them deeply)."""
+    return {f.name: getattr(entity, f.name) for f in dataclasses.fields(entity)}

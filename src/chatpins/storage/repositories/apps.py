@@ -4,10 +4,10 @@ import sqlalchemy as sa
 
 from chatpins.core.entities import App, AppClock
 from chatpins.storage import app_rows
-from chatpins.storage.repositories._base import Repository, key, to_row
+from chatpins.storage.repositories._base import Repository, built_once, key, to_row
 from chatpins.storage.tables import apps, event_counters, server_settings
 
-_GET = apps.select().where(apps.c.id == key("id"))
+_GET = built_once(apps.select().where(apps.c.id == key("id")))
 _NEW_COUNTER = event_counters.insert().values(app_id=key("app"), seq=0)
 
 

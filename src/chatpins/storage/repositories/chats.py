@@ -6,24 +6,27 @@ from chatpins.core.entities import Chat, ChatKind, Member, Role
 from chatpins.storage.repositories._base import (
     Connection,
     Repository,
+    built_once,
     insert_selecting,
     key,
     to_row,
 )
 from chatpins.storage.tables import chats, members
 
-_GET = chats.select().where(chats.c.app_id == key("app"), chats.c.id == key("id"))
+_GET = built_once(chats.select().where(chats.c.app_id == key("app"), chats.c.id == key("id")))
 _GET_FOR_UPDATE = _GET.with_for_update()
-_BUMP = (
+_BUMP = built_once(
     chats.update()
     .where(chats.c.app_id == key("app"), chats.c.id == key("id"))
     .values(pin_version=chats.c.pin_version + 1)
     .returning(chats.c.pin_version)
 )
-_MEMBER = members.select().where(
-    members.c.app_id == key("app"),
-    members.c.chat_id == key("chat"),
-    members.c.user_id == key("user"),
+_MEMBER = built_once(
+    members.select().where(
+        members.c.app_id == key("app"),
+        members.c.chat_id == key("chat"),
+        members.c.user_id == key("user"),
+    )
 )
 
 

@@ -3,17 +3,17 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from chatpins.core.entities import Event
-from chatpins.storage.repositories._base import Connection, Repository, key
+from chatpins.storage.repositories._base import Connection, Repository, built_once, key
 from chatpins.storage.tables import event_counters, events
 
-_NEXT_SEQ = (
+_NEXT_SEQ = built_once(
     event_counters.update()
     .where(event_counters.c.app_id == key("app"))
     .values(seq=event_counters.c.seq + 1)
     .returning(event_counters.c.seq)
 )
-_HEAD = sa.select(event_counters.c.seq).where(event_counters.c.app_id == key("app"))
-_INSERT = events.insert()
+_HEAD = built_once(sa.select(event_counters.c.seq).where(event_counters.c.app_id == key("app")))
+_INSERT = built_once(events.insert())
 
 
 class EventRepository(Repository):

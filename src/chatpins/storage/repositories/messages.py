@@ -3,12 +3,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from chatpins.core.entities import Message
-from chatpins.storage.repositories._base import Repository, key, to_row
+from chatpins.storage.repositories._base import Repository, built_once, key, to_row
 from chatpins.storage.tables import messages
 
-_INSERT = messages.insert()
-_GET = messages.select().where(messages.c.app_id == key("app"), messages.c.id == key("id"))
-_TOUCH = (
+_INSERT = built_once(messages.insert())
+_GET = built_once(
+    messages.select().where(messages.c.app_id == key("app"), messages.c.id == key("id"))
+)
+_TOUCH = built_once(
     messages.update()
     .where(
         messages.c.app_id == key("app"),

@@ -1,18 +1,28 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any
 
 import sqlalchemy as sa
 
 from chatpins.core.entities import Pin, PinAction, PinChange
 from chatpins.core.ports import EVERY_APP, SweepScope
-from chatpins.storage.repositories._base import Repository, in_scope, key, to_row
+from chatpins.storage.repositories._base import (
+    Repository,
+    built_once,
+    in_scope,
+    key,
+    shallow_dict,
+    to_row,
+)
 from chatpins.storage.tables import messages, pin_history, pins
 
-_INSERT = pins.insert().returning(pins.c.id)
-_BY_MESSAGE = pins.select().where(pins.c.app_id == key("app"), pins.c.message_id == key("id"))
-_RECORD = pin_history.insert()
+_INSERT = built_once(pins.insert().returning(pins.c.id))
+_BY_MESSAGE = built_once(
+    pins.select().where(pins.c.app_id == key("app"), pins.c.message_id == key("id"))
+)
+_RECORD = built_once(pin_history.insert())
 _REMOVALS = [
     PinAction.REMOVED,
     PinAction.EVICTED,
@@ -21,7 +31,7 @@ _REMOVALS = [
 ]
 
 
-def _in_force(now: int) -> sa.ColumnElement[bool]:
+def _in_force(now: sa.ColumnElement[Any] | int) -> sa.ColumnElement[bool]:
     """A pin is in force once started and until its expiry (a pin whose time is up and that
     the sweeper has not removed yet is already gone for every read and every cap)."""
     return sa.and_(
@@ -30,15 +40,85 @@ def _in_force(now: int) -> sa.ColumnElement[bool]:
     )
 
 
-def _the(pin: Pin) -> sa.ColumnElement[bool]:
-    """The pin's row, found by its key (the app first: on a database distributed by app, the
-    statement goes to the app's shard only)."""
-    return sa.and_(pins.c.app_id == pin.app_id, pins.c.id == pin.id)
+# The pin's row, found by its key (the app first: on a database distributed by app, the
+# statement goes to the app's shard only).
+_THE = sa.and_(pins.c.app_id == key("app"), pins.c.id == key("id"))
+_REMOVE = built_once(pins.delete().where(_THE))
+_MOVE = built_once(pins.update().where(_THE).values(rank=key("rank")))
+_START = built_once(pins.update().where(_THE).values(scheduled=False, pinned_at=key("pinned_at")))
+_UPDATE = built_once(
+    pins.update()
+    .where(_THE)
+    .values(note=key("note"), expires_at=key("expires_at"), must_read=key("must_read"))
+)
+_OF_CHAT = sa.and_(pins.c.app_id == key("app"), pins.c.chat_id == key("chat"))
+_COUNT_IN_FORCE = built_once(
+    sa.select(sa.func.count()).select_from(pins).where(_OF_CHAT, _in_force(key("now")))
+)
+_ABOVE = sa.or_(
+    pins.c.rank < key("rank"), sa.and_(pins.c.rank == key("rank"), pins.c.id < key("id"))
+)
+_POSITION_OF = built_once(
+    sa.select(sa.func.count()).select_from(pins).where(_OF_CHAT, _in_force(key("now")), _ABOVE)
+)
+_PINNED_AMONG = sa.select(pins.c.message_id).where(
+    pins.c.app_id == key("app"),
+    pins.c.message_id.in_(sa.bindparam("p_ids", expanding=True)),
+    _in_force(key("now")),
+)
 
 
-def _of_chat(app_id: str, chat_id: str, now: int | None) -> sa.Select[Any]:
-    query = pins.select().where(pins.c.app_id == app_id, pins.c.chat_id == chat_id)
-    return query if now is None else query.where(_in_force(now))
+def _the(pin: Pin) -> dict[str, Any]:
+    return {"p_app": pin.app_id, "p_id": pin.id}
+
+
+@functools.cache
+def _ordered(by: str, backwards: bool, in_force: bool, limited: bool) -> sa.Select[Any]:
+    """A chat's pins ordered ``by`` position (``rank``) or by pin time (``pinned_at``), built
+    once per shape: building a statement per call costs more than running it on SQLite."""
+    column = pins.c[by]
+    order = (column.desc(), pins.c.id.desc()) if backwards else (column, pins.c.id)
+    query = pins.select().where(_OF_CHAT).order_by(*order)
+    if in_force:
+        query = query.where(_in_force(key("now")))
+    return built_once(query.limit(key("limit")) if limited else query)
+
+
+def _chat_params(app_id: str, chat_id: str, now: int | None, limit: int | None) -> dict[str, Any]:
+    return {"p_app": app_id, "p_chat": chat_id, "p_now": now, "p_limit": limit}
+
+
+@functools.cache
+def _page(since: bool, until: bool, after: bool) -> sa.Select[Any]:
+    """The newest-first page of a chat's pins whose messages are still readable, per shape of
+    the optional bounds."""
+    query = (
+        sa.select(pins)
+        .join(
+            messages,
+            sa.and_(messages.c.app_id == pins.c.app_id, messages.c.id == pins.c.message_id),
+        )
+        .where(
+            _OF_CHAT,
+            messages.c.recalled_at.is_(None),
+            sa.or_(messages.c.expires_at.is_(None), messages.c.expires_at > key("now")),
+            _in_force(key("now")),
+        )
+        .order_by(pins.c.pinned_at.desc(), pins.c.id.desc())
+        .limit(key("limit"))
+    )
+    if since:
+        query = query.where(pins.c.pinned_at >= key("start"))
+    if until:
+        query = query.where(pins.c.pinned_at <= key("end"))
+    if after:
+        query = query.where(
+            sa.or_(
+                pins.c.pinned_at < key("after_at"),
+                sa.and_(pins.c.pinned_at == key("after_at"), pins.c.id < key("after_id")),
+            )
+        )
+    return built_once(query)
 
 
 class PinRepository(Repository):
@@ -49,7 +129,7 @@ class PinRepository(Repository):
         return dataclasses.replace(pin, id=result.scalar_one())
 
     async def remove(self, pin: Pin) -> None:
-        await self._conn.execute(pins.delete().where(_the(pin)))
+        await self._conn.execute(_REMOVE, _the(pin))
 
     async def get_by_message(self, app_id: str, message_id: str) -> Pin | None:
         return await self._one(Pin, _BY_MESSAGE, {"p_app": app_id, "p_id": message_id})
@@ -65,11 +145,8 @@ class PinRepository(Repository):
     ) -> list[Pin]:
         """The chat's pins by pin time (oldest first, or newest first), at most ``limit``;
         with ``now``, only the pins in force then."""
-        order = (
-            (pins.c.pinned_at.desc(), pins.c.id.desc()) if newest else (pins.c.pinned_at, pins.c.id)
-        )
-        query = _of_chat(app_id, chat_id, now).order_by(*order).limit(limit)
-        return await self._all(Pin, query)
+        query = _ordered("pinned_at", newest, now is not None, limit is not None)
+        return await self._all(Pin, query, _chat_params(app_id, chat_id, now, limit))
 
     async def by_position(
         self,
@@ -82,45 +159,30 @@ class PinRepository(Repository):
     ) -> list[Pin]:
         """The chat's pins in position order (the top first, or the last first); with
         ``now``, only the pins in force then."""
-        order = (pins.c.rank.desc(), pins.c.id.desc()) if last_first else (pins.c.rank, pins.c.id)
-        query = _of_chat(app_id, chat_id, now).order_by(*order).limit(limit)
-        return await self._all(Pin, query)
+        query = _ordered("rank", last_first, now is not None, limit is not None)
+        return await self._all(Pin, query, _chat_params(app_id, chat_id, now, limit))
 
     async def position_of(self, pin: Pin, now: int) -> int:
         """How many pins in force stand above ``pin`` in its chat."""
-        query = (
-            sa.select(sa.func.count())
-            .select_from(pins)
-            .where(
-                pins.c.app_id == pin.app_id,
-                pins.c.chat_id == pin.chat_id,
-                _in_force(now),
-                sa.or_(
-                    pins.c.rank < pin.rank, sa.and_(pins.c.rank == pin.rank, pins.c.id < pin.id)
-                ),
-            )
+        params = _chat_params(pin.app_id, pin.chat_id, now, None)
+        result = await self._conn.execute(
+            _POSITION_OF, {**params, "p_rank": pin.rank, "p_id": pin.id}
         )
-        return (await self._conn.execute(query)).scalar_one()
+        return result.scalar_one()
 
     async def move(self, pin: Pin, rank: str) -> None:
-        await self._conn.execute(pins.update().where(_the(pin)).values(rank=rank))
+        await self._conn.execute(_MOVE, {**_the(pin), "p_rank": rank})
 
     async def count_for_chat(self, app_id: str, chat_id: str, now: int) -> int:
         """The chat's pins in force at ``now`` (what a cap counts)."""
-        query = (
-            sa.select(sa.func.count())
-            .select_from(pins)
-            .where(pins.c.app_id == app_id, pins.c.chat_id == chat_id, _in_force(now))
-        )
-        return (await self._conn.execute(query)).scalar_one()
+        params = _chat_params(app_id, chat_id, now, None)
+        return (await self._conn.execute(_COUNT_IN_FORCE, params)).scalar_one()
 
     async def pinned_among(self, app_id: str, message_ids: list[str], now: int) -> set[str]:
         if not message_ids:
             return set()
-        query = sa.select(pins.c.message_id).where(
-            pins.c.app_id == app_id, pins.c.message_id.in_(message_ids), _in_force(now)
-        )
-        return set((await self._conn.execute(query)).scalars())
+        params = {"p_app": app_id, "p_ids": message_ids, "p_now": now}
+        return set((await self._conn.execute(_PINNED_AMONG, params)).scalars())
 
     async def due_chats(
         self, now: int, limit: int, scope: SweepScope = EVERY_APP
@@ -137,8 +199,9 @@ class PinRepository(Repository):
         return [(r[0], r[1]) for r in await self._conn.execute(query)]
 
     async def due_in_chat(self, app_id: str, chat_id: str, now: int) -> list[Pin]:
-        query = _of_chat(app_id, chat_id, None).where(pins.c.expires_at <= now)
-        return await self._all(Pin, query.order_by(pins.c.expires_at, pins.c.id))
+        query = pins.select().where(_OF_CHAT, pins.c.expires_at <= key("now"))
+        params = _chat_params(app_id, chat_id, now, None)
+        return await self._all(Pin, query.order_by(pins.c.expires_at, pins.c.id), params)
 
     async def chats_to_start(
         self, now: int, limit: int, scope: SweepScope = EVERY_APP
@@ -159,15 +222,15 @@ class PinRepository(Repository):
     ) -> list[Pin]:
         """The chat's scheduled pins (only those whose start has come by ``due_by``, when
         given), the earliest start first."""
-        query = _of_chat(app_id, chat_id, None).where(pins.c.scheduled.is_(True))
+        query = pins.select().where(_OF_CHAT, pins.c.scheduled.is_(True))
         if due_by is not None:
-            query = query.where(pins.c.starts_at <= due_by)
-        return await self._all(Pin, query.order_by(pins.c.starts_at, pins.c.id))
+            query = query.where(pins.c.starts_at <= key("due_by"))
+        params = {**_chat_params(app_id, chat_id, None, None), "p_due_by": due_by}
+        return await self._all(Pin, query.order_by(pins.c.starts_at, pins.c.id), params)
 
     async def start(self, pin: Pin) -> None:
         """A scheduled pin has started: it counts from ``pinned_at`` on."""
-        query = pins.update().where(_the(pin))
-        await self._conn.execute(query.values(scheduled=False, pinned_at=pin.pinned_at))
+        await self._conn.execute(_START, {**_the(pin), "p_pinned_at": pin.pinned_at})
 
     async def page(
         self,
@@ -184,43 +247,21 @@ class PinRepository(Repository):
 
         Pins of recalled or self-destructed messages are left out.
         """
-        query = (
-            sa.select(pins)
-            .join(
-                messages,
-                sa.and_(messages.c.app_id == pins.c.app_id, messages.c.id == pins.c.message_id),
-            )
-            .where(
-                pins.c.app_id == app_id,
-                pins.c.chat_id == chat_id,
-                messages.c.recalled_at.is_(None),
-                sa.or_(messages.c.expires_at.is_(None), messages.c.expires_at > now),
-                _in_force(now),
-            )
-            .order_by(pins.c.pinned_at.desc(), pins.c.id.desc())
-            .limit(limit)
-        )
-        if start is not None:
-            query = query.where(pins.c.pinned_at >= start)
-        if end is not None:
-            query = query.where(pins.c.pinned_at <= end)
+        query = _page(start is not None, end is not None, after is not None)
+        params = {**_chat_params(app_id, chat_id, now, limit), "p_start": start, "p_end": end}
         if after is not None:
-            at, pin_id = after
-            query = query.where(
-                sa.or_(pins.c.pinned_at < at, sa.and_(pins.c.pinned_at == at, pins.c.id < pin_id))
-            )
-        return await self._all(Pin, query)
+            params["p_after_at"], params["p_after_id"] = after
+        return await self._all(Pin, query, params)
 
     async def record(self, app_id: str, change: PinChange) -> None:
-        values = dataclasses.asdict(change)
+        values = shallow_dict(change)
         values.pop("id")
         await self._conn.execute(_RECORD, {"app_id": app_id, **values})
 
     async def update(self, pin: Pin) -> None:
         """A pin's note, expiry and must-read flag."""
-        query = pins.update().where(_the(pin))
-        values = {"note": pin.note, "expires_at": pin.expires_at, "must_read": pin.must_read}
-        await self._conn.execute(query.values(**values))
+        values = {"p_note": pin.note, "p_expires_at": pin.expires_at, "p_must_read": pin.must_read}
+        await self._conn.execute(_UPDATE, {**_the(pin), **values})
 
     async def last_removal(self, app_id: str, chat_id: str, message_id: str) -> PinChange | None:
         """The message's latest history row that took its pin away, if any."""

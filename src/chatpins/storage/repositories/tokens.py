@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from chatpins.core.entities import Token, TokenKind
-from chatpins.storage.repositories._base import Repository, key, to_row
+from chatpins.storage.repositories._base import Repository, built_once, key, to_row
 from chatpins.storage.tables import tokens
 
-_GET = tokens.select().where(tokens.c.token_hash == key("hash"))
+_GET = built_once(tokens.select().where(tokens.c.token_hash == key("hash")))
 
 
 class TokenRepository(Repository):

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from chatpins.core.entities import User
-from chatpins.storage.repositories._base import Repository, key, to_row
+from chatpins.storage.repositories._base import Repository, built_once, key, to_row
 from chatpins.storage.tables import users
 
-_GET = users.select().where(users.c.app_id == key("app"), users.c.id == key("id"))
-_BY_OPEN_ID = users.select().where(users.c.app_id == key("app"), users.c.open_id == key("id"))
-_BY_UNION_ID = users.select().where(users.c.app_id == key("app"), users.c.union_id == key("id"))
+_GET = built_once(users.select().where(users.c.app_id == key("app"), users.c.id == key("id")))
+_BY_OPEN_ID = built_once(
+    users.select().where(users.c.app_id == key("app"), users.c.open_id == key("id"))
+)
+_BY_UNION_ID = built_once(
+    users.select().where(users.c.app_id == key("app"), users.c.union_id == key("id"))
+)
 
 
 class UserRepository(Repository):
