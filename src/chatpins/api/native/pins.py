@@ -25,7 +25,6 @@ from chatpins.api.native.schemas import (
     PinUpdate,
     VersionReply,
 )
-from chatpins.core.context import Actor, Deps
 from chatpins.core.errors import InvalidArgument, Reason
 from chatpins.core.services import pin_batches, pin_lists, pins
 from chatpins.intake import INT64_MAX
@@ -69,11 +68,11 @@ async def create_pin(
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
     options = _options(deps.now(actor.app), body, chat_id, _version(if_match))
-    outcome = await pins.pin(deps, actor, body.message_id, options)
+    outcome = await pins.pin(deps, actor, body.message_id, options, counted=True)
     if not outcome.created:
         response.status_code = 200  # pinned already: the existing pin, nothing changed
     response.headers["ETag"] = _etag(outcome.version)
-    return await _pinned(deps, actor, chat_id, outcome)
+    return _pinned(outcome)
 
 
 @router.get(
@@ -103,10 +102,8 @@ async def reorder_pins(
     reordered = await pin_lists.reorder(
         deps, actor, chat_id, body.message_ids, expected_version=body.expected_version
     )
-    acks, members = await pin_lists.ack_counts(deps, actor, chat_id, reordered.pins)
-    listed = pin_lists.PinList(reordered.version, reordered.pins, acks, members)
-    response.headers["ETag"] = _etag(listed.version)
-    return {"version": listed.version, "pins": render.pins(listed)}
+    response.headers["ETag"] = _etag(reordered.version)
+    return {"version": reordered.version, "pins": render.pins(reordered)}
 
 
 @router.get(
@@ -145,10 +142,10 @@ async def update_pin(
         must_read=body.must_read,
         expected_version=_version(if_match),
     )
-    pin, position, version = await pin_lists.edit_pin(deps, actor, chat_id, message_id, edit)
-    acks, members = await pin_lists.ack_counts(deps, actor, chat_id, [pin])
-    response.headers["ETag"] = _etag(version)
-    return {"pin": render.pin(pin, position, acks.get(pin.id or 0, 0), members), "version": version}
+    edited = await pin_lists.edit_pin(deps, actor, chat_id, message_id, edit)
+    response.headers["ETag"] = _etag(edited.version)
+    shown = render.pin(edited.pin, edited.position, edited.acks, edited.members)
+    return {"pin": shown, "version": edited.version}
 
 
 @router.delete(
@@ -237,7 +234,7 @@ async def restore_pin(
 ) -> dict[str, Any]:
     outcome = await pin_lists.restore(deps, actor, chat_id, message_id)
     response.headers["ETag"] = _etag(outcome.version)
-    return await _pinned(deps, actor, chat_id, outcome)
+    return _pinned(outcome)
 
 
 @router.post(
@@ -289,11 +286,8 @@ def _options(
     )
 
 
-async def _pinned(
-    deps: Deps, actor: Actor, chat_id: str, outcome: pins.PinOutcome
-) -> dict[str, Any]:
-    acks, members = await pin_lists.ack_counts(deps, actor, chat_id, [outcome.pin])
-    shown = render.pin(outcome.pin, outcome.position, acks.get(outcome.pin.id or 0, 0), members)
+def _pinned(outcome: pins.PinOutcome) -> dict[str, Any]:
+    shown = render.pin(outcome.pin, outcome.position, outcome.acks, outcome.members)
     return {"pin": shown, "version": outcome.version, "evicted": outcome.evicted}
 
 

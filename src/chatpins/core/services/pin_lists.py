@@ -97,17 +97,18 @@ async def reorder(
         moved = await _move(uow, wanted)
         if moved:
             await _record_reorder(uow, actor, chat, wanted, moved, now)
-        return PinList(chat.pin_version, wanted)
+        acks, members = await counts_within(uow, actor.app_id, chat.id, wanted)
+        return PinList(chat.pin_version, wanted, acks, members)
 
 
 async def edit_pin(
     deps: Deps, actor: Actor, chat_id: str, message_id: str, edit: PinEdit
-) -> tuple[Pin, int, int]:
-    """Change a pin's note or expiry; the pin as changed, its position and the chat's pin
-    version."""
+) -> pin_rules.PinOutcome:
+    """Change a pin's note or expiry; the pin as changed, its position, the chat's pin
+    version and the pin's must-read progress."""
     now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
-        _message, chat, member = await pin_rules.load_for_pin_change(
+        message, chat, member = await pin_rules.load_for_pin_change(
             uow, actor, message_id, now, chat_id=chat_id
         )
         pin_rules.require_right(PinRight.EDIT, chat, member)
@@ -137,7 +138,9 @@ async def edit_pin(
             expires_at=pin.expires_at,
             must_read=pin.must_read,
         )
-        return pin, await uow.pins.position_of(pin, now), chat.pin_version
+        position = await uow.pins.position_of(pin, now)
+        edited = pin_rules.PinOutcome(pin, message, False, [], chat.pin_version, position)
+        return await pin_rules.with_progress(uow, edited)
 
 
 async def restore(deps: Deps, actor: Actor, chat_id: str, message_id: str) -> pin_rules.PinOutcome:
@@ -157,7 +160,8 @@ async def restore(deps: Deps, actor: Actor, chat_id: str, message_id: str) -> pi
             chat_id=chat_id,
             action=PinAction.RESTORED,
         )
-        return await pin_rules.pin_within(uow, deps, actor, message_id, options, now)
+        outcome = await pin_rules.pin_within(uow, deps, actor, message_id, options, now)
+        return await pin_rules.with_progress(uow, outcome)
 
 
 async def ack(
@@ -209,20 +213,13 @@ async def acks_of(deps: Deps, actor: Actor, chat_id: str, message_id: str) -> Ac
         return Acks(acked, [m.user_id for m in members if m.user_id not in done])
 
 
-async def ack_counts(
-    deps: Deps, actor: Actor, chat_id: str, listed: list[Pin]
-) -> tuple[dict[int, int], int]:
-    """For rendering pins: acks per pin id (of current members), and the member count."""
-    async with deps.uow() as uow:
-        return await counts_within(uow, actor.app_id, chat_id, listed)
-
-
 async def counts_within(
     uow: UnitOfWork, app_id: str, chat_id: str, listed: list[Pin]
 ) -> tuple[dict[int, int], int]:
+    """For rendering pins: acks per pin id (of current members), and the member count."""
     must_read = [p.id for p in listed if p.must_read and p.id is not None]
-    counts = await uow.acks.counts(app_id, chat_id, must_read)
-    return counts, len(await uow.members.list(app_id, chat_id))
+    counts = await uow.acks.counts(app_id, chat_id, must_read) if must_read else {}
+    return counts, await uow.members.count(app_id, chat_id)
 
 
 async def _ack_count(uow: UnitOfWork, chat: Chat, pin: Pin) -> tuple[int, int]:

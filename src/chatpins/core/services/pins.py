@@ -72,6 +72,10 @@ class PinOutcome:
     evicted: list[str]  # message ids removed to make room
     version: int  # the chat's pin version after the call
     position: int  # where the pin stands: how many pins are above it
+    # Filled when asked (``counted``), read in the same transaction: a must-read pin's
+    # progress, acks of current members out of the chat's members.
+    acks: int = 0
+    members: int = 0
 
 
 async def pin_message(deps: Deps, actor: Actor, message_id: str) -> Pin:
@@ -87,14 +91,29 @@ async def pin_and_read(deps: Deps, actor: Actor, message_id: str) -> tuple[Pin, 
 
 
 async def pin(
-    deps: Deps, actor: Actor, message_id: str, options: PinOptions = PinOptions()
+    deps: Deps,
+    actor: Actor,
+    message_id: str,
+    options: PinOptions = PinOptions(),
+    *,
+    counted: bool = False,
 ) -> PinOutcome:
     """Pin a message at a position, until an expiry when given. Pinning a pinned message
-    returns its pin unchanged."""
+    returns its pin unchanged. ``counted``: with the pin's must-read progress."""
     policies.require_app_capabilities(actor, pin_scope=True)
     now = deps.now(actor.app)
     async with deps.uow(write=True) as uow:
-        return await pin_within(uow, deps, actor, message_id, options, now)
+        outcome = await pin_within(uow, deps, actor, message_id, options, now)
+        return await with_progress(uow, outcome) if counted else outcome
+
+
+async def with_progress(uow: UnitOfWork, outcome: PinOutcome) -> PinOutcome:
+    """``outcome`` with its pin's acks (of current members) and the chat's member count."""
+    pin = outcome.pin
+    if pin.must_read and pin.id is not None:
+        outcome.acks = (await uow.acks.counts(pin.app_id, pin.chat_id, [pin.id])).get(pin.id, 0)
+    outcome.members = await uow.members.count(pin.app_id, pin.chat_id)
+    return outcome
 
 
 async def pin_within(

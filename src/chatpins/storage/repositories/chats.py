@@ -30,6 +30,13 @@ _MEMBER = built_once(
 )
 
 
+_MEMBER_COUNT = built_once(
+    sa.select(sa.func.count())
+    .select_from(members)
+    .where(members.c.app_id == key("app"), members.c.chat_id == key("chat"))
+)
+
+
 class ChatRepository(Repository):
     def __init__(self, conn: Connection, *, row_locks: bool) -> None:
         super().__init__(conn)
@@ -170,6 +177,11 @@ class MemberRepository(Repository):
             members.c.app_id == app_id, members.c.user_id == user_id
         )
         return set((await self._conn.execute(query)).scalars())
+
+    async def count(self, app_id: str, chat_id: str) -> int:
+        return (
+            await self._conn.execute(_MEMBER_COUNT, {"p_app": app_id, "p_chat": chat_id})
+        ).scalar_one()
 
     async def list(self, app_id: str, chat_id: str) -> list[Member]:
         query = (
