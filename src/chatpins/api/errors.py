@@ -138,7 +138,8 @@ def refuse(_scope: Scope, problem: Unreadable) -> Response:
 
 
 def without_validation_body(app: FastAPI) -> None:
-    """Leave FastAPI's 422 ``HTTPValidationError`` out of the app's OpenAPI document: invalid
+    """Document 413 on every route that takes a body, and leave FastAPI's 422
+    ``HTTPValidationError`` out of the app's OpenAPI document: invalid
     input is answered by :func:`validation_error` with 400 and the error body, which every
     route declares. FastAPI adds that 422 to any route with parameters unless the route
     declares a 422 of its own, and has no switch for it."""
@@ -153,6 +154,10 @@ def without_validation_body(app: FastAPI) -> None:
                 replies = operation.get("responses", {}) if isinstance(operation, dict) else {}
                 if _is_validation_body(replies.get("422")):
                     del replies["422"]
+                # Every body passes the intake, which refuses one over 1 MiB before anything
+                # else (``body_problem``): a route that takes a body can answer 413.
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    replies.setdefault("413", _TOO_LARGE)
         components = schema.get("components", {}).get("schemas", {})
         for name in _VALIDATION_SCHEMAS:
             components.pop(name, None)
@@ -162,6 +167,10 @@ def without_validation_body(app: FastAPI) -> None:
 
 
 _VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+_TOO_LARGE = {
+    "description": _MEANING[413],
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
 
 
 def _is_validation_body(reply: Any) -> bool:

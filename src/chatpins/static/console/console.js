@@ -204,6 +204,31 @@
     });
   });
 
+  // A live refresh does not replace a part while the reader has one of its edit forms open:
+  // it would close the form and lose what was typed. The part is marked stale and refreshed
+  // once its forms are closed; sending a form replaces the part anyway.
+  document.addEventListener("htmx:beforeSwap", (e) => {
+    const cause = e.detail.requestConfig && e.detail.requestConfig.triggeringEvent;
+    const part = e.detail.target;
+    if (cause && cause.type === "refresh" && part && part.querySelector("details[open]")) {
+      e.detail.shouldSwap = false;
+      part.dataset.stale = "1";
+    }
+  });
+  document.addEventListener(
+    "toggle",
+    (e) => {
+      const details = e.target;
+      if (!(details instanceof HTMLDetailsElement) || details.open) return;
+      const part = details.closest("[data-stale]");
+      if (part && !part.querySelector("details[open]")) {
+        delete part.dataset.stale;
+        htmx.trigger(part, "refresh");
+      }
+    },
+    true, // toggle does not bubble
+  );
+
   document.addEventListener("htmx:afterSwap", () => {
     showTimes(document);
     const pins = document.getElementById("pins");
