@@ -1,5 +1,6 @@
 """``python -m bench all`` runs every scenario; ``python -m bench pin`` only the pin ones;
-``python -m bench events`` only the event stream's (fan-out latency, idle memory).
+``python -m bench events`` only the event stream's (fan-out latency, idle memory);
+``python -m bench profile`` where one scenario's CPU goes (bench/profile.py).
 
 Writes bench/results/latest.json (machine facts, versions, every figure); ``all`` also writes
 the PNG plots and the generated section of docs/benchmarks.md. ``events`` alone replaces the
@@ -52,6 +53,11 @@ def _cpu_model() -> str:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["profile"]:
+        from bench import profile
+
+        profile.main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
         "what", choices=["all", "pin", "ceilings", "synapse", "events", "native", "postgres"]
