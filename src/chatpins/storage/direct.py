@@ -158,10 +158,10 @@ def _compile(statement: Any, keys: list[str], dialect: Dialect) -> Plan | None:
         or compiled.update_prefetch
         or compiled.positiontup is None
         or any(b.expanding for b in compiled.binds.values())
+        or not _plain_columns(compiled)
     ):
-        return None  # needs SQLAlchemy's execution-time work
-    plan = Plan(compiled, dialect)
-    return plan if _plain_columns(compiled) else None
+        return None  # needs SQLAlchemy's execution-time work, or its rows' keys
+    return Plan(compiled, dialect)
 
 
 def _plain_columns(compiled: Any) -> bool:

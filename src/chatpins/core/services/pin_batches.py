@@ -93,7 +93,7 @@ async def run_batch(
         after = await uow.chats.get(actor.app_id, chat.id)
         assert after is not None
         pinned = [r.outcome.pin for r in results if r.outcome is not None]
-        acks, members = await pin_lists.counts_within(uow, actor.app_id, chat.id, pinned)
+        acks, members = await pins.counts_within(uow, actor.app_id, chat.id, pinned)
         reply = render(BatchOutcome(after.pin_version, results, acks, members))
         if idempotency is not None:
             await uow.idempotency.put(

@@ -16,6 +16,7 @@ from chatpins.core.errors import Conflict, InvalidArgument, NotFound, Permission
 from chatpins.core.events import EventType, chat_audience, emit
 from chatpins.core.ports import UnitOfWork
 from chatpins.core.services import pins as pin_rules
+from chatpins.core.services.pins import counts_within
 
 MAX_HISTORY_PAGE = 200
 
@@ -211,15 +212,6 @@ async def acks_of(deps: Deps, actor: Actor, chat_id: str, message_id: str) -> Ac
         done = {user for user, _at in acked}
         members = await uow.members.list(actor.app_id, chat.id)
         return Acks(acked, [m.user_id for m in members if m.user_id not in done])
-
-
-async def counts_within(
-    uow: UnitOfWork, app_id: str, chat_id: str, listed: list[Pin]
-) -> tuple[dict[int, int], int]:
-    """For rendering pins: acks per pin id (of current members), and the member count."""
-    must_read = [p.id for p in listed if p.must_read and p.id is not None]
-    counts = await uow.acks.counts(app_id, chat_id, must_read) if must_read else {}
-    return counts, await uow.members.count(app_id, chat_id)
 
 
 async def _ack_count(uow: UnitOfWork, chat: Chat, pin: Pin) -> tuple[int, int]:

@@ -110,10 +110,18 @@ async def pin(
 async def with_progress(uow: UnitOfWork, outcome: PinOutcome) -> PinOutcome:
     """``outcome`` with its pin's acks (of current members) and the chat's member count."""
     pin = outcome.pin
-    if pin.must_read and pin.id is not None:
-        outcome.acks = (await uow.acks.counts(pin.app_id, pin.chat_id, [pin.id])).get(pin.id, 0)
-    outcome.members = await uow.members.count(pin.app_id, pin.chat_id)
+    acks, outcome.members = await counts_within(uow, pin.app_id, pin.chat_id, [pin])
+    outcome.acks = acks.get(pin.id or 0, 0)
     return outcome
+
+
+async def counts_within(
+    uow: UnitOfWork, app_id: str, chat_id: str, listed: list[Pin]
+) -> tuple[dict[int, int], int]:
+    """For rendering pins: acks per pin id (of current members), and the member count."""
+    must_read = [p.id for p in listed if p.must_read and p.id is not None]
+    counts = await uow.acks.counts(app_id, chat_id, must_read) if must_read else {}
+    return counts, await uow.members.count(app_id, chat_id)
 
 
 async def pin_within(
