@@ -13,12 +13,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
-from chatpins.storage.sqlite_inline import WRITE_OPTION, sqlite_engine
+from chatpins.storage.sqlite_inline import sqlite_engine
 
 if TYPE_CHECKING:
     from chatpins.storage.uow import Committed
 
-__all__ = ["WRITE_OPTION", "Backend", "Database", "PoolUse"]
+__all__ = ["Backend", "Database", "PoolUse"]
 
 # ``postgresql+asyncpg://…/db?pgbouncer=true``: the database is reached through PgBouncer in
 # transaction mode (the same parameter as Prisma's); taken out of the URL before connecting.

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from chatpins.core.entities import Event, PinChange
 from chatpins.core.errors import Conflict, Reason
-from chatpins.storage.database import WRITE_OPTION, Database
+from chatpins.storage.database import Database
 from chatpins.storage.repositories import (
     AckRepository,
     AppRepository,
@@ -80,11 +80,9 @@ class AsyncConnectionFace:
         self._connection = connection
 
     @classmethod
-    async def begin(cls, engine: AsyncEngine, *, write: bool) -> AsyncConnectionFace:
+    async def begin(cls, engine: AsyncEngine) -> AsyncConnectionFace:
         connection = await engine.connect()
         try:
-            if write:
-                await connection.execution_options(**{WRITE_OPTION: True})
             await connection.begin()
         except BaseException:
             await connection.close()
@@ -133,7 +131,7 @@ class SqlUnitOfWork:
                     self._db.sync_engine, write=self._write
                 )
             else:
-                conn = await AsyncConnectionFace.begin(self._db.engine, write=self._write)
+                conn = await AsyncConnectionFace.begin(self._db.engine)
         except BaseException:
             self._release()
             raise
