@@ -13,10 +13,14 @@ import sqlalchemy as sa
 
 import chatpins.storage.repositories as repositories
 from chatpins.core.context import Actor, Deps
+from chatpins.core.entities import Chat, Message, Pin
 from chatpins.core.services import chats, messages, pins
 from chatpins.storage import direct
 from chatpins.storage.database import Database
+from chatpins.storage.repositories import chats as chat_rows
+from chatpins.storage.repositories import messages as message_rows
 from chatpins.storage.repositories import pins as pin_rows
+from chatpins.storage.repositories._base import from_row
 from chatpins.storage.sqlite_inline import _PLANS, InlineConnection
 
 
@@ -103,3 +107,31 @@ async def test_a_refused_direct_write_raises_what_sqlalchemy_raises(
         (first,) = await uow.pins.by_position(bot.app_id, pinned["p_chat"], now=None, limit=1)
         with pytest.raises(sa.exc.IntegrityError):
             await uow.pins.add(first)  # the same message twice: the unique index refuses
+
+
+async def test_entities_read_from_direct_rows_equal_those_read_through_sqlalchemy(
+    database_url: str, pinned: dict[str, Any]
+) -> None:
+    """A direct row is built into its entity by a builder made once per row shape; enums and
+    nested dataclasses (a chat's pin policy) included, it must build what the mapping does."""
+    db = Database(database_url)
+    assert db.sync_engine is not None
+    connection = await InlineConnection.begin(db.sync_engine, write=False)
+    reads = [
+        (Chat, chat_rows._GET, {"p_app": pinned["p_app"], "p_id": pinned["p_chat"]}),
+        (Message, message_rows._GET, pinned),
+        (Pin, pin_rows._BY_MESSAGE, pinned),
+        (Pin, pin_rows._ordered("rank", False, True, False), pinned),
+    ]
+    try:
+        for cls, statement, params in reads:
+            ours = [from_row(cls, r) for r in await connection.execute(statement, params)]
+            rows = connection._connection.execute(statement, params)
+            theirs = [from_row(cls, r) for r in rows]
+            assert ours and ours == theirs, cls
+            assert [type(r) for r in ours] == [cls] * len(ours)
+            assert all(getattr(r, "_names", None) is None for r in rows)  # the mapping's path
+    finally:
+        await connection.rollback()
+        await connection.close()
+        await db.dispose()

@@ -175,6 +175,7 @@ def _row_type(names: tuple[str, ...]) -> Any:
 
     class Row(base):  # type: ignore[misc, valid-type]
         __slots__ = ()
+        _names = names  # the columns' own names (``_fields`` may be renamed)
 
         @property
         def _mapping(self) -> dict[str, Any]:

@@ -437,8 +437,7 @@ async def record_change(
     await uow.pins.record(actor.app_id, change)
     order = None
     if chat.max_pins is not None:
-        in_force = await uow.pins.by_position(actor.app_id, chat.id, now=now)
-        order = [p.message_id for p in in_force]
+        order = await uow.pins.order_of(actor.app_id, chat.id, now)
     await emit(
         uow,
         actor,

@@ -5,7 +5,7 @@ import enum
 import functools
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
@@ -83,7 +83,39 @@ def from_row(cls: type[T], row: sa.Row[Any]) -> T:
     """Build a dataclass from a row whose column names match its fields; a field typed as an
     enum gets the enum member of the stored value; a field typed as a dataclass is built from
     the columns named ``<field>_<its field>``."""
+    names = getattr(row, "_names", None)
+    if names is not None:  # a row of the direct path: its columns are known by its type
+        row_type: Any = type(row)
+        return cast(T, _row_builder(cast(type, cls), row_type)(row))
     return _build(cls, row._mapping)
+
+
+@functools.cache
+def _row_builder(cls: type, row_type: type) -> Callable[[Any], Any]:
+    """``from_row`` for one dataclass and one shape of row, its columns looked up once (a list
+    of 50 pins is built field by field otherwise, a dict per row)."""
+    names: tuple[str, ...] = getattr(row_type, "_names")  # noqa: B009  # set by ``direct``
+    return _builder(cls, {name: i for i, name in enumerate(names)}, "")
+
+
+def _builder(cls: type[T], index: Mapping[str, int], prefix: str) -> Callable[[Any], T]:
+    shape = _fields(cast(type, cls))
+    plain = [(k, index[prefix + k]) for k in shape.names if prefix + k in index]
+    enums = [(k, index[prefix + k], kind) for k, kind in shape.enums if prefix + k in index]
+    nested: list[tuple[str, Callable[[Any], Any]]] = [
+        (k, _builder(sub, index, f"{prefix}{k}_")) for k, sub in shape.nested
+    ]
+
+    def build(row: Any) -> T:
+        values = {k: row[i] for k, i in plain}
+        for k, i, kind in enums:
+            if row[i] is not None:
+                values[k] = kind(row[i])
+        for k, make in nested:
+            values[k] = make(row)
+        return cls(**values)
+
+    return build
 
 
 def _build(cls: type[T], mapping: Mapping[Any, Any], prefix: str = "") -> T:

@@ -61,6 +61,12 @@ _ABOVE = sa.or_(
 _POSITION_OF = built_once(
     sa.select(sa.func.count()).select_from(pins).where(_OF_CHAT, _in_force(key("now")), _ABOVE)
 )
+# The message ids of a chat's pins in force, top first: what a capped chat's events carry.
+_ORDER = built_once(
+    sa.select(pins.c.message_id)
+    .where(_OF_CHAT, _in_force(key("now")))
+    .order_by(pins.c.rank, pins.c.id)
+)
 _PINNED_AMONG = sa.select(pins.c.message_id).where(
     pins.c.app_id == key("app"),
     pins.c.message_id.in_(sa.bindparam("p_ids", expanding=True)),
@@ -161,6 +167,12 @@ class PinRepository(Repository):
         ``now``, only the pins in force then."""
         query = _ordered("rank", last_first, now is not None, limit is not None)
         return await self._all(Pin, query, _chat_params(app_id, chat_id, now, limit))
+
+    async def order_of(self, app_id: str, chat_id: str, now: int) -> list[str]:
+        """The message ids of the chat's pins in force at ``now``, in position order (the
+        ids only: a capped chat's every change reads them for its event)."""
+        params = _chat_params(app_id, chat_id, now, None)
+        return list((await self._conn.execute(_ORDER, params)).scalars())
 
     async def position_of(self, pin: Pin, now: int) -> int:
         """How many pins in force stand above ``pin`` in its chat."""
