@@ -54,38 +54,40 @@ class NativeChat:
         return seed.insert_messages(self.database_url, self.app["id"], self.chat_id, "owner", count)
 
 
-def pin_create(plan: Plan, chat: NativeChat) -> Series:
-    """New messages pinned at the top of the full chat: each evicts the pin in the last place
-    (history row, event and eviction included)."""
-
-    def requests(n: int) -> Path:
-        path = plan.workdir / f"native-pins-{secrets.token_hex(4)}.txt"
-        pins_path = f"/v1/chats/{chat.chat_id}/pins"
-        bodies = [("POST", pins_path, json.dumps({"message_id": m})) for m in chat.messages(n)]
-        return write_requests(path, bodies)
-
-    return load(plan, f"chatpins native pin create ({PINS}-pin chat, evict_last)",
-                "native_pin_create", chat.base_url, requests, chat.headers)  # fmt: skip
+def create_requests(plan: Plan, chat: NativeChat, n: int) -> Path:
+    """``n`` new messages, each pinned at the top of the full chat (so each evicts the pin in
+    the last place: history row, event and eviction included)."""
+    path = plan.workdir / f"native-pins-{secrets.token_hex(4)}.txt"
+    pins_path = f"/v1/chats/{chat.chat_id}/pins"
+    bodies = [("POST", pins_path, json.dumps({"message_id": m})) for m in chat.messages(n)]
+    return write_requests(path, bodies)
 
 
-def reorder(plan: Plan, chat: NativeChat) -> Series:
+def order_requests(plan: Plan, chat: NativeChat, n: int) -> Path:
     """``PUT …/pins/order`` with the chat's 50 pins, each request one pin dragged to another
     place of the starting order (what a person does); the server re-keys what moved."""
     rng = random.Random(7)
 
-    def order(_: int) -> str:
+    def order() -> str:
         ids = list(chat.pinned)
         ids.insert(rng.randrange(PINS), ids.pop(rng.randrange(PINS)))
         return json.dumps({"message_ids": ids})
 
-    def requests(n: int) -> Path:
-        # A reorder may repeat (the replay wraps around): 2,000 orders keep the file small.
-        path = plan.workdir / f"native-order-{secrets.token_hex(4)}.txt"
-        order_path = f"/v1/chats/{chat.chat_id}/pins/order"
-        return write_requests(path, [("PUT", order_path, order(i)) for i in range(min(n, 2000))])
+    # A reorder may repeat (the replay wraps around): 2,000 orders keep the file small.
+    path = plan.workdir / f"native-order-{secrets.token_hex(4)}.txt"
+    order_path = f"/v1/chats/{chat.chat_id}/pins/order"
+    return write_requests(path, [("PUT", order_path, order()) for _ in range(min(n, 2000))])
 
+
+def pin_create(plan: Plan, chat: NativeChat) -> Series:
+    return load(plan, f"chatpins native pin create ({PINS}-pin chat, evict_last)",
+                "native_pin_create", chat.base_url, lambda n: create_requests(plan, chat, n),
+                chat.headers)  # fmt: skip
+
+
+def reorder(plan: Plan, chat: NativeChat) -> Series:
     return load(plan, f"chatpins native reorder ({PINS}-pin chat)", "native_reorder",
-                chat.base_url, requests, chat.headers)  # fmt: skip
+                chat.base_url, lambda n: order_requests(plan, chat, n), chat.headers)  # fmt: skip
 
 
 def chatpins_native(plan: Plan, database_url: str) -> list[Series]:

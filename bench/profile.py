@@ -1,7 +1,8 @@
 """Where a request's CPU goes: ``python -m bench profile [create|list] [--concurrency N]``.
 
 One chatpins server (SQLite, on the server core) loaded by wrk with Feishu pin creates (each a
-new message) or pin lists (a chat of 100 pins), while py-spy samples the server's thread that
+new message), Feishu pin lists (a chat of 100 pins), native pin creates or native reorders (a
+full 50-pin chat, as ``bench native``), while py-spy samples the server's thread that
 holds the GIL, so waiting (for the commit thread, for the network) is left out. Prints the
 server's CPU per request and the hottest frames, by own and by inclusive samples, and keeps
 py-spy's raw stacks under ``bench/results/`` for a closer look (or a flame graph). Used for
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import processes, scenarios, seed
+from bench import native, processes, scenarios, seed
 from bench.loader import run_wrk, write_requests
 from bench.scenarios import PIN_PATH, Plan
 
@@ -28,7 +29,9 @@ RESULTS = Path(__file__).parent / "results"
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench profile")
-    parser.add_argument("what", choices=["create", "list"], nargs="?", default="create")
+    parser.add_argument(
+        "what", choices=["create", "list", "native", "reorder"], nargs="?", default="create"
+    )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--top", type=int, default=30)
@@ -40,19 +43,13 @@ def main(argv: list[str]) -> None:
     stacks = RESULTS / f"profile-{args.what}-c{args.concurrency}.txt"
     RESULTS.mkdir(exist_ok=True)
     with processes.chatpins(port, database_url, scenarios.ADMIN_KEY) as server:
-        fa = scenarios.feishu_app(base, database_url)
-        ids = seed.insert_messages(
-            database_url, fa.app["id"], fa.chat_id, fa.app["feishu"]["app_id"],
-            plan.requests_needed() + 200,
-        )  # fmt: skip
-        with httpx.Client(base_url=base, headers=fa.headers) as client:
-            for message_id in ids[:100]:  # a warm server, and a chat of 100 pins to list
-                client.post(PIN_PATH, json={"message_id": message_id}).raise_for_status()
-        if args.what == "list":
-            line = ("GET", f"{PIN_PATH}?chat_id={fa.chat_id}", "")
-            requests = write_requests(plan.workdir / "list.txt", [line])
+        if args.what in ("native", "reorder"):
+            chat = native.NativeChat(base, database_url)
+            headers = chat.headers
+            make = native.create_requests if args.what == "native" else native.order_requests
+            requests = make(plan, chat, plan.requests_needed())
         else:
-            requests = scenarios._pin_bodies(plan, ids[200:])
+            headers, requests = _feishu_load(args.what, plan, base, database_url)
         assert server.proc is not None
         spy = subprocess.Popen(
             [str(Path(sys.executable).with_name("py-spy")), "record", "--gil", "-r", "250",
@@ -63,7 +60,7 @@ def main(argv: list[str]) -> None:
         time.sleep(0.5)  # py-spy attached
         cpu_before = server.cpu_seconds()
         result = run_wrk(base, requests, concurrency=args.concurrency, seconds=args.seconds,
-                         headers=fa.headers)  # fmt: skip
+                         headers=headers)  # fmt: skip
         cpu_ms = (server.cpu_seconds() - cpu_before) * 1000 / max(result.requests, 1)
         spy.wait()
     print(
@@ -71,6 +68,23 @@ def main(argv: list[str]) -> None:
         f"p99 {result.p99_ms} ms, errors {result.errors}, server CPU {cpu_ms:.2f} ms/request"
     )
     print(summary(stacks, args.top))
+
+
+def _feishu_load(
+    what: str, plan: Plan, base: str, database_url: str
+) -> tuple[dict[str, str], Path]:
+    fa = scenarios.feishu_app(base, database_url)
+    ids = seed.insert_messages(
+        database_url, fa.app["id"], fa.chat_id, fa.app["feishu"]["app_id"],
+        plan.requests_needed() + 200,
+    )  # fmt: skip
+    with httpx.Client(base_url=base, headers=fa.headers) as client:
+        for message_id in ids[:100]:  # a warm server, and a chat of 100 pins to list
+            client.post(PIN_PATH, json={"message_id": message_id}).raise_for_status()
+    if what == "list":
+        line = ("GET", f"{PIN_PATH}?chat_id={fa.chat_id}", "")
+        return fa.headers, write_requests(plan.workdir / "list.txt", [line])
+    return fa.headers, scenarios._pin_bodies(plan, ids[200:])
 
 
 def summary(stacks: Path, top: int) -> str:
