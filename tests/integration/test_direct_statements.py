@@ -61,6 +61,7 @@ async def pinned(deps: Deps, bot: Actor, database_url: str) -> dict[str, Any]:
         "p_app": bot.app_id, "p_chat": chat.id, "p_id": sent[0], "p_user": bot.user.id,
         "p_now": now, "p_limit": 2, "p_rank": made[1].rank, "p_start": 0, "p_end": now + 1,
         "p_after_at": now + 1, "p_after_id": made[2].id + 1, "p_hash": "none", "p_at": 0,
+        "p_pin": made[0].id,
     }  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from chatpins.api.bodies import Strict
 from chatpins.api.errors import responses
+from chatpins.api.native.auth import get_deps
 from chatpins.api.native.schemas import PinPolicyBody
 from chatpins.core.context import Deps
 from chatpins.core.entities import MAX_TIME_MS, App, Message, User
@@ -21,10 +22,6 @@ from chatpins.core.identity import feishu_open_id
 from chatpins.core.services import admin, apps, messages, outbox, tokens, users
 from chatpins.delivery.frames import native_event
 from chatpins.intake import INT64_MAX
-
-
-def get_deps(request: Request) -> Deps:
-    return request.app.state.deps
 
 
 async def require_admin(

@@ -24,9 +24,15 @@ _bearer = HTTPBearer(
 )
 
 
-def get_deps(request: Request) -> Deps:
+def deps_of(request: Request) -> Deps:
     deps: Deps = request.app.state.deps
     return deps
+
+
+async def get_deps(request: Request) -> Deps:
+    """The dependency: ``async`` because FastAPI runs a plain function dependency in its
+    thread pool, a hand-over to a worker thread and back on every request."""
+    return deps_of(request)
 
 
 async def actor(
@@ -38,7 +44,7 @@ async def actor(
     acting = await _authenticate(request, credentials)
     request_context.authenticated(acting.app_id)
     request_line = f"{request.method} {request.scope['path']}"
-    fault = await get_deps(request).faults.arrive(acting.app_id, NATIVE, request_line)
+    fault = await deps_of(request).faults.arrive(acting.app_id, NATIVE, request_line)
     if fault is not None:
         raise FaultRefusal(fault)
     return acting
@@ -49,7 +55,7 @@ async def _authenticate(
 ) -> Actor:
     if credentials is None or not credentials.credentials:
         raise Unauthenticated(Reason.MISSING_CREDENTIALS)
-    value, deps = credentials.credentials, get_deps(request)
+    value, deps = credentials.credentials, deps_of(request)
     if value.startswith(NATIVE_API_KEY_PREFIX):
         app, bot = await apps.authenticate_api_key(deps, value)
         return Actor(app, bot, NATIVE, is_platform=True)

@@ -5,61 +5,59 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from chatpins.core.entities import Pin
-from chatpins.storage.repositories._base import Repository
+from chatpins.storage.repositories._base import Repository, built_once, key
 from chatpins.storage.tables import members, pin_acks
 
+# Only the acks of users who are members now count.
+_BY_MEMBERS = sa.and_(
+    members.c.app_id == key("app"),
+    members.c.chat_id == key("chat"),
+    members.c.user_id == pin_acks.c.user_id,
+)
+_OF_PIN = sa.and_(pin_acks.c.app_id == key("app"), pin_acks.c.pin_id == key("pin"))
+_FIND = built_once(sa.select(pin_acks.c.at).where(_OF_PIN, pin_acks.c.user_id == key("user")))
+_INSERT = built_once(pin_acks.insert())
+_OF_PIN_BY_MEMBERS = built_once(
+    sa.select(pin_acks.c.user_id, pin_acks.c.at)
+    .join(members, _BY_MEMBERS)
+    .where(_OF_PIN)
+    .order_by(pin_acks.c.at, pin_acks.c.user_id)
+)
+_PINS: sa.BindParameter[int] = sa.bindparam("p_pins", expanding=True)
+_COUNTS = (
+    sa.select(pin_acks.c.pin_id, sa.func.count())
+    .join(members, _BY_MEMBERS)
+    .where(pin_acks.c.app_id == key("app"), pin_acks.c.pin_id.in_(_PINS))
+    .group_by(pin_acks.c.pin_id)
+)
+# Every pin removal runs this (eviction included), so it is built once.
+_FORGET = built_once(pin_acks.delete().where(_OF_PIN))
 
-def _by_members(app_id: str, chat_id: str) -> sa.ColumnElement[bool]:
-    """Only the acks of users who are members now count."""
-    return sa.and_(
-        members.c.app_id == app_id,
-        members.c.chat_id == chat_id,
-        members.c.user_id == pin_acks.c.user_id,
-    )
+
+def _the(pin: Pin) -> dict[str, object]:
+    return {"p_app": pin.app_id, "p_chat": pin.chat_id, "p_pin": pin.id}
 
 
 class AckRepository(Repository):
     async def add(self, pin: Pin, user_id: str, at: int) -> bool:
         """Record ``user_id``'s ack of ``pin``; False when it was recorded before."""
-        found = await self._conn.execute(
-            sa.select(pin_acks.c.at).where(
-                pin_acks.c.app_id == pin.app_id,
-                pin_acks.c.pin_id == pin.id,
-                pin_acks.c.user_id == user_id,
-            )
-        )
+        found = await self._conn.execute(_FIND, {**_the(pin), "p_user": user_id})
         if found.first() is not None:
             return False
-        await self._conn.execute(
-            pin_acks.insert().values(
-                app_id=pin.app_id, pin_id=pin.id, user_id=user_id, chat_id=pin.chat_id, at=at
-            )
-        )
+        row = {"app_id": pin.app_id, "pin_id": pin.id, "user_id": user_id, "chat_id": pin.chat_id}
+        await self._conn.execute(_INSERT, {**row, "at": at})
         return True
 
     async def of_pin(self, pin: Pin) -> list[tuple[str, int]]:
         """(user, time) of the members who acknowledged ``pin``, earliest first."""
-        query = (
-            sa.select(pin_acks.c.user_id, pin_acks.c.at)
-            .join(members, _by_members(pin.app_id, pin.chat_id))
-            .where(pin_acks.c.app_id == pin.app_id, pin_acks.c.pin_id == pin.id)
-            .order_by(pin_acks.c.at, pin_acks.c.user_id)
-        )
-        return [(r[0], r[1]) for r in await self._conn.execute(query)]
+        return [(r[0], r[1]) for r in await self._conn.execute(_OF_PIN_BY_MEMBERS, _the(pin))]
 
     async def counts(self, app_id: str, chat_id: str, pin_ids: list[int]) -> dict[int, int]:
         """How many current members acknowledged each pin (pins without acks left out)."""
         if not pin_ids:
             return {}
-        query = (
-            sa.select(pin_acks.c.pin_id, sa.func.count())
-            .join(members, _by_members(app_id, chat_id))
-            .where(pin_acks.c.app_id == app_id, pin_acks.c.pin_id.in_(pin_ids))
-            .group_by(pin_acks.c.pin_id)
-        )
-        return {r[0]: r[1] for r in await self._conn.execute(query)}
+        params = {"p_app": app_id, "p_chat": chat_id, "p_pins": pin_ids}
+        return {r[0]: r[1] for r in await self._conn.execute(_COUNTS, params)}
 
     async def forget(self, pin: Pin) -> None:
-        await self._conn.execute(
-            pin_acks.delete().where(pin_acks.c.app_id == pin.app_id, pin_acks.c.pin_id == pin.id)
-        )
+        await self._conn.execute(_FORGET, _the(pin))
