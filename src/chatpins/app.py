@@ -87,6 +87,22 @@ DIALECTS: tuple[Callable[[Deps], DialectApp], ...] = (
 )
 
 
+# In the order requests try them: a request is matched against every route of each router
+# before it until one matches (a tenth of a native pin's CPU went there with the pins last),
+# so the busiest come first. No route is shadowed by one before it (a unit test says so).
+API_ROUTERS = (
+    native_pins_router,
+    native_chats_router,
+    native_conversations_router,
+    native_capabilities_router,
+    provisioning_router,
+    webhooks_router,
+    clock_router,
+    test_controls_router,
+    dialect_openapi_router,
+)
+
+
 def build_app(
     settings: Settings, dialects: Sequence[Callable[[Deps], DialectApp]] = DIALECTS
 ) -> ASGIApp:
@@ -201,15 +217,8 @@ def build_app(
     db.commit_observers.append(metrics.committed)
     hub.on_delivered = worker.on_delivered = metrics.delivered
     app.add_route("/metrics", metrics.endpoint, include_in_schema=False)
-    app.include_router(provisioning_router)
-    app.include_router(webhooks_router)
-    app.include_router(clock_router)
-    app.include_router(test_controls_router)
-    app.include_router(native_chats_router)
-    app.include_router(native_pins_router)
-    app.include_router(native_conversations_router)
-    app.include_router(native_capabilities_router)
-    app.include_router(dialect_openapi_router)
+    for router in API_ROUTERS:
+        app.include_router(router)
     # Last: routes are matched in order, and no API request should try the console's first.
     if settings.console:
         install_console(app)
