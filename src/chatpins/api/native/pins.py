@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query
+from starlette.responses import JSONResponse
 
 from chatpins.api.errors import describe, responses
 from chatpins.api.native import render
 from chatpins.api.native.auth import ActorDep, DepsDep
+from chatpins.api.native.render import reply
 from chatpins.api.native.schemas import (
     AckBody,
     AckReply,
@@ -43,12 +45,10 @@ IfMatch = Annotated[
 
 
 @router.get("", response_model=None, responses=responses(400, 401, 403, 404, reply=PinListReply))
-async def list_pins(
-    chat_id: str, actor: ActorDep, deps: DepsDep, response: Response
-) -> dict[str, Any]:
+async def list_pins(chat_id: str, actor: ActorDep, deps: DepsDep) -> JSONResponse:
     listed = await pin_lists.list_in_order(deps, actor, chat_id)
-    response.headers["ETag"] = _etag(listed.version)
-    return {"version": listed.version, "pins": render.pins(listed)}
+    content = {"version": listed.version, "pins": render.pins(listed)}
+    return reply(content, version=listed.version)
 
 
 @router.post(
@@ -64,31 +64,27 @@ async def create_pin(
     body: PinCreate,
     actor: ActorDep,
     deps: DepsDep,
-    response: Response,
     if_match: IfMatch = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     options = _options(deps.now(actor.app), body, chat_id, _version(if_match))
     outcome = await pins.pin(deps, actor, body.message_id, options, counted=True)
-    if not outcome.created:
-        response.status_code = 200  # pinned already: the existing pin, nothing changed
-    response.headers["ETag"] = _etag(outcome.version)
-    return _pinned(outcome)
+    # Pinned already: 200, the existing pin, nothing changed.
+    status = 201 if outcome.created else 200
+    return reply(_pinned(outcome), status=status, version=outcome.version)
 
 
 @router.get(
     "/scheduled", response_model=None, responses=responses(400, 401, 403, 404, reply=PinListReply)
 )
-async def scheduled_pins(chat_id: str, actor: ActorDep, deps: DepsDep) -> dict[str, Any]:
+async def scheduled_pins(chat_id: str, actor: ActorDep, deps: DepsDep) -> JSONResponse:
     """The scheduled pins, the earliest start first; ``position`` is where each would stand
     among the pins of now."""
     waiting, positions = await pin_lists.scheduled(deps, actor, chat_id)
-    return {
-        "version": waiting.version,
-        "pins": [
-            render.pin(p, position, 0, waiting.members)
-            for p, position in zip(waiting.pins, positions, strict=True)
-        ],
-    }
+    shown = [
+        render.pin(p, position, 0, waiting.members)
+        for p, position in zip(waiting.pins, positions, strict=True)
+    ]
+    return reply({"version": waiting.version, "pins": shown})
 
 
 @router.put(
@@ -97,13 +93,13 @@ async def scheduled_pins(chat_id: str, actor: ActorDep, deps: DepsDep) -> dict[s
     responses=responses(400, 401, 403, 404, 412, reply=PinListReply),
 )
 async def reorder_pins(
-    chat_id: str, body: PinOrder, actor: ActorDep, deps: DepsDep, response: Response
-) -> dict[str, Any]:
+    chat_id: str, body: PinOrder, actor: ActorDep, deps: DepsDep
+) -> JSONResponse:
     reordered = await pin_lists.reorder(
         deps, actor, chat_id, body.message_ids, expected_version=body.expected_version
     )
-    response.headers["ETag"] = _etag(reordered.version)
-    return {"version": reordered.version, "pins": render.pins(reordered)}
+    content = {"version": reordered.version, "pins": render.pins(reordered)}
+    return reply(content, version=reordered.version)
 
 
 @router.get(
@@ -115,9 +111,9 @@ async def pin_history(
     deps: DepsDep,
     after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=pin_lists.MAX_HISTORY_PAGE)] = 50,
-) -> dict[str, Any]:
+) -> JSONResponse:
     items, next_after = await pin_lists.history(deps, actor, chat_id, after=after, limit=limit)
-    return {"items": [render.change(c) for c in items], "next_after": next_after}
+    return reply({"items": [render.change(c) for c in items], "next_after": next_after})
 
 
 @router.patch(
@@ -131,9 +127,8 @@ async def update_pin(
     body: PinUpdate,
     actor: ActorDep,
     deps: DepsDep,
-    response: Response,
     if_match: IfMatch = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     given = body.model_fields_set
     edit = pin_lists.PinEdit(
         note=body.note,
@@ -143,9 +138,8 @@ async def update_pin(
         expected_version=_version(if_match),
     )
     edited = await pin_lists.edit_pin(deps, actor, chat_id, message_id, edit)
-    response.headers["ETag"] = _etag(edited.version)
     shown = render.pin(edited.pin, edited.position, edited.acks, edited.members)
-    return {"pin": shown, "version": edited.version}
+    return reply({"pin": shown, "version": edited.version}, version=edited.version)
 
 
 @router.delete(
@@ -158,9 +152,8 @@ async def delete_pin(
     message_id: str,
     actor: ActorDep,
     deps: DepsDep,
-    response: Response,
     if_match: IfMatch = None,
-) -> dict[str, Any]:
+) -> JSONResponse:
     _message, version = await pins.unpin(
         deps,
         actor,
@@ -169,8 +162,7 @@ async def delete_pin(
         expected_version=_version(if_match),
         must_be_pinned=True,
     )
-    response.headers["ETag"] = _etag(version)
-    return {"version": version}
+    return reply({"version": version}, version=version)
 
 
 @router.post(
@@ -230,11 +222,10 @@ async def batch(
     responses=responses(400, 401, 403, 404, 409, 410, 422, 429, reply=PinCreated, status=201),
 )
 async def restore_pin(
-    chat_id: str, message_id: str, actor: ActorDep, deps: DepsDep, response: Response
-) -> dict[str, Any]:
+    chat_id: str, message_id: str, actor: ActorDep, deps: DepsDep
+) -> JSONResponse:
     outcome = await pin_lists.restore(deps, actor, chat_id, message_id)
-    response.headers["ETag"] = _etag(outcome.version)
-    return _pinned(outcome)
+    return reply(_pinned(outcome), status=201, version=outcome.version)
 
 
 @router.post(
@@ -302,10 +293,6 @@ def _result(result: pin_batches.Result, batch: pin_batches.BatchOutcome) -> dict
         item["pin"] = render.pin(pin, result.outcome.position, acks, batch.members)
         item["evicted"] = result.outcome.evicted
     return item
-
-
-def _etag(version: int) -> str:
-    return f'"{version}"'
 
 
 def _version(if_match: str | None) -> int | None:
