@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import json
+import logging
 import shlex
 from enum import StrEnum
 from pathlib import Path
@@ -275,6 +276,8 @@ def serve(
         # configure_logging set the handlers and their redacting filters; uvicorn's own
         # config would replace them.
         log_config=None,
+        # Off when its lines would print nowhere: uvicorn still builds each line's arguments.
+        access_log=logging.getLogger("uvicorn.access").isEnabledFor(logging.INFO),
         timeout_keep_alive=settings.keep_alive_seconds,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         # h11 writes header names with the case we give them; lark-oapi needs "X-Tt-Logid".

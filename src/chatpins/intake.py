@@ -156,7 +156,7 @@ def load_json(raw: bytes | str) -> Any:
         # Strict UTF-8 (RFC 8259): json.loads would decode bytes with "surrogatepass" and
         # let the UTF-8 form of a lone surrogate through.
         text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        value = _DECODER.decode(text)
     except RecursionError as exc:  # deeper than the parser's own stack allows
         raise Unreadable("too_deep") from exc
     except ValueError as exc:  # includes UnicodeDecodeError: bytes that are not UTF-8
@@ -224,3 +224,7 @@ def _finite_float(text: str) -> float:
     if value in (float("inf"), float("-inf")):
         raise ValueError(f"{text} is out of range")
     return value
+
+
+# One decoder for every body: ``json.loads`` with hooks builds a new one per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
