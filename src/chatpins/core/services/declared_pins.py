@@ -27,7 +27,7 @@ from chatpins.core.entities import (
 )
 from chatpins.core.events import EventType
 from chatpins.core.ports import UnitOfWork
-from chatpins.core.services import pin_lists, pins
+from chatpins.core.services import pin_changes, pin_lists
 from chatpins.core.services.conversations import (
     conversation_ref,
     emit_change,
@@ -57,7 +57,7 @@ async def apply_pins(
 ) -> None:
     platform = Actor(app, users[app.bot_user_id], chat.dialect, is_platform=True)
     for due in await uow.pins.due_in_chat(app.id, chat.id, now):
-        await pins.expire_within(uow, platform.as_system(), chat, due, now)
+        await pin_changes.expire_within(uow, platform.as_system(), chat, due, now)
         changes["pin.expired"] += 1
     for index, declared in enumerate(spec.pins):
         await _check_pin(uow, chat, declared, (*at, "pins", index), now)
@@ -133,7 +133,7 @@ async def _keep_or_remove(
         if wanted is not None and _same_pin(pin, wanted):
             kept[pin.message_id] = pin
             continue
-        await pins.remove_within(
+        await pin_changes.remove_within(
             uow, platform, chat, pin, now, action=PinAction.REMOVED, reason=DECLARED
         )
         changes["pin.removed"] += 1
@@ -141,7 +141,7 @@ async def _keep_or_remove(
     # message); the other scheduled pins are not the declaration's business.
     for pin in await uow.pins.scheduled_in_chat(chat.app_id, chat.id):
         if pin.message_id in declared:
-            await pins.remove_within(
+            await pin_changes.remove_within(
                 uow, platform, chat, pin, now, action=PinAction.REMOVED, reason=DECLARED
             )
             changes["pin.removed"] += 1
@@ -163,7 +163,7 @@ async def _edit(
     """As ``edit_pin`` changes a pin: history ``edited``, ``pin.updated``."""
     pin.note, pin.expires_at, pin.must_read = _details(declared)
     await uow.pins.update(pin)
-    await pins.record_change(
+    await pin_changes.record_change(
         uow,
         platform,
         chat,
@@ -197,7 +197,7 @@ async def _add(
     )
     added = await uow.pins.add(pin)
     await uow.messages.touch(chat.app_id, declared.message, now)
-    await pins.record_change(
+    await pin_changes.record_change(
         uow, actor, chat, added, now, PinAction.ADDED, DECLARED, EventType.PIN_CREATED
     )
 

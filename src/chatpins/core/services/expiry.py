@@ -15,7 +15,7 @@ from __future__ import annotations
 from chatpins.core.context import SYSTEM_DIALECT, Actor, Deps
 from chatpins.core.entities import App, AppClock, User
 from chatpins.core.ports import SweepScope
-from chatpins.core.services import conversations, pins, scheduled_pins
+from chatpins.core.services import conversations, pin_changes, scheduled_pins
 
 SWEEP_CHATS = 100  # chats per round; a round that fills it runs again at once
 
@@ -73,7 +73,7 @@ async def _in_chat(deps: Deps, app_id: str, chat_id: str, now: int, *, starting:
         else:
             due = await uow.pins.due_in_chat(app_id, chat_id, now)
             for pin in due:
-                await pins.expire_within(uow, system, chat, pin, now)
+                await pin_changes.expire_within(uow, system, chat, pin, now)
         return len(due)
 
 

@@ -15,6 +15,7 @@ from chatpins.core.entities import Chat, Member, Message, Pin, PinAction, PinCha
 from chatpins.core.errors import Conflict, InvalidArgument, NotFound, PermissionDenied, Reason
 from chatpins.core.events import EventType, chat_audience, emit
 from chatpins.core.ports import UnitOfWork
+from chatpins.core.services import pin_changes
 from chatpins.core.services import pins as pin_rules
 from chatpins.core.services.pins import counts_within
 
@@ -126,7 +127,7 @@ async def edit_pin(
         if edit.must_read is not None:
             pin.must_read = edit.must_read
         await uow.pins.update(pin)
-        await pin_rules.record_change(
+        await pin_changes.record_change(
             uow,
             actor,
             chat,

@@ -16,7 +16,7 @@ from chatpins.core.entities import Chat, Pin, PinAction
 from chatpins.core.errors import LimitExceeded
 from chatpins.core.events import EventType
 from chatpins.core.ports import UnitOfWork
-from chatpins.core.services import pins
+from chatpins.core.services import pin_changes
 
 
 async def start_within(uow: UnitOfWork, system: Actor, chat: Chat, pin: Pin, now: int) -> bool:
@@ -32,14 +32,14 @@ async def start_within(uow: UnitOfWork, system: Actor, chat: Chat, pin: Pin, now
     ):
         return await _drop(uow, system, chat, pin, now, "not_pinnable")
     try:
-        await pins.make_room(uow, system, chat, now)
+        await pin_changes.make_room(uow, system, chat, now)
     except LimitExceeded:
         return await _drop(uow, system, chat, pin, now, "pin_limit")
     assert pin.starts_at is not None
     pin.scheduled, pin.pinned_at = False, pin.starts_at
     await uow.pins.start(pin)
     await uow.messages.touch(chat.app_id, pin.message_id, now)
-    await pins.record_change(
+    await pin_changes.record_change(
         uow,
         system,
         chat,
@@ -56,5 +56,7 @@ async def start_within(uow: UnitOfWork, system: Actor, chat: Chat, pin: Pin, now
 async def _drop(
     uow: UnitOfWork, system: Actor, chat: Chat, pin: Pin, now: int, reason: str
 ) -> bool:
-    await pins.remove_within(uow, system, chat, pin, now, action=PinAction.REMOVED, reason=reason)
+    await pin_changes.remove_within(
+        uow, system, chat, pin, now, action=PinAction.REMOVED, reason=reason
+    )
     return False
