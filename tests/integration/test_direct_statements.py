@@ -3,8 +3,10 @@ SQLAlchemy reads, and fail as SQLAlchemy fails."""
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import pkgutil
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,3 +138,26 @@ async def test_entities_read_from_direct_rows_equal_those_read_through_sqlalchem
         await connection.rollback()
         await connection.close()
         await db.dispose()
+
+
+async def test_a_writer_waits_for_another_process_holding_the_write_lock(
+    deps: Deps, bot: Actor, database_url: str, pinned: dict[str, Any]
+) -> None:
+    """Units of work begin on the driver: BEGIN IMMEDIATE finding the file locked by another
+    connection (the CLI beside a server) yields to the loop and begins once the lock is free;
+    the pin it then makes is kept."""
+    new = messages.NewMessage(id="om_" + deps.ids.hex(32), type="text", content="d")
+    sent = await messages.send_message(deps, bot, pinned["p_chat"], new)
+    path = sa.make_url(database_url).database
+    assert path is not None
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    pinning = asyncio.create_task(pins.pin_message(deps, bot, sent.id))
+    for _ in range(5):  # the task runs up to its first wait for the lock, and waits there
+        await asyncio.sleep(0)
+    assert not pinning.done()
+    other.execute("COMMIT")
+    other.close()
+    pin = await pinning
+    async with deps.uow() as uow:
+        assert await uow.pins.get_by_message(bot.app_id, sent.id) == pin

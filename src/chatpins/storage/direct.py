@@ -96,6 +96,7 @@ class Plan:
             c[3]._cached_result_processor(dialect, None) for c in columns
         )
         self.row = _row_type(tuple(c[0] for c in columns)) if columns else None
+        self.converted = any(self.readers)
 
     def values(self, parameters: Mapping[str, Any]) -> list[Any] | None:
         """The driver's positional values, or None when a parameter is missing (SQLAlchemy
@@ -122,7 +123,7 @@ class Plan:
         if self.row is None:
             return Rows([], cursor.rowcount)
         make, readers = self.row._make, self.readers
-        if any(readers):
+        if self.converted:
             fetched = [
                 tuple(
                     v if r is None or v is None else r(v) for v, r in zip(raw, readers, strict=True)

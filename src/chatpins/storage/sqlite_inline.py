@@ -149,6 +149,11 @@ class InlineConnection:
         values = plan.values(parameters) if plan is not None else None
         if plan is not None and values is not None:
             dbapi = self._dbapi
+            try:  # at once: the lock is free nearly always, and a retry loop costs a coroutine
+                return plan.run(dbapi, values)
+            except OperationalError as error:
+                if not _locked(error):
+                    raise
             return await _retrying(lambda: plan.run(dbapi, values))
         return await _retrying(lambda: self._connection.execute(statement, parameters))
 
