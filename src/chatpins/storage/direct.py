@@ -96,7 +96,7 @@ class Plan:
             c[3]._cached_result_processor(dialect, None) for c in columns
         )
         self.row = _row_type(tuple(c[0] for c in columns)) if columns else None
-        self.converted = any(self.readers)
+        self.converted = [(i, read) for i, read in enumerate(self.readers) if read is not None]
 
     def values(self, parameters: Mapping[str, Any]) -> list[Any] | None:
         """The driver's positional values, or None when a parameter is missing (SQLAlchemy
@@ -122,15 +122,17 @@ class Plan:
             ) from error
         if self.row is None:
             return Rows([], cursor.rowcount)
-        make, readers = self.row._make, self.readers
-        if self.converted:
-            fetched = [
-                tuple(
-                    v if r is None or v is None else r(v) for v, r in zip(raw, readers, strict=True)
-                )
-                for raw in fetched
-            ]
-        return Rows([make(raw) for raw in fetched], cursor.rowcount)
+        make, converted = self.row._make, self.converted
+        if not converted:
+            return Rows([make(raw) for raw in fetched], cursor.rowcount)
+        rows = []
+        for raw in fetched:
+            row = list(raw)
+            for i, read in converted:  # only the columns that need it (a pin: its two flags)
+                if row[i] is not None:
+                    row[i] = read(row[i])
+            rows.append(make(row))
+        return Rows(rows, cursor.rowcount)
 
 
 def plan_for(
