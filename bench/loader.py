@@ -51,7 +51,10 @@ def start_wrk(
 ) -> subprocess.Popen[str]:
     """A wrk run started, not waited for (several run at once against several instances);
     ``cpu`` None lets it run on any core."""
-    threads = 1 if concurrency == 1 else 2
+    # One thread on the loader's one core: two wrk threads sharing a core starve each other's
+    # connections (a bare Starlette app burning 0.5 ms per request, c=64: p99 720 ms with two
+    # threads, 49 ms with one, the same p50), which read as the server's tail.
+    threads = 1 if concurrency == 1 or cpu is not None else 2
     env = {
         **os.environ,
         "BENCH_LUA_DIR": str(LUA_DIR),
