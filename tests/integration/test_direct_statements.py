@@ -161,3 +161,21 @@ async def test_a_writer_waits_for_another_process_holding_the_write_lock(
     pin = await pinning
     async with deps.uow() as uow:
         assert await uow.pins.get_by_message(bot.app_id, sent.id) == pin
+
+
+async def test_a_unit_closed_without_its_commit_leaves_no_transaction_in_the_pool(
+    database_url: str, pinned: dict[str, Any]
+) -> None:
+    """The pool does not reset what comes back to it: a unit of work whose commit failed
+    ends its transaction itself, so the next one to take the connection can begin."""
+    db = Database(database_url)
+    assert db.sync_engine is not None
+    connection = await InlineConnection.begin(db.sync_engine, write=True)
+    driver = connection._dbapi
+    await connection.execute(pin_rows._REMOVE, {"p_app": pinned["p_app"], "p_id": 0})
+    assert driver.in_transaction
+    await connection.close()  # as after a commit that raised
+    try:
+        assert not driver.in_transaction
+    finally:
+        await db.dispose()

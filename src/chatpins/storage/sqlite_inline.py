@@ -97,9 +97,16 @@ def sqlite_engine(path: str, synchronous: str) -> sa.Engine:
         return connection
 
     # The pool only keeps connections: units of work begin and end their transactions on the
-    # driver (see ``InlineConnection``), so nothing is left open when one comes back.
+    # driver (see ``InlineConnection``).
+    # ``close`` ends any transaction still open, so the pool's own reset (a ROLLBACK on every
+    # return) is not needed.
     return sa.create_engine(
-        f"sqlite:///{path}", creator=connect, poolclass=QueuePool, pool_size=8, max_overflow=8
+        f"sqlite:///{path}",
+        creator=connect,
+        poolclass=QueuePool,
+        pool_size=8,
+        max_overflow=8,
+        pool_reset_on_return=None,
     )
 
 
@@ -168,6 +175,8 @@ class InlineConnection:
         self._dbapi.rollback()
 
     async def close(self) -> None:
+        if self._dbapi.in_transaction:  # a commit that failed: nothing may outlive the unit
+            self._dbapi.rollback()
         if self._sqlalchemy is not None:
             # Its transaction object ends too; the driver has no transaction left to end.
             self._sqlalchemy.close()

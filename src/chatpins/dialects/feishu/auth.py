@@ -95,7 +95,10 @@ async def authenticate(request: Request) -> Actor:
 async def _check_api_rate(request: Request, actor: Actor) -> None:
     """Feishu's app-level tier for every endpoint here: 50/s and 1000/min, per API per app."""
     route = request.scope.get("route")
-    api = f"{request.method} {getattr(route, 'path', request.url.path)}"
+    # Not ``getattr(route, "path", request.url.path)``: its default, a URL object, would be
+    # built on every request.
+    path = route.path if route is not None else request.scope["path"]
+    api = f"{request.method} {path}"
     deps = deps_of(request)
     for limit, window in (
         (actor.app.api_rate_per_second, 1.0),
