@@ -7,6 +7,7 @@ import asyncio
 import importlib
 import pkgutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,7 @@ import chatpins.storage.repositories as repositories
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import Chat, Message, Pin
 from chatpins.core.services import chats, messages, pins
-from chatpins.storage import direct
+from chatpins.storage import direct, sqlite_inline
 from chatpins.storage.database import Database
 from chatpins.storage.repositories import chats as chat_rows
 from chatpins.storage.repositories import messages as message_rows
@@ -179,3 +180,32 @@ async def test_a_unit_closed_without_its_commit_leaves_no_transaction_in_the_poo
         assert not driver.in_transaction
     finally:
         await db.dispose()
+
+
+async def test_a_cancelled_commit_keeps_the_connection_until_the_commit_thread_is_done(
+    deps: Deps, bot: Actor, pinned: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request cancelled while its commit runs on the commit thread: the unit of work does
+    not give the connection back (nor roll it back) until the thread has finished with it."""
+    entered, release = threading.Event(), threading.Event()
+    commit = sqlite_inline._commit_retrying
+
+    def held_commit(dbapi: sqlite3.Connection) -> None:
+        entered.set()
+        release.wait(timeout=30)
+        commit(dbapi)
+
+    new = messages.NewMessage(id="om_" + deps.ids.hex(32), type="text", content="e")
+    sent = await messages.send_message(deps, bot, pinned["p_chat"], new)
+    monkeypatch.setattr(sqlite_inline, "_commit_retrying", held_commit)
+    pinning = asyncio.create_task(pins.pin_message(deps, bot, sent.id))
+    await asyncio.to_thread(entered.wait, 30)  # the pin's COMMIT is on the commit thread
+    pinning.cancel()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not pinning.done()  # still waiting for the thread, the connection still lent
+    release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await pinning
+    async with deps.uow() as uow:  # the commit went through; the request was told nothing
+        assert await uow.pins.get_by_message(bot.app_id, sent.id) is not None

@@ -16,10 +16,12 @@ must still never hold the loop for long, and don't:
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -35,9 +37,6 @@ _FIRST_WAIT_S, _LONGEST_WAIT_S = 0.001, 0.05
 
 # Statements compiled for the direct path (see ``direct``), one per marked statement.
 _PLANS: dict[Any, Any] = {}
-
-# Commits that fsync run here: one thread, as SQLite has one writer at a time anyway.
-_COMMITS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
 
 
 def _locked(error: Exception) -> bool:
@@ -77,6 +76,63 @@ def _commit(dbapi: sqlite3.Connection) -> None:
         dbapi.commit()
     except sqlite3.Error as error:
         raise sa.exc.DBAPIError.instance("COMMIT", None, error, sqlite3.Error) from error
+
+
+class _CommitThread:
+    """The one thread where commits that fsync run (SQLite has one writer at a time anyway).
+
+    A queue and ``call_soon_threadsafe``: through ``run_in_executor`` each commit also made a
+    concurrent future, wrapped it in an asyncio one and took the executor's semaphore, ~3% of
+    a pin's CPU on the loop's thread."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[
+            tuple[Any, asyncio.Future[None], sqlite3.Connection | None]
+        ] = queue.SimpleQueue()
+        self._started = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def commit(self, dbapi: sqlite3.Connection | None) -> asyncio.Future[None]:
+        """Queue ``dbapi``'s COMMIT (None: nothing, a marker); the future settles with its
+        outcome."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        if self._thread is None:
+            self._start()
+        self._jobs.put((loop, done, dbapi))
+        return done
+
+    def _start(self) -> None:
+        with self._started:
+            if self._thread is None:
+                # A daemon: a commit cut short at exit is rolled back by SQLite, and nobody
+                # was told it happened.
+                self._thread = threading.Thread(target=self._run, name="sqlite-commit", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            loop, done, dbapi = self._jobs.get()
+            error: BaseException | None = None
+            try:
+                if dbapi is not None:
+                    _commit_retrying(dbapi)
+            except BaseException as exc:  # handed to the waiting unit of work
+                error = exc
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
+                loop.call_soon_threadsafe(_settle, done, error)
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.cancelled():
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
+
+
+_COMMITS = _CommitThread()
 
 
 def sqlite_engine(path: str, synchronous: str) -> sa.Engine:
@@ -165,11 +221,20 @@ class InlineConnection:
         return await _retrying(lambda: self._connection.execute(statement, parameters))
 
     async def commit(self) -> None:
-        if self._dbapi.total_changes != self._changes_at_begin:  # something to make durable
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(_COMMITS, _commit_retrying, self._dbapi)
-        else:
+        if self._dbapi.total_changes == self._changes_at_begin:  # nothing to make durable
             _commit(self._dbapi)
+            return
+        try:
+            await _COMMITS.commit(self._dbapi)
+        except asyncio.CancelledError:
+            # The connection is the commit thread's until it is done with it: only then may
+            # it be closed and go back to the pool. Jobs run in order, so once an empty job
+            # queued now is done, so is this commit.
+            marker = _COMMITS.commit(None)
+            while not marker.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(marker)
+            raise
 
     async def rollback(self) -> None:
         self._dbapi.rollback()
