@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 import structlog
 from prometheus_client import (
@@ -136,6 +136,16 @@ class Metrics:
             for channel, outcomes in OUTCOMES.items()
             for outcome in outcomes
         }
+        # The same for every request and commit: each series' child looked up once, then kept
+        # (their label values come from closed sets, so these stay small).
+        self._children: dict[tuple[Any, ...], Any] = {}
+
+    def child(self, metric: Counter | Histogram, *values: str) -> Any:
+        """``metric.labels(*values)``, found once per series."""
+        found = self._children.get((metric, *values))
+        if found is None:
+            found = self._children[(metric, *values)] = metric.labels(*values)
+        return found
 
     def watch(self, name: str, documentation: str, read: Callable[[], float]) -> None:
         """A gauge read when scraped (live streams, webhooks in flight)."""
@@ -154,9 +164,9 @@ class Metrics:
     def committed(self, written: Written) -> None:
         """A unit of work committed (``Database.commit_observers``)."""
         for type_, count in written.events.items():
-            self.events_written.labels(type_ if type_ in EVENT_TYPES else OTHER).inc(count)
+            self.child(self.events_written, type_ if type_ in EVENT_TYPES else OTHER).inc(count)
         for action, count in written.pin_changes.items():
-            self.pins_changed.labels(action if action in PIN_ACTIONS else OTHER).inc(count)
+            self.child(self.pins_changed, action if action in PIN_ACTIONS else OTHER).inc(count)
 
     def delivered(self, channel: str, outcome: str, event_at_ms: int) -> None:
         """An event went to a subscriber (or failed to): counted, and its lag if delivered."""
@@ -218,9 +228,9 @@ class MetricsMiddleware:
             nonlocal status, labels
             status = answered
             labels = (record.dialect, _method_label(scope["method"]), _route(record, scope))
-            self.metrics.requests.labels(*labels, str(answered)).inc()
+            self.metrics.child(self.metrics.requests, *labels, str(answered)).inc()
             if record.rate_limited:
-                self.metrics.rate_limited.labels(record.dialect).inc()
+                self.metrics.child(self.metrics.rate_limited, record.dialect).inc()
 
         async def answer(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -235,7 +245,7 @@ class MetricsMiddleware:
                 count(500)
             elapsed = time.perf_counter() - started
             dialect, method, route = labels
-            self.metrics.latency.labels(dialect, method, route).observe(elapsed)
+            self.metrics.child(self.metrics.latency, dialect, method, route).observe(elapsed)
             if self.metrics.request_log:
                 # request_id comes from the context (see request_context.begin); the logging
                 # configuration redacts the target's credentials as in every line.
