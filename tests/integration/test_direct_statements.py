@@ -4,6 +4,7 @@ SQLAlchemy reads, and fail as SQLAlchemy fails."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib
 import pkgutil
 import sqlite3
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 
 import chatpins.storage.repositories as repositories
 from chatpins.core.context import Actor, Deps
-from chatpins.core.entities import Chat, Message, Pin
+from chatpins.core.entities import Chat, Member, Message, Pin
 from chatpins.core.services import chats, messages, pins
 from chatpins.storage import direct, sqlite_inline
 from chatpins.storage.database import Database
@@ -43,6 +44,10 @@ def _marked() -> Iterator[tuple[str, Any]]:
         yield f"pins._ordered{(by, *shape)}", pin_rows._ordered(by, *shape)
         if flags < 8:
             yield f"pins._page{shape}", pin_rows._page(*shape)
+
+
+def _field_types(entity: Any) -> list[tuple[str, type]]:
+    return [(f.name, type(getattr(entity, f.name))) for f in dataclasses.fields(entity)]
 
 
 def _typed(row: Any) -> list[tuple[type, Any]]:
@@ -124,6 +129,7 @@ async def test_entities_read_from_direct_rows_equal_those_read_through_sqlalchem
     reads = [
         (Chat, chat_rows._GET, {"p_app": pinned["p_app"], "p_id": pinned["p_chat"]}),
         (Message, message_rows._GET, pinned),
+        (Member, chat_rows._MEMBER, pinned),  # built positionally, its role an enum
         (Pin, pin_rows._BY_MESSAGE, pinned),
         (Pin, pin_rows._ordered("rank", False, True, False), pinned),
     ]
@@ -133,6 +139,8 @@ async def test_entities_read_from_direct_rows_equal_those_read_through_sqlalchem
             rows = connection._connection.execute(statement, params)
             theirs = [from_row(cls, r) for r in rows]
             assert ours and ours == theirs, cls
+            # Types too: a role read back as "owner" equals Role.OWNER, but is a wrong read.
+            assert [_field_types(e) for e in ours] == [_field_types(e) for e in theirs], cls
             assert [type(r) for r in ours] == [cls] * len(ours)
             assert all(getattr(r, "_names", None) is None for r in rows)  # the mapping's path
     finally:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
+import operator
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -105,6 +106,29 @@ def _builder(cls: type[T], index: Mapping[str, int], prefix: str) -> Callable[[A
     nested: list[tuple[str, Callable[[Any], Any]]] = [
         (k, _builder(sub, index, f"{prefix}{k}_")) for k, sub in shape.nested
     ]
+
+    fields = dataclasses.fields(cast(Any, cls))
+    order = [f.name for f in fields]
+    columns = dict(plain)
+    positional = all(f.init and not f.kw_only for f in fields)
+    if positional and not nested and set(order) == set(columns):
+        # Every field a column: the row's values in field order, positionally (no dict).
+        take = operator.itemgetter(*(columns[k] for k in order))
+        at = {k: n for n, k in enumerate(order)}
+        converted = [(at[k], kind) for k, _i, kind in enums]
+        if len(order) == 1:  # itemgetter of one index gives the value, not a tuple
+            return lambda row: cls(*[row[columns[order[0]]]])
+
+        def build_in_order(row: Any) -> T:
+            args = take(row)
+            if converted:
+                args = list(args)
+                for n, kind in converted:
+                    if args[n] is not None:
+                        args[n] = kind(args[n])
+            return cls(*args)
+
+        return build_in_order
 
     def build(row: Any) -> T:
         values = {k: row[i] for k, i in plain}
