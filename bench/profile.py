@@ -2,7 +2,8 @@
 
 One chatpins server (SQLite, on the server core) loaded by wrk with Feishu pin creates (each a
 new message), Feishu pin lists (a chat of 100 pins), native pin creates or native reorders (a
-full 50-pin chat, as ``bench native``), while py-spy samples the server's thread that
+full 50-pin chat, as ``bench native``) or ZIM conversation lists (10,000 conversations, as
+``bench all``), while py-spy samples the server's thread that
 holds the GIL, so waiting (for the commit thread, for the network) is left out. Prints the
 server's CPU per request and the hottest frames, by own and by inclusive samples, and keeps
 py-spy's raw stacks under ``bench/results/`` for a closer look (or a flame graph). Used for
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import native, processes, scenarios, seed
+from bench import native, processes, scenarios, seed, zim
 from bench.loader import run_wrk, write_requests
 from bench.scenarios import PIN_PATH, Plan
 
@@ -30,7 +31,10 @@ RESULTS = Path(__file__).parent / "results"
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench profile")
     parser.add_argument(
-        "what", choices=["create", "list", "native", "reorder"], nargs="?", default="create"
+        "what",
+        choices=["create", "list", "native", "reorder", "zim-list"],
+        nargs="?",
+        default="create",
     )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=8)
@@ -43,7 +47,15 @@ def main(argv: list[str]) -> None:
     stacks = RESULTS / f"profile-{args.what}-c{args.concurrency}.txt"
     RESULTS.mkdir(exist_ok=True)
     with processes.chatpins(port, database_url, scenarios.ADMIN_KEY) as server:
-        if args.what in ("native", "reorder"):
+        if args.what == "zim-list":
+            admin = httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {scenarios.ADMIN_KEY}"}
+            )
+            headers = {"Content-Type": "application/json"}
+            requests = zim.list_requests(plan, zim.ZimApp(base, database_url, admin))(
+                plan.requests_needed()
+            )
+        elif args.what in ("native", "reorder"):
             chat = native.NativeChat(base, database_url)
             headers = chat.headers
             make = native.create_requests if args.what == "native" else native.order_requests

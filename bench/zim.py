@@ -7,6 +7,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -68,6 +69,16 @@ def conv_pinned(plan: Plan, za: ZimApp) -> Series:
 def conversation_list(plan: Plan, za: ZimApp, conversations: int = 10_000) -> Series:
     """QueryConversationList (Limit 100, PinnedFirst) of a user with 10,000 conversations,
     100 of them pinned."""
+    requests = list_requests(plan, za, conversations)
+    series = load(plan, "chatpins ZIM conversation list (10,000 convs, 100 pinned)",
+                  "zim_conversation_list", za.base_url, requests,
+                  {"Content-Type": "application/json"}, ok_pattern=OK)  # fmt: skip
+    return series
+
+
+def list_requests(plan: Plan, za: ZimApp, conversations: int = 10_000) -> Callable[[int], Path]:
+    """A user with ``conversations`` p2p conversations, 100 of them pinned; and the maker of
+    ``n`` signed QueryConversationList requests (Limit 100, PinnedFirst) of that user."""
     database_url = za.database_url
     peers = [f"c{i}" for i in range(conversations)]
     seed.insert_users(database_url, za.app["id"], ["owner", *peers])
@@ -82,10 +93,7 @@ def conversation_list(plan: Plan, za: ZimApp, conversations: int = 10_000) -> Se
         lines = [("POST", za.path("QueryConversationList"), body) for _ in range(min(n, MAX_LINES))]
         return write_requests(plan.workdir / f"zim-list-{secrets.token_hex(4)}.txt", lines)
 
-    series = load(plan, "chatpins ZIM conversation list (10,000 convs, 100 pinned)",
-                  "zim_conversation_list", za.base_url, requests,
-                  {"Content-Type": "application/json"}, ok_pattern=OK)  # fmt: skip
-    return series
+    return requests
 
 
 def chatpins_zim(plan: Plan, database_url: str) -> list[Series]:

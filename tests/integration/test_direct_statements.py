@@ -19,12 +19,12 @@ import chatpins.storage.repositories as repositories
 from chatpins.core.context import Actor, Deps
 from chatpins.core.entities import Chat, Member, Message, Pin
 from chatpins.core.services import chats, messages, pins
-from chatpins.storage import direct, sqlite_inline
+from chatpins.storage import direct, sqlite_inline, tables
 from chatpins.storage.database import Database
 from chatpins.storage.repositories import chats as chat_rows
 from chatpins.storage.repositories import messages as message_rows
 from chatpins.storage.repositories import pins as pin_rows
-from chatpins.storage.repositories._base import from_row
+from chatpins.storage.repositories._base import all_from_rows, from_row
 from chatpins.storage.sqlite_inline import _PLANS, InlineConnection
 
 
@@ -69,7 +69,7 @@ async def pinned(deps: Deps, bot: Actor, database_url: str) -> dict[str, Any]:
         "p_app": bot.app_id, "p_chat": chat.id, "p_id": sent[0], "p_user": bot.user.id,
         "p_now": now, "p_limit": 2, "p_rank": made[1].rank, "p_start": 0, "p_end": now + 1,
         "p_after_at": now + 1, "p_after_id": made[2].id + 1, "p_hash": "none", "p_at": 0,
-        "p_pin": made[0].id,
+        "p_pin": made[0].id, "p_newest": 10,
     }  # fmt: skip
 
 
@@ -217,3 +217,26 @@ async def test_a_cancelled_commit_keeps_the_connection_until_the_commit_thread_i
         await pinning
     async with deps.uow() as uow:  # the commit went through; the request was told nothing
         assert await uow.pins.get_by_message(bot.app_id, sent.id) is not None
+
+
+async def test_a_results_rows_built_together_equal_rows_built_one_by_one(
+    deps: Deps, bot: Actor, database_url: str, pinned: dict[str, Any]
+) -> None:
+    """Rows of one result through SQLAlchemy (an expanding ``IN``: not the direct path) are
+    built with one column map; chats, their nested policies and enums included."""
+    await chats.create_chat(deps, bot, chats.NewChat(id="oc_" + deps.ids.hex(32)))
+    db = Database(database_url)
+    assert db.sync_engine is not None
+    connection = await InlineConnection.begin(db.sync_engine, write=False)
+    try:
+        query = tables.chats.select().where(tables.chats.c.app_id == bot.app_id)
+        rows = connection._connection.execute(query).all()
+        assert len(rows) >= 2
+        together = all_from_rows(Chat, rows)
+        one_by_one = [from_row(Chat, row) for row in rows]
+        assert together == one_by_one
+        assert [_field_types(c) for c in together] == [_field_types(c) for c in one_by_one]
+    finally:
+        await connection.rollback()
+        await connection.close()
+        await db.dispose()

@@ -6,7 +6,7 @@ import functools
 import operator
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar, cast
 
 import sqlalchemy as sa
@@ -77,7 +77,25 @@ class Repository:
         self, cls: type[T], statement: sa.Executable, params: Mapping[str, Any] | None = None
     ) -> list[T]:
         """Every row ``statement`` returns, as ``cls`` instances, in its order."""
-        return [from_row(cls, row) for row in await self._conn.execute(statement, params)]
+        return all_from_rows(cls, (await self._conn.execute(statement, params)).all())
+
+
+def all_from_rows(cls: type[T], rows: Sequence[Any]) -> list[T]:
+    """``from_row`` for each of one result's rows: how its columns map to ``cls`` is worked
+    out once for them all (100 chats, their policies nested, built through each row's mapping
+    took half of a conversation list's CPU)."""
+    if len(rows) < 2:
+        return [from_row(cls, row) for row in rows]
+    first = rows[0]
+    if getattr(first, "_names", None) is not None:  # direct rows: known by their type
+        row_type: Any = type(first)
+        build = _row_builder(cast(type, cls), row_type)
+    else:
+        names = first._fields
+        if len(set(names)) != len(names):  # a name twice: the mapping says which is meant
+            return [from_row(cls, row) for row in rows]
+        build = _builder(cls, {name: i for i, name in enumerate(names)}, "")
+    return [build(row) for row in rows]
 
 
 def from_row(cls: type[T], row: sa.Row[Any]) -> T:

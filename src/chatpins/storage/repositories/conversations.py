@@ -6,7 +6,14 @@ import sqlalchemy as sa
 
 from chatpins.core.entities import Chat, ChatKind, ConversationPin, ListedConversation
 from chatpins.core.ports import EVERY_APP, SweepScope
-from chatpins.storage.repositories._base import Connection, Repository, in_scope, key, to_row
+from chatpins.storage.repositories._base import (
+    Connection,
+    Repository,
+    built_once,
+    in_scope,
+    key,
+    to_row,
+)
 from chatpins.storage.tables import chats, conversation_pins, global_pins, members, users
 
 
@@ -39,7 +46,7 @@ _MINE = sa.and_(
     chats.c.dissolved_at.is_(None),
 )
 # The newest conversations, straight off the members' activity index (no sort over them all).
-_NEWEST = (
+_NEWEST = built_once(
     sa.select(
         members.c.chat_id.label("id"),
         members.c.last_activity_at,
