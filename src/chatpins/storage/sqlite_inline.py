@@ -3,13 +3,14 @@
 Through aiosqlite every statement is handed to a worker thread and its result handed back:
 ~0.3 ms per statement on a busy loop, where SQLAlchemy on sqlite3 directly takes ~0.04 ms, and
 a pin runs a dozen statements. SQLite answers from the page cache in microseconds, so units of
-work use a plain (synchronous) SQLAlchemy engine and run each statement inline. Two things
-must still never hold the loop for long, and don't:
+work take a sqlite3 connection from a plain (synchronous) SQLAlchemy pool, begin and end their
+transaction on it and run each statement inline. Two things must still never hold the loop
+for long, and don't:
 
 - lock waits: connections have no busy timeout; a statement that finds the database locked
   (another process writing: the CLI, a second instance on the same file) yields to the loop and
   retries with back-off, for up to ``BUSY_TIMEOUT_S``, like SQLite's busy handler would;
-- fsync: committing a transaction that wrote something runs on one worker thread, so other
+- fsync: committing a transaction that wrote something runs on one commit thread, so other
   requests go on meanwhile; a read-only transaction ends inline.
 """
 
